@@ -1,0 +1,122 @@
+"""The one place that wires configuration, plan, storage, engine and channels together."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+from dataclasses import dataclass, field
+
+from bot.channels.base import Channel
+from bot.clock import Clock, system_clock
+from bot.config import Settings
+from bot.plan import Plan, load_plan
+from handlers.conversation import Conversations
+from storage.repository import Storage
+from storage.sqlite import SqliteStorage, sqlite_path
+
+log = logging.getLogger("thidua")
+
+
+class RedactSecrets(logging.Filter):
+    """Replace tokens and secrets in every log line, whatever logged them."""
+
+    def __init__(self, secrets: list[str]) -> None:
+        super().__init__()
+        self.secrets = [s for s in secrets if s]
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if not self.secrets:
+            return True
+        message = record.getMessage()
+        redacted = message
+        for secret in self.secrets:
+            redacted = redacted.replace(secret, "***")
+        if redacted != message:
+            record.msg, record.args = redacted, ()
+        if record.exc_info and record.exc_info[1] is not None:
+            text = logging.Formatter().formatException(record.exc_info)
+            for secret in self.secrets:
+                text = text.replace(secret, "***")
+            record.exc_text, record.exc_info = text, None
+        return True
+
+
+def setup_logging(settings: Settings) -> None:
+    handler = logging.StreamHandler()
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    handler.addFilter(RedactSecrets(settings.secrets()))
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(settings.log_level)
+    # httpx logs every request URL, and Bot API URLs carry the token.
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+    logging.getLogger("httpcore").setLevel(logging.WARNING)
+
+
+async def open_storage(settings: Settings) -> Storage:
+    return await SqliteStorage.open(sqlite_path(settings.database_url))
+
+
+@dataclass
+class App:
+    settings: Settings
+    plan: Plan
+    storage: Storage
+    conversations: Conversations
+    clock: Clock
+    channels: list[Channel] = field(default_factory=list)
+
+    async def close(self) -> None:
+        for channel in reversed(self.channels):
+            try:
+                await channel.stop()
+            except Exception:
+                log.exception("stopping %s", getattr(channel, "name", channel))
+        await self.storage.close()
+
+
+async def build(settings: Settings, clock: Clock = system_clock) -> App:
+    """Load the plan (raises ``PlanError``) and open storage; no channel yet."""
+    plan = load_plan(settings.plan_file)
+    storage = await open_storage(settings)
+    return App(settings, plan, storage, Conversations(plan, storage, clock), clock)
+
+
+def telegram_channel(app: App) -> Channel:
+    from bot.channels.telegram import TelegramChannel, TelegramOptions
+
+    s = app.settings
+    assert s.telegram_token
+    options = TelegramOptions(
+        token=s.telegram_token,
+        api_url=s.telegram_api_url,
+        file_api_url=s.telegram_file_api_url,
+        webhook_url=s.webhook_url,
+        webhook_secret=s.webhook_secret,
+        webhook_port=s.webhook_port,
+        webhook_listen=s.webhook_listen,
+        rate_limit=s.telegram_rate_limit,
+    )
+    return TelegramChannel(options, app.conversations, app.plan.tz)
+
+
+async def serve(app: App) -> None:
+    """Start every configured channel and run until SIGINT/SIGTERM."""
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    if app.settings.telegram_token:
+        channel = telegram_channel(app)
+        await channel.start()
+        app.channels.append(channel)
+        username = getattr(channel, "username", None)
+        if username:
+            async with app.storage.transaction() as tx:
+                await tx.set_meta("telegram_username", username)
+    log.info("thidua is running (%s); Ctrl-C stops it", ", ".join(c.name for c in app.channels))
+    try:
+        await stop.wait()
+    finally:
+        await app.close()

@@ -1,0 +1,340 @@
+"""``thidua``: run the bot, try it in the terminal, manage invites, people and exports."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from collections.abc import Sequence
+from datetime import timedelta
+from pathlib import Path
+
+from bot.bootstrap import App, build, serve, setup_logging
+from bot.channels.console import CHANNEL as CONSOLE, ConsoleChannel
+from bot.clock import system_clock
+from bot.config import Settings
+from bot.domain import ROLE_HEAD, ROLES, Identity, Invite
+from bot.export import to_csv
+from bot.i18n import _, format_date
+from bot.invites import generate_code
+from bot.periods import parse_period
+from bot.plan import PlanError, check_plan
+from handlers.conversation import role_name
+
+
+def _fail(message: str, code: int = 2) -> int:
+    print(message, file=sys.stderr)
+    return code
+
+
+def _plan_problems_text(path: Path) -> str | None:
+    """Every problem of the plan at ``path``, or None when it is valid."""
+    _plan, problems = check_plan(path)
+    if not problems:
+        return None
+    lines = [_("Kế hoạch {file} có {count} lỗi:").format(file=path, count=len(problems))]
+    lines += [f"{path}: {problem}" for problem in problems]
+    return "\n".join(lines)
+
+
+async def _app(settings: Settings) -> App:
+    return await build(settings, system_clock)
+
+
+# -- plan check ---------------------------------------------------------------------------
+
+
+def cmd_plan_check(args: argparse.Namespace) -> int:
+    path = Path(args.file)
+    plan, problems = check_plan(path)
+    if problems or plan is None:
+        for problem in problems:
+            print(f"{path}: {problem}")
+        return 1
+    print(
+        _("Kế hoạch hợp lệ: {villages} thôn, {forms} biểu mẫu, {indicators} chỉ tiêu.").format(
+            villages=len(plan.villages), forms=len(plan.forms), indicators=len(plan.indicators)
+        )
+    )
+    return 0
+
+
+# -- run and console ------------------------------------------------------------------------
+
+
+def _no_token_text() -> str:
+    return _(
+        "Chưa có token nào: đặt TELEGRAM_BOT_TOKEN (tạo bot với @BotFather trên Telegram) "
+        "trong môi trường hoặc tệp .env.\n"
+        "Muốn thử ngay không cần token: thidua console --as \"Thôn 1\""
+    )
+
+
+async def _run(settings: Settings, fallback_village: str | None) -> int:
+    problems = _plan_problems_text(settings.plan_file)
+    if problems:
+        return _fail(problems)
+    if not settings.telegram_token:
+        print(_no_token_text())
+        if fallback_village is None:
+            return 2
+        return await _console(settings, fallback_village)
+    app = await _app(settings)
+    await serve(app)
+    return 0
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    settings = Settings.from_env()
+    setup_logging(settings)
+    return asyncio.run(_run(settings, args.or_console))
+
+
+async def _console(settings: Settings, village_key: str | None) -> int:
+    problems = _plan_problems_text(settings.plan_file)
+    if problems:
+        return _fail(problems)
+    app = await _app(settings)
+    try:
+        now = app.clock()
+        if village_key is not None:
+            village = app.plan.village(village_key)
+            if village is None:
+                return _fail(
+                    _("Không có thôn “{village}” trong kế hoạch.").format(village=village_key)
+                )
+            user_id = f"head:{village.id}"
+            async with app.storage.transaction() as tx:
+                if await tx.person_by_identity(CONSOLE, user_id) is None:
+                    person = await tx.create_person(
+                        _("Trưởng thôn {village} (console)").format(village=village.name),
+                        ROLE_HEAD,
+                        village.id,
+                        "vi",
+                        now,
+                        is_console=True,
+                    )
+                    await tx.add_identity(person.id, Identity(CONSOLE, user_id, user_id), now)
+            greeting = _(
+                "Bạn đang dùng thidua trong terminal với vai trò trưởng thôn {village}.\n"
+                "Gõ /baocao để bắt đầu, /huongdan để xem hướng dẫn, /thoat để thoát."
+            ).format(village=village.name)
+        else:
+            user_id = "guest"
+            greeting = _(
+                "Bạn đang dùng thidua trong terminal, chưa đăng ký.\n"
+                "Gửi mã mời (tạo bằng: thidua invite --village \"Thôn 1\"), /thoat để thoát."
+            )
+        channel = ConsoleChannel(app.conversations, user_id)
+        await channel.serve(greeting)
+    finally:
+        await app.close()
+    return 0
+
+
+def cmd_console(args: argparse.Namespace) -> int:
+    settings = Settings.from_env()
+    return asyncio.run(_console(settings, args.as_village))
+
+
+# -- invites and people -----------------------------------------------------------------------
+
+
+async def _invite(settings: Settings, role: str, village_key: str | None, days: int) -> int:
+    problems = _plan_problems_text(settings.plan_file)
+    if problems:
+        return _fail(problems)
+    app = await _app(settings)
+    try:
+        village_id = None
+        if role == ROLE_HEAD:
+            if not village_key:
+                return _fail(_("Mã cho trưởng thôn cần --village, ví dụ --village \"Thôn 3\"."))
+            village = app.plan.village(village_key)
+            if village is None:
+                names = ", ".join(v.name for v in app.plan.villages)
+                return _fail(
+                    _("Không có thôn “{village}” trong kế hoạch. Các thôn: {names}.").format(
+                        village=village_key, names=names
+                    )
+                )
+            village_id = village.id
+            where = village.name
+        else:
+            if village_key:
+                return _fail(_("Vai trò {role} không gắn với thôn: bỏ --village.").format(role=role))
+            where = app.plan.commune
+        if days < 1:
+            return _fail(_("--days phải từ 1 trở lên."))
+        now = app.clock()
+        async with app.storage.transaction() as tx:
+            code = generate_code()
+            while await tx.invite(code) is not None:
+                code = generate_code()
+            invite = Invite(code, role, village_id, now, now + timedelta(days=days))
+            await tx.create_invite(invite)
+            username = await tx.meta("telegram_username")
+        expires = invite.expires_at.astimezone(app.plan.tz).date()
+        print(
+            _("Mã mời {role} – {where}, dùng một lần, hết hạn ngày {date}:").format(
+                role=role_name(role), where=where, date=format_date(expires, "short")
+            )
+        )
+        if username:
+            print(f"https://t.me/{username}?start={code}")
+        print(code)
+    finally:
+        await app.close()
+    return 0
+
+
+def cmd_invite(args: argparse.Namespace) -> int:
+    settings = Settings.from_env()
+    return asyncio.run(_invite(settings, args.role, args.village, args.days))
+
+
+async def _users(settings: Settings) -> int:
+    app = await _app(settings)
+    try:
+        async with app.storage.transaction() as tx:
+            people = await tx.people()
+        if not people:
+            print(_("Chưa có ai đăng ký."))
+            return 0
+        for person in people:
+            village = app.plan.village(person.village_id) if person.village_id else None
+            channels = ", ".join(f"{i.channel}:{i.user_id}" for i in person.identities) or "-"
+            print(
+                "\t".join(
+                    [
+                        str(person.id),
+                        person.name,
+                        role_name(person.role),
+                        village.name if village else (person.village_id or "-"),
+                        channels,
+                    ]
+                )
+            )
+    finally:
+        await app.close()
+    return 0
+
+
+def cmd_users(args: argparse.Namespace) -> int:
+    return asyncio.run(_users(Settings.from_env()))
+
+
+async def _revoke(settings: Settings, person_id: int) -> int:
+    app = await _app(settings)
+    try:
+        async with app.storage.transaction() as tx:
+            person = await tx.person(person_id)
+            done = await tx.revoke_person(person_id, app.clock())
+        if not done or person is None:
+            return _fail(_("Không có người dùng số {id} (xem: thidua users).").format(id=person_id))
+        print(_("Đã thu hồi quyền của {name} (số {id}).").format(name=person.name, id=person_id))
+    finally:
+        await app.close()
+    return 0
+
+
+def cmd_revoke(args: argparse.Namespace) -> int:
+    return asyncio.run(_revoke(Settings.from_env(), args.person))
+
+
+# -- export ---------------------------------------------------------------------------------------
+
+
+async def _export(settings: Settings, period: str | None, history: bool, out: str | None) -> int:
+    if period is not None:
+        try:
+            parse_period(period)
+        except ValueError:
+            return _fail(
+                _("Kỳ “{period}” không hợp lệ. Ví dụ: 2026-11, 2026-W48, 2026-Q4, 2026.").format(
+                    period=period
+                )
+            )
+    app = await _app(settings)
+    try:
+        async with app.storage.transaction() as tx:
+            reports = await tx.reports(period, history)
+            people = {p.id: p for p in await tx.people(include_revoked=True)}
+        text = to_csv(app.plan, reports, people)
+    finally:
+        await app.close()
+    if out:
+        Path(out).write_text(text, encoding="utf-8")
+        print(_("Đã ghi {count} báo cáo vào {file}.").format(count=len(reports), file=out),
+              file=sys.stderr)
+    else:
+        sys.stdout.write(text)
+    return 0
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    return asyncio.run(_export(Settings.from_env(), args.period, args.history, args.out))
+
+
+# -- parser --------------------------------------------------------------------------------------
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="thidua", description=_("Trợ lý phong trào thi đua của xã."))
+    sub = p.add_subparsers(dest="command", required=True)
+
+    run = sub.add_parser("run", help=_("chạy bot trên các kênh có token"))
+    run.add_argument(
+        "--or-console",
+        metavar="THÔN",
+        help=_("khi chưa có token, mở console với vai trò trưởng thôn này"),
+    )
+    run.set_defaults(func=cmd_run)
+
+    console = sub.add_parser("console", help=_("dùng bot ngay trong terminal"))
+    console.add_argument("--as", dest="as_village", metavar="THÔN",
+                         help=_("đóng vai trưởng thôn của thôn này"))
+    console.set_defaults(func=cmd_console)
+
+    invite = sub.add_parser("invite", help=_("tạo mã mời dùng một lần"))
+    invite.add_argument("--village", help=_("thôn của trưởng thôn"))
+    invite.add_argument("--role", choices=ROLES, default=ROLE_HEAD)
+    invite.add_argument("--days", type=int, default=None, help=_("số ngày mã còn hiệu lực"))
+    invite.set_defaults(func=cmd_invite)
+
+    users = sub.add_parser("users", help=_("danh sách người dùng"))
+    users.set_defaults(func=cmd_users)
+
+    revoke = sub.add_parser("revoke", help=_("thu hồi quyền một người dùng"))
+    revoke.add_argument("person", type=int, help=_("số của người dùng (xem thidua users)"))
+    revoke.set_defaults(func=cmd_revoke)
+
+    export = sub.add_parser("export", help=_("xuất báo cáo"))
+    export.add_argument("--format", choices=["csv"], default="csv")
+    export.add_argument("--period", help=_("chỉ một kỳ, ví dụ 2026-11"))
+    export.add_argument("--history", action="store_true", help=_("mọi phiên bản, không chỉ bản mới nhất"))
+    export.add_argument("--out", help=_("ghi vào tệp thay vì in ra"))
+    export.set_defaults(func=cmd_export)
+
+    plan = sub.add_parser("plan", help=_("kiểm tra tệp kế hoạch"))
+    plan_sub = plan.add_subparsers(dest="plan_command", required=True)
+    check = plan_sub.add_parser("check", help=_("kiểm tra một tệp kế hoạch"))
+    check.add_argument("file")
+    check.set_defaults(func=cmd_plan_check)
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    if getattr(args, "command", None) == "invite" and args.days is None:
+        args.days = Settings.from_env().invite_days
+    try:
+        return int(args.func(args))
+    except PlanError as error:
+        return _fail(str(error))
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,80 @@
+"""Settings from the environment (and a ``.env`` file in the working directory)."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+DEFAULT_PLAN = Path(__file__).resolve().parent.parent / "plans" / "nam-dong-2024.yaml"
+
+
+def read_dotenv(path: Path) -> dict[str, str]:
+    """``KEY=VALUE`` lines; ``#`` comments, ``export`` prefixes and quotes allowed."""
+    values: dict[str, str] = {}
+    if not path.is_file():
+        return values
+    for raw in path.read_text(encoding="utf-8").splitlines():
+        line = raw.strip()
+        if not line or line.startswith("#") or "=" not in line:
+            continue
+        key, _, value = line.partition("=")
+        key = key.removeprefix("export ").strip()
+        value = value.strip()
+        if len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
+            value = value[1:-1]
+        values[key] = value
+    return values
+
+
+@dataclass(frozen=True)
+class Settings:
+    telegram_token: str | None = field(default=None, repr=False)
+    telegram_api_url: str = "https://api.telegram.org/bot"
+    telegram_file_api_url: str | None = None
+    telegram_rate_limit: float = 30.0
+    database_url: str = "sqlite:///thidua.db"
+    plan_file: Path = DEFAULT_PLAN
+    webhook_url: str | None = None
+    webhook_secret: str | None = field(default=None, repr=False)
+    webhook_port: int = 8443
+    webhook_listen: str = "0.0.0.0"
+    invite_days: int = 7
+    log_level: str = "INFO"
+
+    @classmethod
+    def from_env(cls, env: dict[str, str] | None = None, dotenv: Path | None = None) -> Settings:
+        merged = read_dotenv(dotenv if dotenv is not None else Path.cwd() / ".env")
+        merged.update(os.environ if env is None else env)
+
+        def get(name: str) -> str | None:
+            value = merged.get(name, "").strip()
+            return value or None
+
+        def number(name: str, default: float) -> float:
+            value = get(name)
+            if value is None:
+                return default
+            try:
+                return float(value)
+            except ValueError:
+                raise SystemExit(f"{name} must be a number, got {value!r}") from None
+
+        return cls(
+            telegram_token=get("TELEGRAM_BOT_TOKEN"),
+            telegram_api_url=get("TELEGRAM_API_URL") or cls.telegram_api_url,
+            telegram_file_api_url=get("TELEGRAM_FILE_API_URL"),
+            telegram_rate_limit=number("TELEGRAM_RATE_LIMIT", cls.telegram_rate_limit),
+            database_url=get("DATABASE_URL") or cls.database_url,
+            plan_file=Path(get("PLAN_FILE") or DEFAULT_PLAN),
+            webhook_url=get("THIDUA_WEBHOOK_URL"),
+            webhook_secret=get("THIDUA_WEBHOOK_SECRET"),
+            webhook_port=int(number("THIDUA_WEBHOOK_PORT", cls.webhook_port)),
+            webhook_listen=get("THIDUA_WEBHOOK_LISTEN") or cls.webhook_listen,
+            invite_days=int(number("THIDUA_INVITE_DAYS", cls.invite_days)),
+            log_level=(get("THIDUA_LOG_LEVEL") or cls.log_level).upper(),
+        )
+
+    def secrets(self) -> list[str]:
+        """Values that must never reach a log line."""
+        return [s for s in (self.telegram_token, self.webhook_secret) if s]

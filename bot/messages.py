@@ -1,0 +1,61 @@
+"""What flows between a channel and the core: incoming messages and abstract replies.
+
+A reply carries *choices*, not buttons: Telegram renders them as an inline
+keyboard, channels without buttons (console, Zalo) as a numbered text menu.
+Nothing here knows any channel.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+InputKind = Literal["text", "choice", "photo", "other"]
+
+
+@dataclass(frozen=True)
+class Choice:
+    label: str  # what the person sees (already translated)
+    value: str  # the token that comes back when it is chosen (short: fits Telegram's 64 bytes)
+
+
+@dataclass(frozen=True)
+class Reply:
+    text: str
+    choices: tuple[Choice, ...] = ()
+    # True when the answer is typed (a number, a text) and the choices are extras such as
+    # "Bỏ qua": a numbered menu must then offer them as words, since a number is an answer.
+    typed_answer: bool = False
+
+
+@dataclass(frozen=True)
+class Attachment:
+    """A file a person sent (photo, or an image sent as a document)."""
+
+    file_id: str
+    size: int | None = None
+    mime_type: str | None = None
+
+
+@dataclass(frozen=True)
+class Incoming:
+    """One message from a person, as a channel adapter hands it to the core."""
+
+    channel: str  # "telegram", "console", …
+    user_id: str  # the person's id on that channel
+    chat_id: str  # where replies go
+    kind: InputKind
+    text: str = ""  # the text typed, or the chosen choice's value
+    update_key: str | None = None  # the channel's id of the update, for applying each once
+    display_name: str = ""
+    language_code: str | None = None
+    attachments: tuple[Attachment, ...] = field(default_factory=tuple)
+
+    @property
+    def command(self) -> tuple[str, str] | None:
+        """``("/baocao", "args")`` when the text is a command, else None."""
+        if self.kind != "text" or not self.text.startswith("/"):
+            return None
+        head, _, rest = self.text.strip().partition(" ")
+        name = head.split("@", 1)[0].lower()
+        return name, rest.strip()

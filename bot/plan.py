@@ -1,0 +1,1065 @@
+"""The emulation plan: villages, report forms and the indicators they feed.
+
+A plan is a YAML file (``plans/nam-dong-2024.yaml`` by default). ``check_plan``
+reads it and reports every problem it finds, each with the line it is on, so
+the commune's secretariat can fix a plan in one go; ``load_plan`` does the same
+and raises ``PlanError`` when anything is wrong.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Hashable, Iterator
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import yaml
+
+from bot.i18n import _
+
+QUESTION_TYPES = ("integer", "decimal", "yes_no", "choice", "text", "photo")
+NUMERIC_TYPES = ("integer", "decimal")
+PERIOD_KINDS = ("week", "month", "quarter", "year")
+ROLES = ("head", "secretariat", "chair", "admin")
+TARGET_OPS = (">=", "<=", ">", "<", "==")
+INDICATOR_KINDS = ("ratio", "share_yes", "sum")
+
+DEFAULT_PLAN_PATH = Path(__file__).resolve().parent.parent / "plans" / "nam-dong-2024.yaml"
+
+REQUIRED_PLAN_KEYS = ("plan", "title", "commune", "timezone", "villages", "forms")
+QUESTION_KEYS = (
+    "id",
+    "ask",
+    "type",
+    "label",
+    "unit",
+    "min",
+    "max",
+    "at_most",
+    "choices",
+    "optional",
+)
+# The last day ``due`` may name in each kind of period.
+MAX_DUE = {"week": 7, "month": 31, "quarter": 92, "year": 366}
+
+_ID_RE = re.compile(r"[a-z0-9_]+")
+_TARGET_RE = re.compile(r"\s*(>=|<=|==|=|>|<|≥|≤)?\s*(.+?)\s*")
+_OP_ALIASES = {"=": "==", "≥": ">=", "≤": "<="}
+
+
+# --------------------------------------------------------------------------- text
+
+
+def _normalize(text: str) -> str:
+    """Lowercase, without diacritics (đ → d), runs of spaces, ``_`` and ``-`` as one space."""
+    text = text.lower().replace("đ", "d")
+    text = unicodedata.normalize("NFD", text)
+    text = "".join(c for c in text if not unicodedata.combining(c))
+    return re.sub(r"[\s_\-]+", " ", text).strip()
+
+
+def _match_key(text: str) -> str:
+    """What two village names must share to be the same village: no case, marks or spaces."""
+    return _normalize(text).replace(" ", "")
+
+
+def slugify(name: str) -> str:
+    """A village id from its name: ``Thôn 1`` → ``thon_1``."""
+    return re.sub(r"[^a-z0-9]+", "_", _normalize(name)).strip("_")
+
+
+# --------------------------------------------------------------------------- model
+
+
+@dataclass(frozen=True)
+class Question:
+    id: str
+    ask: str
+    type: str
+    label: str
+    unit: str | None = None
+    min: Decimal | None = None
+    max: Decimal | None = None
+    at_most: str | None = None
+    choices: tuple[str, ...] = ()
+    optional: bool = False
+
+    @property
+    def numeric(self) -> bool:
+        return self.type in NUMERIC_TYPES
+
+
+@dataclass(frozen=True)
+class Form:
+    id: str
+    title: str
+    period: str
+    due: int
+    questions: tuple[Question, ...]
+
+    def question(self, question_id: str) -> Question:
+        for question in self.questions:
+            if question.id == question_id:
+                return question
+        raise KeyError(question_id)
+
+
+@dataclass(frozen=True)
+class Village:
+    id: str
+    name: str
+
+
+@dataclass(frozen=True)
+class Target:
+    op: str
+    value: Decimal
+
+    @classmethod
+    def parse(cls, spec: str | int | float | Decimal) -> Target:
+        """``">= 100"``, ``"<=23"``, ``"== 6"`` or a bare number (meaning ``>=``)."""
+        if isinstance(spec, bool):
+            raise ValueError(spec)
+        if isinstance(spec, int | float | Decimal):
+            value = _to_decimal(spec)
+            if value is None:
+                raise ValueError(spec)
+            return cls(">=", value)
+        if not isinstance(spec, str):
+            raise ValueError(spec)
+        match = _TARGET_RE.fullmatch(spec)
+        if match is None:
+            raise ValueError(spec)
+        op = match.group(1) or ">="
+        value = _to_decimal(match.group(2))
+        if value is None:
+            raise ValueError(spec)
+        return cls(_OP_ALIASES.get(op, op), value)
+
+    def met(self, value: Decimal) -> bool:
+        if self.op == ">=":
+            return value >= self.value
+        if self.op == "<=":
+            return value <= self.value
+        if self.op == ">":
+            return value > self.value
+        if self.op == "<":
+            return value < self.value
+        return value == self.value
+
+    def __str__(self) -> str:
+        return f"{self.op} {format(self.value, 'f')}"
+
+
+@dataclass(frozen=True)
+class Indicator:
+    id: str
+    title: str
+    kind: str
+    questions: tuple[str, ...]
+    target: Target | None
+    unit: str | None = None
+
+
+@dataclass(frozen=True)
+class Plan:
+    version: int
+    title: str
+    commune: str
+    timezone: str
+    starts: date | None
+    ends: date | None
+    villages: tuple[Village, ...]
+    forms: tuple[Form, ...]
+    indicators: tuple[Indicator, ...]
+    source: Path | None = None
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    def form(self, form_id: str) -> Form:
+        for form in self.forms:
+            if form.id == form_id:
+                return form
+        raise KeyError(form_id)
+
+    def village(self, key: str) -> Village | None:
+        """The village with this id, or whose name matches ignoring case, diacritics and spaces."""
+        for village in self.villages:
+            if village.id == key:
+                return village
+        wanted = _match_key(key)
+        if not wanted:
+            return None
+        for village in self.villages:
+            if wanted in (_match_key(village.name), _match_key(village.id)):
+                return village
+        return None
+
+    def question(self, question_id: str) -> tuple[Form, Question]:
+        for form in self.forms:
+            for question in form.questions:
+                if question.id == question_id:
+                    return form, question
+        raise KeyError(question_id)
+
+    def indicator(self, indicator_id: str) -> Indicator:
+        for indicator in self.indicators:
+            if indicator.id == indicator_id:
+                return indicator
+        raise KeyError(indicator_id)
+
+
+@dataclass(frozen=True)
+class Problem:
+    line: int | None
+    message: str
+
+    def __str__(self) -> str:
+        if self.line is None:
+            return self.message
+        return _("dòng {line}: {message}").format(line=self.line, message=self.message)
+
+
+class PlanError(Exception):
+    def __init__(self, problems: list[Problem]) -> None:
+        self.problems = list(problems)
+        super().__init__("\n".join(str(p) for p in self.problems))
+
+    def __str__(self) -> str:
+        return "\n".join(str(p) for p in self.problems)
+
+
+# --------------------------------------------------------------------------- YAML with lines
+
+
+class _Map(dict[Any, Any]):
+    """A YAML mapping that remembers its first line and the line of each key."""
+
+    line: int = 0
+    key_lines: dict[Any, int]
+
+
+class _Seq(list[Any]):
+    """A YAML sequence that remembers its first line and the line of each item."""
+
+    line: int = 0
+    item_lines: list[int]
+
+
+class _LineLoader(yaml.SafeLoader):
+    def __init__(self, stream: str) -> None:
+        super().__init__(stream)
+        self.duplicate_keys: list[tuple[int, str]] = []
+
+
+def _construct_map(loader: _LineLoader, node: yaml.MappingNode) -> Iterator[_Map]:
+    data = _Map()
+    data.line = node.start_mark.line + 1
+    data.key_lines = {}
+    yield data
+    loader.flatten_mapping(node)
+    for key_node, value_node in node.value:
+        key = loader.construct_object(key_node, deep=False)
+        if not isinstance(key, Hashable):
+            raise yaml.constructor.ConstructorError(
+                "while constructing a mapping",
+                node.start_mark,
+                "found unhashable key",
+                key_node.start_mark,
+            )
+        line = key_node.start_mark.line + 1
+        if key in data:
+            loader.duplicate_keys.append((line, str(key)))
+        data[key] = loader.construct_object(value_node, deep=False)
+        data.key_lines[key] = line
+
+
+def _construct_seq(loader: _LineLoader, node: yaml.SequenceNode) -> Iterator[_Seq]:
+    data = _Seq()
+    data.line = node.start_mark.line + 1
+    data.item_lines = []
+    yield data
+    for child in node.value:
+        data.append(loader.construct_object(child, deep=False))
+        data.item_lines.append(child.start_mark.line + 1)
+
+
+def _construct_timestamp(loader: _LineLoader, node: yaml.ScalarNode) -> Any:
+    """A date, or its text when it looks like one but is not (``2024-13-01``)."""
+    try:
+        return loader.construct_yaml_timestamp(node)
+    except ValueError:
+        return loader.construct_scalar(node)
+
+
+_LineLoader.add_constructor("tag:yaml.org,2002:map", _construct_map)
+_LineLoader.add_constructor("tag:yaml.org,2002:timestamp", _construct_timestamp)
+_LineLoader.add_constructor("tag:yaml.org,2002:seq", _construct_seq)
+
+
+def _line(node: Any) -> int | None:
+    return getattr(node, "line", None) or None
+
+
+def _key_line(mapping: Any, key: str) -> int | None:
+    lines = getattr(mapping, "key_lines", None)
+    if lines and key in lines:
+        return int(lines[key])
+    return _line(mapping)
+
+
+def _item_line(seq: Any, index: int) -> int | None:
+    lines = getattr(seq, "item_lines", None)
+    if lines and index < len(lines):
+        return int(lines[index])
+    return _line(seq)
+
+
+# --------------------------------------------------------------------------- values
+
+
+def _to_decimal(value: Any) -> Decimal | None:
+    """A YAML number (int, float via its text, or a string) as a finite Decimal, else None."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, Decimal):
+        result = value
+    elif isinstance(value, int):
+        result = Decimal(value)
+    elif isinstance(value, float):
+        result = Decimal(str(value))
+    elif isinstance(value, str):
+        try:
+            result = Decimal(value.strip())
+        except InvalidOperation:
+            return None
+    else:
+        return None
+    return result if result.is_finite() else None
+
+
+def _show(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+# --------------------------------------------------------------------------- checking
+
+
+@dataclass
+class _QuestionDraft:
+    form_id: str
+    node: Any
+    question: Question
+
+
+class _Checker:
+    def __init__(self, root: Any, source: Path | None) -> None:
+        self.root = root
+        self.source = source
+        self.problems: list[Problem] = []
+        self.questions: dict[str, _QuestionDraft] = {}
+
+    def add(self, line: int | None, message: str) -> None:
+        self.problems.append(Problem(line, message))
+
+    # ---- generic fields
+
+    def require(self, mapping: Any, keys: tuple[str, ...]) -> None:
+        for key in keys:
+            if key not in mapping:
+                self.add(
+                    _line(mapping),
+                    _("Thiếu khóa bắt buộc “{key}”.").format(key=key),
+                )
+
+    def text(self, mapping: Any, key: str, *, required: bool = True) -> str | None:
+        """A non-empty string at ``key``; None (with a problem if required or malformed)."""
+        if key not in mapping:
+            return None
+        value = mapping[key]
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            value = str(value)
+        if not isinstance(value, str) or not value.strip():
+            self.add(
+                _key_line(mapping, key),
+                _("“{key}” phải là một chuỗi chữ, không được để trống.").format(key=key),
+            )
+            return None
+        return value.strip()
+
+    def ident(self, mapping: Any, key: str = "id") -> str | None:
+        """A ``[a-z0-9_]+`` id at ``key``, or None with a problem."""
+        if key not in mapping:
+            return None
+        value = mapping[key]
+        if not isinstance(value, str) or not _ID_RE.fullmatch(value):
+            self.add(
+                _key_line(mapping, key),
+                _(
+                    "Mã “{value}” không hợp lệ: chỉ dùng chữ thường không dấu, "
+                    "chữ số và dấu gạch dưới (a-z, 0-9, _)."
+                ).format(value=_show(value)),
+            )
+            return None
+        return value
+
+    def number(self, mapping: Any, key: str) -> Decimal | None:
+        if key not in mapping:
+            return None
+        value = _to_decimal(mapping[key])
+        if value is None:
+            self.add(
+                _key_line(mapping, key),
+                _("“{key}” phải là một số, đang là “{value}”.").format(
+                    key=key, value=_show(mapping[key])
+                ),
+            )
+        return value
+
+    def day(self, mapping: Any, key: str) -> date | None:
+        if key not in mapping or mapping[key] is None:
+            return None
+        value = mapping[key]
+        if isinstance(value, datetime):
+            return value.date()
+        if isinstance(value, date):
+            return value
+        if isinstance(value, str):
+            try:
+                return date.fromisoformat(value.strip())
+            except ValueError:
+                pass
+        self.add(
+            _key_line(mapping, key),
+            _("Ngày “{key}” không hợp lệ: “{value}” (viết theo dạng 2024-01-01).").format(
+                key=key, value=_show(value)
+            ),
+        )
+        return None
+
+    def seq(self, mapping: Any, key: str) -> list[Any] | None:
+        """The list at ``key``; None with a problem when it is something else."""
+        if key not in mapping:
+            return None
+        value = mapping[key]
+        if not isinstance(value, list):
+            self.add(
+                _key_line(mapping, key),
+                _("“{key}” phải là một danh sách.").format(key=key),
+            )
+            return None
+        return value
+
+    # ---- the plan
+
+    def run(self) -> Plan | None:
+        root = self.root
+        if root is None:
+            self.add(None, _("Tệp kế hoạch trống."))
+            return None
+        if not isinstance(root, dict):
+            self.add(
+                _line(root) or 1,
+                _("Kế hoạch phải là một bảng các khóa (plan, title, commune, …)."),
+            )
+            return None
+        self.require(root, REQUIRED_PLAN_KEYS)
+
+        version = root.get("plan")
+        if "plan" in root and (isinstance(version, bool) or version != 1):
+            self.add(
+                _key_line(root, "plan"),
+                _("Phiên bản kế hoạch “plan” phải là 1, đang là “{value}”.").format(
+                    value=_show(version)
+                ),
+            )
+        title = self.text(root, "title")
+        commune = self.text(root, "commune")
+        timezone = self.timezone(root)
+        starts = self.day(root, "starts")
+        ends = self.day(root, "ends")
+        if starts is not None and ends is not None and starts > ends:
+            self.add(
+                _key_line(root, "starts"),
+                _("Ngày bắt đầu ({starts}) sau ngày kết thúc ({ends}).").format(
+                    starts=starts.isoformat(), ends=ends.isoformat()
+                ),
+            )
+        villages = self.villages(root)
+        forms = self.forms(root)
+        self.check_at_most()
+        indicators = self.indicators(root)
+
+        if self.problems:
+            return None
+        assert title is not None and commune is not None and timezone is not None
+        return Plan(
+            version=1,
+            title=title,
+            commune=commune,
+            timezone=timezone,
+            starts=starts,
+            ends=ends,
+            villages=villages,
+            forms=forms,
+            indicators=indicators,
+            source=self.source,
+        )
+
+    def timezone(self, root: Any) -> str | None:
+        name = self.text(root, "timezone")
+        if name is None:
+            return None
+        try:
+            ZoneInfo(name)
+        except (ZoneInfoNotFoundError, ValueError, OSError):
+            self.add(
+                _key_line(root, "timezone"),
+                _("Múi giờ “{value}” không tồn tại (ví dụ đúng: Asia/Ho_Chi_Minh).").format(
+                    value=name
+                ),
+            )
+            return None
+        return name
+
+    # ---- villages
+
+    def villages(self, root: Any) -> tuple[Village, ...]:
+        items = self.seq(root, "villages")
+        if items is None:
+            return ()
+        if not items:
+            self.add(_key_line(root, "villages"), _("Danh sách thôn “villages” đang trống."))
+            return ()
+        result: list[Village] = []
+        by_id: set[str] = set()
+        by_name: set[str] = set()
+        for index, item in enumerate(items):
+            line = _item_line(items, index)
+            village = self.village(item, line)
+            if village is None:
+                continue
+            name_key = _match_key(village.name)
+            if name_key in by_name:
+                self.add(line, _("Tên thôn “{name}” bị trùng.").format(name=village.name))
+                continue
+            if village.id in by_id:
+                self.add(line, _("Mã thôn “{id}” bị trùng.").format(id=village.id))
+                continue
+            by_name.add(name_key)
+            by_id.add(village.id)
+            result.append(village)
+        return tuple(result)
+
+    def village(self, item: Any, line: int | None) -> Village | None:
+        if isinstance(item, int | float) and not isinstance(item, bool):
+            item = str(item)
+        if isinstance(item, str):
+            name = item.strip()
+            if not name:
+                self.add(line, _("Tên thôn không được để trống."))
+                return None
+            village_id = slugify(name)
+            if not village_id:
+                self.add(
+                    line,
+                    _("Không tạo được mã cho thôn “{name}”; hãy ghi rõ id và name.").format(
+                        name=name
+                    ),
+                )
+                return None
+            return Village(village_id, name)
+        if isinstance(item, dict):
+            if "name" not in item:
+                self.add(_line(item), _("Thiếu khóa bắt buộc “{key}”.").format(key="name"))
+                return None
+            name = self.text(item, "name")
+            if name is None:
+                return None
+            if "id" in item:
+                village_id = self.ident(item)
+                if village_id is None:
+                    return None
+            else:
+                village_id = slugify(name)
+                if not village_id:
+                    self.add(
+                        line,
+                        _("Không tạo được mã cho thôn “{name}”; hãy ghi rõ id và name.").format(
+                            name=name
+                        ),
+                    )
+                    return None
+            return Village(village_id, name)
+        self.add(line, _("Mỗi thôn phải là một tên, hoặc một bảng có id và name."))
+        return None
+
+    # ---- forms
+
+    def forms(self, root: Any) -> tuple[Form, ...]:
+        items = self.seq(root, "forms")
+        if items is None:
+            return ()
+        if not items:
+            self.add(_key_line(root, "forms"), _("Kế hoạch chưa có biểu mẫu nào (forms)."))
+            return ()
+        result: list[Form] = []
+        seen: set[str] = set()
+        for index, item in enumerate(items):
+            if not isinstance(item, dict):
+                self.add(
+                    _item_line(items, index),
+                    _("Mỗi biểu mẫu phải là một bảng các khóa (id, title, period, …)."),
+                )
+                continue
+            form = self.form(item, seen)
+            if form is not None:
+                result.append(form)
+        return tuple(result)
+
+    def form(self, node: Any, seen: set[str]) -> Form | None:
+        self.require(node, ("id", "title", "period", "due", "questions"))
+        form_id = self.ident(node)
+        if form_id is not None:
+            if form_id in seen:
+                self.add(
+                    _key_line(node, "id"),
+                    _("Mã biểu mẫu “{id}” bị trùng.").format(id=form_id),
+                )
+            seen.add(form_id)
+        title = self.text(node, "title")
+        period = node.get("period")
+        if "period" in node and period not in PERIOD_KINDS:
+            self.add(
+                _key_line(node, "period"),
+                _("Kỳ báo cáo “{value}” không hợp lệ; chọn một trong: {choices}.").format(
+                    value=_show(period), choices=", ".join(PERIOD_KINDS)
+                ),
+            )
+            period = None
+        due = self.due(node, period)
+        questions = self.questions_of(node, form_id or "")
+        if form_id is None or title is None or period is None or due is None:
+            return None
+        return Form(form_id, title, period, due, questions)
+
+    def due(self, node: Any, period: str | None) -> int | None:
+        if "due" not in node:
+            return None
+        due = node["due"]
+        if isinstance(due, bool) or not isinstance(due, int) or due < 1:
+            self.add(
+                _key_line(node, "due"),
+                _("Hạn nộp “due” phải là một số nguyên từ 1 trở lên, đang là “{value}”.").format(
+                    value=_show(due)
+                ),
+            )
+            return None
+        if period is not None and due > MAX_DUE[period]:
+            self.add(
+                _key_line(node, "due"),
+                _("Hạn nộp “due” = {value} vượt quá kỳ {period} (tối đa {max}).").format(
+                    value=due, period=period, max=MAX_DUE[period]
+                ),
+            )
+            return None
+        return due
+
+    # ---- questions
+
+    def questions_of(self, form: Any, form_id: str) -> tuple[Question, ...]:
+        items = self.seq(form, "questions")
+        if items is None:
+            return ()
+        if not items:
+            self.add(
+                _key_line(form, "questions"),
+                _("Biểu mẫu “{id}” chưa có câu hỏi nào.").format(id=form_id),
+            )
+            return ()
+        result: list[Question] = []
+        for index, item in enumerate(items):
+            if not isinstance(item, dict):
+                self.add(
+                    _item_line(items, index),
+                    _("Mỗi câu hỏi phải là một bảng các khóa (id, ask, type, …)."),
+                )
+                continue
+            question = self.question(item, form_id)
+            if question is not None:
+                result.append(question)
+        return tuple(result)
+
+    def question(self, node: Any, form_id: str) -> Question | None:
+        self.require(node, ("id", "ask", "type"))
+        for key in node:
+            if key not in QUESTION_KEYS:
+                self.add(
+                    _key_line(node, key),
+                    _("Khóa “{key}” không dùng được trong câu hỏi; các khóa hợp lệ: {keys}.").format(
+                        key=_show(key), keys=", ".join(QUESTION_KEYS)
+                    ),
+                )
+        question_id = self.ident(node)
+        duplicate = False
+        if question_id is not None and question_id in self.questions:
+            self.add(
+                _key_line(node, "id"),
+                _(
+                    "Mã câu hỏi “{id}” bị trùng (mã câu hỏi phải khác nhau trong toàn kế hoạch)."
+                ).format(id=question_id),
+            )
+            duplicate = True
+        ask = self.text(node, "ask")
+        kind = node.get("type")
+        if "type" in node and kind not in QUESTION_TYPES:
+            self.add(
+                _key_line(node, "type"),
+                _("Loại câu hỏi “{value}” không hợp lệ; chọn một trong: {choices}.").format(
+                    value=_show(kind), choices=", ".join(QUESTION_TYPES)
+                ),
+            )
+            kind = None
+        label = self.text(node, "label")
+        unit = self.text(node, "unit")
+        low = self.number(node, "min")
+        high = self.number(node, "max")
+        choices = self.choices(node, kind)
+        optional = self.optional(node)
+        at_most = node.get("at_most")
+        if at_most is not None and not isinstance(at_most, str):
+            self.add(
+                _key_line(node, "at_most"),
+                _("“at_most” phải là mã của một câu hỏi khác."),
+            )
+            at_most = None
+
+        if kind is not None and kind not in NUMERIC_TYPES:
+            for key in ("min", "max", "at_most"):
+                if key in node:
+                    self.add(
+                        _key_line(node, key),
+                        _("“{key}” chỉ dùng cho câu hỏi dạng số (integer, decimal).").format(
+                            key=key
+                        ),
+                    )
+            at_most = None
+        if low is not None and high is not None and low > high:
+            self.add(
+                _key_line(node, "min"),
+                _("“min” ({min}) lớn hơn “max” ({max}).").format(min=low, max=high),
+            )
+        if question_id is None or ask is None or kind is None:
+            return None
+        question = Question(
+            id=question_id,
+            ask=ask,
+            type=kind,
+            label=label or ask,
+            unit=unit,
+            min=low,
+            max=high,
+            at_most=at_most,
+            choices=choices,
+            optional=optional,
+        )
+        if not duplicate:
+            self.questions[question_id] = _QuestionDraft(form_id, node, question)
+        return question
+
+    def choices(self, node: Any, kind: str | None) -> tuple[str, ...]:
+        if "choices" not in node:
+            if kind == "choice":
+                self.add(
+                    _line(node),
+                    _("Câu hỏi loại choice cần “choices” với ít nhất 2 lựa chọn."),
+                )
+            return ()
+        if kind is not None and kind != "choice":
+            self.add(
+                _key_line(node, "choices"),
+                _("Chỉ câu hỏi loại choice mới có “choices” (câu này là loại {type}).").format(
+                    type=kind
+                ),
+            )
+            return ()
+        items = self.seq(node, "choices")
+        if items is None:
+            return ()
+        result: list[str] = []
+        seen: set[str] = set()
+        for index, item in enumerate(items):
+            line = _item_line(items, index)
+            if isinstance(item, int | float) and not isinstance(item, bool):
+                item = str(item)
+            if not isinstance(item, str) or not item.strip():
+                self.add(
+                    line,
+                    _("Lựa chọn “{value}” không hợp lệ: mỗi lựa chọn là một dòng chữ.").format(
+                        value=_show(item)
+                    ),
+                )
+                continue
+            text = item.strip()
+            if _match_key(text) in seen:
+                self.add(line, _("Lựa chọn “{value}” bị trùng.").format(value=text))
+                continue
+            seen.add(_match_key(text))
+            result.append(text)
+        if kind == "choice" and len(items) < 2:
+            self.add(
+                _key_line(node, "choices"),
+                _("Câu hỏi loại choice cần ít nhất 2 lựa chọn."),
+            )
+        return tuple(result)
+
+    def optional(self, node: Any) -> bool:
+        if "optional" not in node:
+            return False
+        value = node["optional"]
+        if not isinstance(value, bool):
+            self.add(
+                _key_line(node, "optional"),
+                _("“optional” phải là true hoặc false, đang là “{value}”.").format(
+                    value=_show(value)
+                ),
+            )
+            return False
+        return value
+
+    def check_at_most(self) -> None:
+        for draft in self.questions.values():
+            target_id = draft.question.at_most
+            if target_id is None:
+                continue
+            line = _key_line(draft.node, "at_most")
+            if target_id == draft.question.id:
+                self.add(line, _("“at_most” không được trỏ tới chính câu hỏi này."))
+                continue
+            target = self.questions.get(target_id)
+            if target is None:
+                self.add(
+                    line,
+                    _("“at_most” trỏ tới câu hỏi “{id}” không có trong kế hoạch.").format(
+                        id=target_id
+                    ),
+                )
+            elif target.form_id != draft.form_id:
+                self.add(
+                    line,
+                    _(
+                        "“at_most” trỏ tới câu hỏi “{id}” của biểu mẫu khác ({form}); "
+                        "chỉ so được với câu hỏi cùng biểu mẫu."
+                    ).format(id=target_id, form=target.form_id),
+                )
+            elif not target.question.numeric:
+                self.add(
+                    line,
+                    _("“at_most” trỏ tới câu hỏi “{id}” không phải dạng số (loại {type}).").format(
+                        id=target_id, type=target.question.type
+                    ),
+                )
+
+    # ---- indicators
+
+    def indicators(self, root: Any) -> tuple[Indicator, ...]:
+        if root.get("indicators") is None:
+            return ()
+        items = self.seq(root, "indicators")
+        if items is None:
+            return ()
+        result: list[Indicator] = []
+        seen: set[str] = set()
+        for index, item in enumerate(items):
+            if not isinstance(item, dict):
+                self.add(
+                    _item_line(items, index),
+                    _("Mỗi chỉ tiêu phải là một bảng các khóa (id, title, target, …)."),
+                )
+                continue
+            indicator = self.indicator(item, seen)
+            if indicator is not None:
+                result.append(indicator)
+        return tuple(result)
+
+    def indicator(self, node: Any, seen: set[str]) -> Indicator | None:
+        self.require(node, ("id", "title"))
+        indicator_id = self.ident(node)
+        if indicator_id is not None:
+            if indicator_id in seen:
+                self.add(
+                    _key_line(node, "id"),
+                    _("Mã chỉ tiêu “{id}” bị trùng.").format(id=indicator_id),
+                )
+            seen.add(indicator_id)
+        title = self.text(node, "title")
+        kinds = [kind for kind in INDICATOR_KINDS if kind in node]
+        questions: tuple[str, ...] | None = None
+        if len(kinds) != 1:
+            self.add(
+                _line(node),
+                _("Chỉ tiêu cần đúng một trong các khóa: ratio, share_yes, sum."),
+            )
+        else:
+            questions = self.indicator_questions(node, kinds[0])
+        target = self.target(node)
+        unit = self.text(node, "unit")
+        if indicator_id is None or title is None or questions is None:
+            return None
+        kind = kinds[0]
+        if kind in ("ratio", "share_yes"):
+            unit = "%"
+        elif unit is None:
+            unit = self.questions[questions[0]].question.unit
+        return Indicator(indicator_id, title, kind, questions, target, unit)
+
+    def indicator_questions(self, node: Any, kind: str) -> tuple[str, ...] | None:
+        value = node[kind]
+        line = _key_line(node, kind)
+        if kind == "ratio":
+            if (
+                not isinstance(value, list)
+                or len(value) != 2
+                or not all(isinstance(v, str) for v in value)
+            ):
+                self.add(
+                    line,
+                    _("“ratio” phải là danh sách đúng hai mã câu hỏi: [tử số, mẫu số]."),
+                )
+                return None
+            found = [
+                self.indicator_question(value[i], kind, _item_line(value, i)) for i in range(2)
+            ]
+            if found[0] is None or found[1] is None:
+                return None
+            if found[0].form_id != found[1].form_id:
+                self.add(
+                    line,
+                    _(
+                        "Tử số “{num}” (biểu mẫu {num_form}) và mẫu số “{den}” "
+                        "(biểu mẫu {den_form}) phải thuộc cùng một biểu mẫu."
+                    ).format(
+                        num=value[0],
+                        num_form=found[0].form_id,
+                        den=value[1],
+                        den_form=found[1].form_id,
+                    ),
+                )
+                return None
+            return (value[0], value[1])
+        if not isinstance(value, str):
+            self.add(
+                line,
+                _("“{key}” phải là mã của một câu hỏi.").format(key=kind),
+            )
+            return None
+        if self.indicator_question(value, kind, line) is None:
+            return None
+        return (value,)
+
+    def indicator_question(
+        self, question_id: str, kind: str, line: int | None
+    ) -> _QuestionDraft | None:
+        draft = self.questions.get(question_id)
+        if draft is None:
+            self.add(
+                line,
+                _("Chỉ tiêu trỏ tới câu hỏi “{id}” không có trong kế hoạch.").format(
+                    id=question_id
+                ),
+            )
+            return None
+        question = draft.question
+        if kind == "share_yes" and question.type != "yes_no":
+            self.add(
+                line,
+                _("“share_yes” cần câu hỏi loại yes_no, nhưng “{id}” là loại {type}.").format(
+                    id=question_id, type=question.type
+                ),
+            )
+            return None
+        if kind in ("ratio", "sum") and not question.numeric:
+            self.add(
+                line,
+                _("“{key}” cần câu hỏi dạng số, nhưng “{id}” là loại {type}.").format(
+                    key=kind, id=question_id, type=question.type
+                ),
+            )
+            return None
+        return draft
+
+    def target(self, node: Any) -> Target | None:
+        if node.get("target") is None:
+            return None
+        value = node["target"]
+        try:
+            return Target.parse(value)
+        except ValueError:
+            self.add(
+                _key_line(node, "target"),
+                _(
+                    "Mục tiêu “{value}” không hợp lệ; viết dạng “>= 100”, “> 35”, “<= 23” "
+                    "hoặc chỉ một số (nghĩa là >=)."
+                ).format(value=_show(value)),
+            )
+            return None
+
+
+# --------------------------------------------------------------------------- entry points
+
+
+def check_plan_text(text: str, source: Path | None = None) -> tuple[Plan | None, list[Problem]]:
+    """Check a plan's YAML text: the plan when it has no problems, else None and every problem."""
+    loader = _LineLoader(text)
+    try:
+        try:
+            root = loader.get_single_data()
+        finally:
+            loader.dispose()
+    except yaml.MarkedYAMLError as error:
+        mark = error.problem_mark or error.context_mark
+        detail = error.problem or error.context or str(error)
+        problem = Problem(
+            mark.line + 1 if mark is not None else None,
+            _("Lỗi cú pháp YAML: {detail}.").format(detail=detail),
+        )
+        return None, [problem]
+    except (yaml.YAMLError, ValueError, TypeError, RecursionError) as error:
+        return None, [Problem(None, _("Lỗi cú pháp YAML: {detail}.").format(detail=error))]
+
+    checker = _Checker(root, source)
+    for line, key in loader.duplicate_keys:
+        checker.add(line, _("Khóa “{key}” bị lặp lại.").format(key=key))
+    plan = checker.run()
+    problems = sorted(checker.problems, key=lambda p: p.line or 0)
+    return (plan if not problems else None), problems
+
+
+def check_plan(path: str | Path) -> tuple[Plan | None, list[Problem]]:
+    """Check the plan file at ``path``; never raises for a bad or missing plan."""
+    source = Path(path)
+    try:
+        text = source.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as error:
+        message = _("Không đọc được tệp kế hoạch {path}: {error}").format(path=source, error=error)
+        return None, [Problem(None, message)]
+    return check_plan_text(text, source)
+
+
+def load_plan(path: str | Path = DEFAULT_PLAN_PATH) -> Plan:
+    """The plan at ``path``; raises ``PlanError`` listing every problem."""
+    plan, problems = check_plan(path)
+    if plan is None:
+        raise PlanError(problems)
+    return plan

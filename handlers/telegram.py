@@ -1,0 +1,87 @@
+"""Thin glue between python-telegram-bot updates and ``Conversations``."""
+
+from __future__ import annotations
+
+import logging
+
+from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
+from telegram.ext import ContextTypes
+
+from bot.channels.base import split_text
+from bot.messages import Attachment, Incoming, Reply
+from handlers.conversation import Conversations, Outcome
+
+log = logging.getLogger(__name__)
+
+CHANNEL = "telegram"
+TEXT_LIMIT = 4096
+IMAGE_DOCUMENT_PREFIX = "image/"
+
+
+def incoming_from_update(update: Update) -> Incoming | None:
+    """The channel-neutral form of a Telegram update, or None for updates the bot ignores."""
+    user = update.effective_user
+    chat = update.effective_chat
+    if user is None or chat is None or user.is_bot:
+        return None
+    if chat.type != chat.PRIVATE:
+        return None  # reports are personal: the bot talks in private chats only
+    base = {
+        "channel": CHANNEL,
+        "user_id": str(user.id),
+        "chat_id": str(chat.id),
+        "update_key": str(update.update_id),
+        "display_name": user.full_name,
+        "language_code": user.language_code,
+    }
+    if update.callback_query is not None:
+        return Incoming(kind="choice", text=update.callback_query.data or "", **base)
+    message = update.message
+    if message is None:
+        return None
+    return _from_message(message, base)
+
+
+def _from_message(message: Message, base: dict[str, str | None]) -> Incoming:
+    if message.text is not None:
+        return Incoming(kind="text", text=message.text, **base)  # type: ignore[arg-type]
+    if message.photo:
+        largest = message.photo[-1]
+        attachment = Attachment(largest.file_id, largest.file_size, "image/jpeg")
+        return Incoming(kind="photo", attachments=(attachment,), **base)  # type: ignore[arg-type]
+    document = message.document
+    if document is not None and (document.mime_type or "").startswith(IMAGE_DOCUMENT_PREFIX):
+        attachment = Attachment(document.file_id, document.file_size, document.mime_type)
+        return Incoming(kind="photo", attachments=(attachment,), **base)  # type: ignore[arg-type]
+    return Incoming(kind="other", **base)  # type: ignore[arg-type]
+
+
+def keyboard(reply: Reply) -> InlineKeyboardMarkup | None:
+    if not reply.choices:
+        return None
+    short = all(len(c.label) <= 12 for c in reply.choices) and len(reply.choices) <= 3
+    if short:
+        rows = [[InlineKeyboardButton(c.label, callback_data=c.value) for c in reply.choices]]
+    else:
+        rows = [[InlineKeyboardButton(c.label, callback_data=c.value)] for c in reply.choices]
+    return InlineKeyboardMarkup(rows)
+
+
+async def send_replies(bot: Bot, chat_id: int | str, replies: list[Reply]) -> None:
+    for reply in replies:
+        pieces = split_text(reply.text, TEXT_LIMIT)
+        for index, piece in enumerate(pieces):
+            markup = keyboard(reply) if index == len(pieces) - 1 else None
+            await bot.send_message(chat_id=chat_id, text=piece, reply_markup=markup)
+
+
+async def on_update(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Every update goes through here: convert, apply (state saved), then reply."""
+    incoming = incoming_from_update(update)
+    if update.callback_query is not None:
+        await update.callback_query.answer()
+    if incoming is None:
+        return
+    conversations: Conversations = context.bot_data["conversations"]
+    outcome: Outcome = await conversations.handle(incoming)
+    await send_replies(context.bot, incoming.chat_id, outcome.replies)

@@ -1,0 +1,1 @@
+"""Scheduled jobs (reminders, digests) arrive here; nothing is scheduled yet."""

@@ -1,0 +1,78 @@
+"""The storage interface the core depends on.
+
+One ``Storage`` per process; every change happens inside ``transaction()``,
+which yields a ``Transaction`` holding all reads and writes of one unit of
+work. SQLite implements it today (``storage.sqlite``); a PostgreSQL
+implementation only has to provide the same two protocols.
+"""
+
+from __future__ import annotations
+
+from contextlib import AbstractAsyncContextManager
+from datetime import datetime
+from typing import Any, Protocol
+
+from bot.domain import Identity, Invite, Person, Report
+
+
+class Transaction(Protocol):
+    # updates
+    async def mark_processed(self, channel: str, update_key: str, now: datetime) -> bool:
+        """Record an update as applied; False when it was applied before."""
+
+    async def meta(self, key: str) -> str | None: ...
+    async def set_meta(self, key: str, value: str) -> None: ...
+
+    # people
+    async def person_by_identity(self, channel: str, user_id: str) -> Person | None: ...
+    async def person(self, person_id: int) -> Person | None: ...
+    async def people(self, include_revoked: bool = False) -> list[Person]: ...
+    async def create_person(
+        self,
+        name: str,
+        role: str,
+        village_id: str | None,
+        locale: str,
+        now: datetime,
+        is_console: bool = False,
+    ) -> Person: ...
+    async def add_identity(self, person_id: int, identity: Identity, now: datetime) -> None: ...
+    async def touch_identity(self, identity: Identity, now: datetime) -> None: ...
+    async def set_locale(self, person_id: int, locale: str) -> None: ...
+    async def revoke_person(self, person_id: int, now: datetime) -> bool: ...
+
+    # invites
+    async def create_invite(self, invite: Invite) -> None: ...
+    async def invite(self, code: str) -> Invite | None: ...
+    async def use_invite(self, code: str, person_id: int, now: datetime) -> bool: ...
+    async def record_invite_failure(self, channel: str, user_id: str, now: datetime) -> None: ...
+    async def invite_failures_since(
+        self, channel: str, user_id: str, since: datetime
+    ) -> list[datetime]: ...
+
+    # conversation state
+    async def draft(self, person_id: int) -> dict[str, Any] | None: ...
+    async def save_draft(self, person_id: int, state: dict[str, Any], now: datetime) -> None: ...
+    async def delete_draft(self, person_id: int) -> None: ...
+
+    # reports
+    async def add_report(
+        self,
+        village_id: str,
+        form_id: str,
+        period: str,
+        answers: dict[str, Any],
+        person_id: int,
+        now: datetime,
+    ) -> Report: ...
+    async def latest_report(self, village_id: str, form_id: str, period: str) -> Report | None: ...
+    async def report_before(self, village_id: str, form_id: str, period: str) -> Report | None:
+        """The latest version of the most recent report of an earlier period."""
+
+    async def reports(self, period: str | None = None, history: bool = False) -> list[Report]:
+        """Reports (latest versions only unless ``history``), oldest first."""
+
+
+class Storage(Protocol):
+    def transaction(self) -> AbstractAsyncContextManager[Transaction]: ...
+    async def close(self) -> None: ...

@@ -1,0 +1,399 @@
+"""SQLite storage on aiosqlite: WAL, one transaction per unit of work, migrations at start."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import datetime
+from importlib import resources
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlparse
+
+import aiosqlite
+
+from bot.domain import Identity, Invite, Person, Report
+
+
+def sqlite_path(database_url: str) -> Path:
+    """``sqlite:///thidua.db`` → ``thidua.db`` (relative), ``sqlite:////var/x.db`` → ``/var/x.db``."""
+    if database_url.startswith("sqlite:///"):
+        rest = database_url[len("sqlite:///") :]
+        if not rest:
+            raise ValueError("DATABASE_URL has no file name")
+        return Path(rest)
+    scheme = urlparse(database_url).scheme or database_url
+    raise ValueError(f"unsupported DATABASE_URL scheme {scheme!r}: only sqlite:/// is available")
+
+
+def _ts(value: datetime | None) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+def _dt(value: str | None) -> datetime | None:
+    return datetime.fromisoformat(value) if value is not None else None
+
+
+def _migrations() -> list[tuple[int, str]]:
+    folder = resources.files("storage") / "migrations"
+    found = []
+    for entry in folder.iterdir():
+        if entry.name.endswith(".sql"):
+            found.append((int(entry.name.split("_", 1)[0]), entry.read_text(encoding="utf-8")))
+    return sorted(found)
+
+
+class SqliteStorage:
+    """``Storage`` on one aiosqlite connection; transactions are serialized by a lock."""
+
+    def __init__(self, conn: aiosqlite.Connection) -> None:
+        self._conn = conn
+        self._lock = asyncio.Lock()
+
+    @classmethod
+    async def open(cls, path: str | Path) -> SqliteStorage:
+        path = Path(path)
+        if path.parent and not path.parent.exists():
+            path.parent.mkdir(parents=True, exist_ok=True)
+        conn = await aiosqlite.connect(path, isolation_level=None)
+        conn.row_factory = aiosqlite.Row
+        await conn.execute("PRAGMA journal_mode=WAL")
+        await conn.execute("PRAGMA synchronous=NORMAL")
+        await conn.execute("PRAGMA foreign_keys=ON")
+        await conn.execute("PRAGMA busy_timeout=5000")
+        storage = cls(conn)
+        await storage.migrate()
+        return storage
+
+    async def migrate(self) -> int:
+        """Apply the migrations not yet applied; returns the schema version."""
+        async with self._lock:
+            await self._conn.execute("BEGIN IMMEDIATE")
+            try:
+                await self._conn.execute(
+                    "CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)"
+                )
+                cur = await self._conn.execute("SELECT MAX(version) FROM schema_version")
+                row = await cur.fetchone()
+                current = (row[0] if row else None) or 0
+                for version, sql in _migrations():
+                    if version <= current:
+                        continue
+                    code = "\n".join(
+                        line for line in sql.splitlines() if not line.lstrip().startswith("--")
+                    )
+                    for statement in code.split(";"):
+                        if statement.strip():
+                            await self._conn.execute(statement)
+                    await self._conn.execute(
+                        "INSERT INTO schema_version (version) VALUES (?)", (version,)
+                    )
+                    current = version
+                await self._conn.execute("COMMIT")
+            except BaseException:
+                await self._conn.execute("ROLLBACK")
+                raise
+        return current
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[SqliteTransaction]:
+        async with self._lock:
+            await self._conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield SqliteTransaction(self._conn)
+            except BaseException:
+                await self._conn.execute("ROLLBACK")
+                raise
+            else:
+                await self._conn.execute("COMMIT")
+
+    async def close(self) -> None:
+        await self._conn.close()
+
+
+class SqliteTransaction:
+    def __init__(self, conn: aiosqlite.Connection) -> None:
+        self._conn = conn
+
+    async def _one(self, sql: str, params: tuple[Any, ...] = ()) -> aiosqlite.Row | None:
+        cur = await self._conn.execute(sql, params)
+        return await cur.fetchone()
+
+    async def _all(self, sql: str, params: tuple[Any, ...] = ()) -> list[aiosqlite.Row]:
+        cur = await self._conn.execute(sql, params)
+        return list(await cur.fetchall())
+
+    # updates ---------------------------------------------------------------
+
+    async def mark_processed(self, channel: str, update_key: str, now: datetime) -> bool:
+        cur = await self._conn.execute(
+            "INSERT OR IGNORE INTO processed_updates (channel, update_key, processed_at)"
+            " VALUES (?, ?, ?)",
+            (channel, update_key, _ts(now)),
+        )
+        return cur.rowcount == 1
+
+    async def meta(self, key: str) -> str | None:
+        row = await self._one("SELECT value FROM meta WHERE key = ?", (key,))
+        return row["value"] if row else None
+
+    async def set_meta(self, key: str, value: str) -> None:
+        await self._conn.execute(
+            "INSERT INTO meta (key, value) VALUES (?, ?)"
+            " ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+            (key, value),
+        )
+
+    # people ----------------------------------------------------------------
+
+    async def _person(self, row: aiosqlite.Row | None) -> Person | None:
+        if row is None:
+            return None
+        ids = await self._all(
+            "SELECT channel, user_id, chat_id, display_name FROM identities"
+            " WHERE person_id = ? ORDER BY last_seen_at DESC",
+            (row["id"],),
+        )
+        return Person(
+            id=row["id"],
+            name=row["name"],
+            role=row["role"],
+            village_id=row["village_id"],
+            locale=row["locale"],
+            created_at=datetime.fromisoformat(row["created_at"]),
+            is_console=bool(row["is_console"]),
+            identities=tuple(
+                Identity(i["channel"], i["user_id"], i["chat_id"], i["display_name"]) for i in ids
+            ),
+        )
+
+    async def person_by_identity(self, channel: str, user_id: str) -> Person | None:
+        row = await self._one(
+            "SELECT p.* FROM people p JOIN identities i ON i.person_id = p.id"
+            " WHERE i.channel = ? AND i.user_id = ? AND p.revoked_at IS NULL",
+            (channel, user_id),
+        )
+        return await self._person(row)
+
+    async def person(self, person_id: int) -> Person | None:
+        row = await self._one("SELECT * FROM people WHERE id = ?", (person_id,))
+        return await self._person(row)
+
+    async def people(self, include_revoked: bool = False) -> list[Person]:
+        where = "" if include_revoked else " WHERE revoked_at IS NULL"
+        rows = await self._all(f"SELECT * FROM people{where} ORDER BY id")
+        return [p for p in [await self._person(r) for r in rows] if p is not None]
+
+    async def create_person(
+        self,
+        name: str,
+        role: str,
+        village_id: str | None,
+        locale: str,
+        now: datetime,
+        is_console: bool = False,
+    ) -> Person:
+        cur = await self._conn.execute(
+            "INSERT INTO people (name, role, village_id, locale, is_console, created_at)"
+            " VALUES (?, ?, ?, ?, ?, ?)",
+            (name, role, village_id, locale, int(is_console), _ts(now)),
+        )
+        person = await self.person(int(cur.lastrowid or 0))
+        assert person is not None
+        return person
+
+    async def add_identity(self, person_id: int, identity: Identity, now: datetime) -> None:
+        await self._conn.execute(
+            "INSERT OR REPLACE INTO identities"
+            " (channel, user_id, person_id, chat_id, display_name, last_seen_at)"
+            " VALUES (?, ?, ?, ?, ?, ?)",
+            (
+                identity.channel,
+                identity.user_id,
+                person_id,
+                identity.chat_id,
+                identity.display_name,
+                _ts(now),
+            ),
+        )
+
+    async def touch_identity(self, identity: Identity, now: datetime) -> None:
+        await self._conn.execute(
+            "UPDATE identities SET chat_id = ?, last_seen_at = ? WHERE channel = ? AND user_id = ?",
+            (identity.chat_id, _ts(now), identity.channel, identity.user_id),
+        )
+
+    async def set_locale(self, person_id: int, locale: str) -> None:
+        await self._conn.execute("UPDATE people SET locale = ? WHERE id = ?", (locale, person_id))
+
+    async def revoke_person(self, person_id: int, now: datetime) -> bool:
+        cur = await self._conn.execute(
+            "UPDATE people SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL",
+            (_ts(now), person_id),
+        )
+        if cur.rowcount != 1:
+            return False
+        await self._conn.execute("DELETE FROM identities WHERE person_id = ?", (person_id,))
+        await self._conn.execute("DELETE FROM drafts WHERE person_id = ?", (person_id,))
+        return True
+
+    # invites ---------------------------------------------------------------
+
+    async def create_invite(self, invite: Invite) -> None:
+        await self._conn.execute(
+            "INSERT INTO invites (code, role, village_id, created_at, expires_at)"
+            " VALUES (?, ?, ?, ?, ?)",
+            (
+                invite.code,
+                invite.role,
+                invite.village_id,
+                _ts(invite.created_at),
+                _ts(invite.expires_at),
+            ),
+        )
+
+    async def invite(self, code: str) -> Invite | None:
+        row = await self._one("SELECT * FROM invites WHERE code = ?", (code,))
+        if row is None:
+            return None
+        return Invite(
+            code=row["code"],
+            role=row["role"],
+            village_id=row["village_id"],
+            created_at=datetime.fromisoformat(row["created_at"]),
+            expires_at=datetime.fromisoformat(row["expires_at"]),
+            used_at=_dt(row["used_at"]),
+            used_by=row["used_by"],
+        )
+
+    async def use_invite(self, code: str, person_id: int, now: datetime) -> bool:
+        cur = await self._conn.execute(
+            "UPDATE invites SET used_at = ?, used_by = ? WHERE code = ? AND used_at IS NULL",
+            (_ts(now), person_id, code),
+        )
+        return cur.rowcount == 1
+
+    async def record_invite_failure(self, channel: str, user_id: str, now: datetime) -> None:
+        await self._conn.execute(
+            "INSERT INTO invite_failures (channel, user_id, at) VALUES (?, ?, ?)",
+            (channel, user_id, _ts(now)),
+        )
+
+    async def invite_failures_since(
+        self, channel: str, user_id: str, since: datetime
+    ) -> list[datetime]:
+        rows = await self._all(
+            "SELECT at FROM invite_failures WHERE channel = ? AND user_id = ? AND at >= ?"
+            " ORDER BY at",
+            (channel, user_id, _ts(since)),
+        )
+        return [datetime.fromisoformat(r["at"]) for r in rows]
+
+    # conversation state ----------------------------------------------------
+
+    async def draft(self, person_id: int) -> dict[str, Any] | None:
+        row = await self._one("SELECT state FROM drafts WHERE person_id = ?", (person_id,))
+        return json.loads(row["state"]) if row else None
+
+    async def save_draft(self, person_id: int, state: dict[str, Any], now: datetime) -> None:
+        await self._conn.execute(
+            "INSERT INTO drafts (person_id, state, updated_at) VALUES (?, ?, ?)"
+            " ON CONFLICT (person_id) DO UPDATE SET state = excluded.state,"
+            " updated_at = excluded.updated_at",
+            (person_id, json.dumps(state, ensure_ascii=False), _ts(now)),
+        )
+
+    async def delete_draft(self, person_id: int) -> None:
+        await self._conn.execute("DELETE FROM drafts WHERE person_id = ?", (person_id,))
+
+    # reports ---------------------------------------------------------------
+
+    async def add_report(
+        self,
+        village_id: str,
+        form_id: str,
+        period: str,
+        answers: dict[str, Any],
+        person_id: int,
+        now: datetime,
+    ) -> Report:
+        row = await self._one(
+            "SELECT COALESCE(MAX(version), 0) + 1 FROM reports"
+            " WHERE village_id = ? AND form_id = ? AND period = ?",
+            (village_id, form_id, period),
+        )
+        version = int(row[0]) if row else 1
+        cur = await self._conn.execute(
+            "INSERT INTO reports (village_id, form_id, period, version, submitted_at, submitted_by)"
+            " VALUES (?, ?, ?, ?, ?, ?)",
+            (village_id, form_id, period, version, _ts(now), person_id),
+        )
+        report_id = int(cur.lastrowid or 0)
+        await self._conn.executemany(
+            "INSERT INTO answers (report_id, question_id, position, value) VALUES (?, ?, ?, ?)",
+            [
+                (report_id, qid, pos, json.dumps(value, ensure_ascii=False))
+                for pos, (qid, value) in enumerate(answers.items())
+            ],
+        )
+        return Report(report_id, village_id, form_id, period, version, now, person_id, answers)
+
+    async def _reports(self, rows: list[aiosqlite.Row]) -> list[Report]:
+        result = []
+        for row in rows:
+            answer_rows = await self._all(
+                "SELECT question_id, value FROM answers WHERE report_id = ? ORDER BY position",
+                (row["id"],),
+            )
+            result.append(
+                Report(
+                    id=row["id"],
+                    village_id=row["village_id"],
+                    form_id=row["form_id"],
+                    period=row["period"],
+                    version=row["version"],
+                    submitted_at=datetime.fromisoformat(row["submitted_at"]),
+                    submitted_by=row["submitted_by"],
+                    answers={a["question_id"]: json.loads(a["value"]) for a in answer_rows},
+                )
+            )
+        return result
+
+    async def latest_report(self, village_id: str, form_id: str, period: str) -> Report | None:
+        rows = await self._all(
+            "SELECT * FROM reports WHERE village_id = ? AND form_id = ? AND period = ?"
+            " ORDER BY version DESC LIMIT 1",
+            (village_id, form_id, period),
+        )
+        found = await self._reports(rows)
+        return found[0] if found else None
+
+    async def report_before(self, village_id: str, form_id: str, period: str) -> Report | None:
+        rows = await self._all(
+            "SELECT * FROM reports WHERE village_id = ? AND form_id = ? AND period < ?"
+            " ORDER BY period DESC, version DESC LIMIT 1",
+            (village_id, form_id, period),
+        )
+        found = await self._reports(rows)
+        return found[0] if found else None
+
+    async def reports(self, period: str | None = None, history: bool = False) -> list[Report]:
+        conditions = []
+        params: list[Any] = []
+        if period is not None:
+            conditions.append("r.period = ?")
+            params.append(period)
+        if not history:
+            conditions.append(
+                "r.version = (SELECT MAX(version) FROM reports l WHERE l.village_id = r.village_id"
+                " AND l.form_id = r.form_id AND l.period = r.period)"
+            )
+        where = (" WHERE " + " AND ".join(conditions)) if conditions else ""
+        rows = await self._all(
+            f"SELECT r.* FROM reports r{where}"
+            " ORDER BY r.period, r.form_id, r.village_id, r.version",
+            tuple(params),
+        )
+        return await self._reports(rows)
