@@ -76,6 +76,7 @@ class Draft:
     resume: Mode | None = None
     options: list[dict[str, Any]] = field(default_factory=list)
     chosen: int | None = None
+    note: str = ""  # shown above the first question
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
@@ -148,7 +149,9 @@ class FormEngine:
         draft.previous_period = previous_period
         draft.mode = "ask"
         draft.index = 0
-        return self._show(draft, [])
+        lead = [draft.note] if draft.note else []
+        draft.note = ""
+        return self._show(draft, lead)
 
     def resume(self, draft: Draft) -> Step:
         """``/baocao`` with a draft: show where the person stopped, changing nothing."""
@@ -163,6 +166,8 @@ class FormEngine:
 
     def cancel(self, draft: Draft) -> Step:
         """``/huy``: ask before throwing the draft away."""
+        if draft.form is None:  # still choosing a form: nothing answered, nothing to lose
+            return Step([Reply(_("Đã hủy. Gõ /baocao khi muốn báo cáo."))], None)
         if draft.mode == "confirm_cancel":
             return self._show(draft, [], bump=False)
         draft.resume = draft.mode
@@ -206,12 +211,14 @@ class FormEngine:
     def _match_typed(self, draft: Draft, text: str) -> str | None:
         """A typed text that means one of the current choices (by label, or by number)."""
         choices = self._choices(draft)
-        if not choices:
-            return None
         wanted = normalize_text(text)
         for choice in choices:
             if normalize_text(choice.label) == wanted:
                 return choice.value.partition(":")[2]
+        # The words stay meaningful where the button is not offered, for a specific reply.
+        for word, token in ((_("Bỏ qua"), SKIP), (_("Quay lại"), BACK)):
+            if wanted == normalize_text(word):
+                return token
         if self._choice_only(draft) and wanted.isdigit():
             number = int(wanted)
             if 1 <= number <= len(choices):
@@ -239,9 +246,10 @@ class FormEngine:
         if option.late_period and option.period:
             draft.mode = "pick_period"
             return self._show(draft, lead)
-        period = option.late_period or option.period
-        assert period is not None
-        return self._start_form(draft, option.form_id, period)
+        if option.late_period:
+            return self._start_form(draft, option.form_id, option.late_period)
+        assert option.period is not None
+        return self._start_form(draft, option.form_id, option.period, option.sent)
 
     def _on_pick_period(self, draft: Draft, inp: Input, token: str | None) -> Step:
         assert draft.chosen is not None
@@ -249,13 +257,17 @@ class FormEngine:
         if token == "late" and option.late_period:
             return self._start_form(draft, option.form_id, option.late_period)
         if token == "current" and option.period:
-            return self._start_form(draft, option.form_id, option.period)
+            return self._start_form(draft, option.form_id, option.period, option.sent)
         if token == BACK and len(draft.options) > 1:
             draft.mode = "pick_form"
             return self._show(draft, [])
         return self._show(draft, [_("Xin chọn kỳ báo cáo.")], False)
 
-    def _start_form(self, draft: Draft, form_id: str, period: str) -> Step:
+    def _start_form(self, draft: Draft, form_id: str, period: str, sent: bool = False) -> Step:
+        if sent:
+            draft.note = _(
+                "Kỳ {period} đã gửi rồi; gửi lần nữa sẽ tạo phiên bản mới, bản cũ vẫn được lưu."
+            ).format(period=parse_period(period).label())
         draft.form = form_id
         draft.period = period
         draft.options = []
@@ -539,8 +551,13 @@ class FormEngine:
                     ),
                     "late",
                 ),
-                c(draft, _("Kỳ {period}").format(period=parse_period(option.period).label()),
-                  "current"),
+                c(
+                    draft,
+                    (_("Kỳ {period} (đã gửi)") if option.sent else _("Kỳ {period}")).format(
+                        period=parse_period(option.period).label()
+                    ),
+                    "current",
+                ),
             ]
             if len(draft.options) > 1:
                 result.append(c(draft, _("Quay lại"), BACK))

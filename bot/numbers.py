@@ -129,15 +129,16 @@ _ONE = Decimal(1)
 
 
 def clean_decimal(value: Decimal) -> Decimal:
-    """``value`` without exponent surprises: integral → quantized to 0 places, else no trailing zeros.
+    """``value`` without exponent surprises.
 
+    Integral values are quantized to 0 places, others lose their trailing zeros:
     ``Decimal("1.5E+6")`` → ``Decimal("1500000")``, ``Decimal("12.50")`` → ``Decimal("12.5")``.
     """
     if not value.is_finite():
         return value
     if value.is_zero():
         return Decimal(0)
-    sign, digits, exponent = value.as_tuple()
+    _sign, digits, exponent = value.as_tuple()
     assert isinstance(exponent, int)
     with localcontext() as ctx:
         ctx.prec = max(28, len(digits) + max(exponent, 0) + 2)
@@ -151,7 +152,7 @@ def _decimal(int_digits: str, frac_digits: str | None = None) -> Decimal:
 
 
 def _is_thousands_grouping(groups: list[str]) -> bool:
-    """``["1", "234", "567"]``: a first group of 1–3 digits without a leading zero, then groups of 3."""
+    """``["1", "234", "567"]``: 1–3 digits without a leading zero, then groups of exactly 3."""
     first, rest = groups[0], groups[1:]
     return (
         1 <= len(first) <= 3

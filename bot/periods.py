@@ -127,7 +127,7 @@ def _invalid_key(key: str, why: str) -> ValueError:
 
 
 def parse_period(key: str) -> Period:
-    """The period for ``key``: ``2026`` (year), ``2026-11`` (month), ``2026-W48`` (ISO week), ``2026-Q4``."""
+    """The period for ``key``: ``2026``, ``2026-11``, ``2026-W48`` (ISO week) or ``2026-Q4``."""
     text = key.strip().upper()
     m = (
         _YEAR_RE.fullmatch(text)
@@ -137,7 +137,8 @@ def parse_period(key: str) -> Period:
     )
     if m is None:
         raise _invalid_key(
-            key, "expected YYYY, YYYY-MM, YYYY-Www or YYYY-Qn (e.g. 2026, 2026-11, 2026-W48, 2026-Q4)"
+            key,
+            "expected YYYY, YYYY-MM, YYYY-Www or YYYY-Qn (e.g. 2026, 2026-11, 2026-W48, 2026-Q4)",
         )
     year = int(m["year"])
     if year < MINYEAR:

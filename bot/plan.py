@@ -9,7 +9,6 @@ and raises ``PlanError`` when anything is wrong.
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections.abc import Hashable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -21,6 +20,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import yaml
 
 from bot.i18n import _
+from bot.text import normalize_text
 
 QUESTION_TYPES = ("integer", "decimal", "yes_no", "choice", "text", "photo")
 NUMERIC_TYPES = ("integer", "decimal")
@@ -57,10 +57,7 @@ _OP_ALIASES = {"=": "==", "≥": ">=", "≤": "<="}
 
 def _normalize(text: str) -> str:
     """Lowercase, without diacritics (đ → d), runs of spaces, ``_`` and ``-`` as one space."""
-    text = text.lower().replace("đ", "d")
-    text = unicodedata.normalize("NFD", text)
-    text = "".join(c for c in text if not unicodedata.combining(c))
-    return re.sub(r"[\s_\-]+", " ", text).strip()
+    return re.sub(r"[\s_\-]+", " ", normalize_text(text)).strip()
 
 
 def _match_key(text: str) -> str:
@@ -358,9 +355,18 @@ def _show(value: Any) -> str:
 
 @dataclass
 class _QuestionDraft:
+    """What other questions and indicators need to know of a question, even a broken one."""
+
     form_id: str
     node: Any
-    question: Question
+    id: str
+    type: str | None  # None when the type itself is wrong: checks that need it are skipped
+    unit: str | None
+    at_most: str | None
+
+    @property
+    def numeric(self) -> bool:
+        return self.type in NUMERIC_TYPES
 
 
 class _Checker:
@@ -383,8 +389,8 @@ class _Checker:
                     _("Thiếu khóa bắt buộc “{key}”.").format(key=key),
                 )
 
-    def text(self, mapping: Any, key: str, *, required: bool = True) -> str | None:
-        """A non-empty string at ``key``; None (with a problem if required or malformed)."""
+    def text(self, mapping: Any, key: str) -> str | None:
+        """The non-empty string at ``key``; None when absent, or with a problem when malformed."""
         if key not in mapping:
             return None
         value = mapping[key]
@@ -707,9 +713,9 @@ class _Checker:
             if key not in QUESTION_KEYS:
                 self.add(
                     _key_line(node, key),
-                    _("Khóa “{key}” không dùng được trong câu hỏi; các khóa hợp lệ: {keys}.").format(
-                        key=_show(key), keys=", ".join(QUESTION_KEYS)
-                    ),
+                    _(
+                        "Khóa “{key}” không dùng được trong câu hỏi; các khóa hợp lệ: {keys}."
+                    ).format(key=_show(key), keys=", ".join(QUESTION_KEYS)),
                 )
         question_id = self.ident(node)
         duplicate = False
@@ -760,9 +766,13 @@ class _Checker:
                 _key_line(node, "min"),
                 _("“min” ({min}) lớn hơn “max” ({max}).").format(min=low, max=high),
             )
+        if question_id is not None and not duplicate:
+            self.questions[question_id] = _QuestionDraft(
+                form_id, node, question_id, kind, unit, at_most
+            )
         if question_id is None or ask is None or kind is None:
             return None
-        question = Question(
+        return Question(
             id=question_id,
             ask=ask,
             type=kind,
@@ -774,9 +784,6 @@ class _Checker:
             choices=choices,
             optional=optional,
         )
-        if not duplicate:
-            self.questions[question_id] = _QuestionDraft(form_id, node, question)
-        return question
 
     def choices(self, node: Any, kind: str | None) -> tuple[str, ...]:
         if "choices" not in node:
@@ -840,11 +847,11 @@ class _Checker:
 
     def check_at_most(self) -> None:
         for draft in self.questions.values():
-            target_id = draft.question.at_most
+            target_id = draft.at_most
             if target_id is None:
                 continue
             line = _key_line(draft.node, "at_most")
-            if target_id == draft.question.id:
+            if target_id == draft.id:
                 self.add(line, _("“at_most” không được trỏ tới chính câu hỏi này."))
                 continue
             target = self.questions.get(target_id)
@@ -863,11 +870,11 @@ class _Checker:
                         "chỉ so được với câu hỏi cùng biểu mẫu."
                     ).format(id=target_id, form=target.form_id),
                 )
-            elif not target.question.numeric:
+            elif target.type is not None and not target.numeric:
                 self.add(
                     line,
                     _("“at_most” trỏ tới câu hỏi “{id}” không phải dạng số (loại {type}).").format(
-                        id=target_id, type=target.question.type
+                        id=target_id, type=target.type
                     ),
                 )
 
@@ -921,7 +928,7 @@ class _Checker:
         if kind in ("ratio", "share_yes"):
             unit = "%"
         elif unit is None:
-            unit = self.questions[questions[0]].question.unit
+            unit = self.questions[questions[0]].unit
         return Indicator(indicator_id, title, kind, questions, target, unit)
 
     def indicator_questions(self, node: Any, kind: str) -> tuple[str, ...] | None:
@@ -980,20 +987,21 @@ class _Checker:
                 ),
             )
             return None
-        question = draft.question
-        if kind == "share_yes" and question.type != "yes_no":
+        if draft.type is None:
+            return draft
+        if kind == "share_yes" and draft.type != "yes_no":
             self.add(
                 line,
                 _("“share_yes” cần câu hỏi loại yes_no, nhưng “{id}” là loại {type}.").format(
-                    id=question_id, type=question.type
+                    id=question_id, type=draft.type
                 ),
             )
             return None
-        if kind in ("ratio", "sum") and not question.numeric:
+        if kind in ("ratio", "sum") and not draft.numeric:
             self.add(
                 line,
                 _("“{key}” cần câu hỏi dạng số, nhưng “{id}” là loại {type}.").format(
-                    key=kind, id=question_id, type=question.type
+                    key=kind, id=question_id, type=draft.type
                 ),
             )
             return None

@@ -160,7 +160,7 @@ EXAMPLES: list[tuple[str, NumberKind, ParseResult]] = [
     ("1,5", "integer", Invalid("not_integer")),
     ("0,5", "integer", Invalid("not_integer")),
     ("1.234,5", "integer", Invalid("not_integer")),
-    ("1,25 nghìn", "integer", Invalid("not_integer")),
+    ("1,2345 nghìn", "integer", Invalid("not_integer")),
     # empty
     ("", "decimal", Invalid("empty")),
     ("   ", "integer", Invalid("empty")),

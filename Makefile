@@ -1,0 +1,52 @@
+# thidua: `make run` to start the bot, `make test` to run the whole suite.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+DOMAIN := thidua
+
+.PHONY: run test lint format bench locales-extract locales-update locales-compile clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+
+$(VENV)/.installed: $(BIN)/python pyproject.toml
+	$(BIN)/pip install -q -e .
+	touch $@
+
+$(VENV)/.installed-test: $(VENV)/.installed
+	$(BIN)/pip install -q -e ".[test]"
+	touch $@
+
+# Compiled catalogs are built, not committed.
+locales-compile: $(VENV)/.installed
+	$(BIN)/pybabel compile -q -d locales -D $(DOMAIN)
+
+run: $(VENV)/.installed locales-compile
+	$(BIN)/thidua run --or-console "Thôn 1"
+
+test: $(VENV)/.installed-test locales-compile
+	$(BIN)/ruff check .
+	$(BIN)/pytest -q
+
+lint: $(VENV)/.installed-test
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: $(VENV)/.installed-test
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+bench: $(VENV)/.installed-test locales-compile
+	$(BIN)/python -m bench.reports
+
+locales-extract: $(VENV)/.installed
+	$(BIN)/pybabel extract -q -F babel.cfg -k _ -k N_ -k ngettext:1,2 --no-location \
+		--project $(DOMAIN) -o locales/$(DOMAIN).pot bot handlers storage scheduler
+
+locales-update: locales-extract
+	$(BIN)/pybabel update -q -i locales/$(DOMAIN).pot -d locales -D $(DOMAIN) --no-fuzzy-matching
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis
+	find locales -name '*.mo' -delete

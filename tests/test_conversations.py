@@ -1,0 +1,225 @@
+"""Registration, roles, commands and reports through ``Conversations`` on a real SQLite file."""
+
+from __future__ import annotations
+
+import itertools
+from datetime import timedelta
+
+import pytest
+
+from bot.domain import Invite
+from bot.messages import Incoming, Reply
+from handlers.conversation import Conversations
+from storage.sqlite import SqliteStorage
+from tests.conftest import FakeClock
+
+_update_ids = itertools.count(1)
+
+
+async def send(
+    conversations: Conversations, user: str, text: str, kind: str = "text", name: str = "Anh Ba"
+) -> list[Reply]:
+    incoming = Incoming(
+        channel="telegram",
+        user_id=user,
+        chat_id=user,
+        kind=kind,  # type: ignore[arg-type]
+        text=text,
+        update_key=str(next(_update_ids)),
+        display_name=name,
+    )
+    return (await conversations.handle(incoming)).replies
+
+
+def joined(replies: list[Reply]) -> str:
+    return "\n".join(r.text for r in replies)
+
+
+async def invite(
+    storage: SqliteStorage, clock: FakeClock, code: str, village: str | None = "thon_1",
+    role: str = "head", days: int = 7,
+) -> None:
+    async with storage.transaction() as tx:
+        await tx.create_invite(
+            Invite(code, role, village, clock(), clock() + timedelta(days=days))
+        )
+
+
+async def test_stranger_only_learns_how_to_get_a_code(conversations: Conversations) -> None:
+    for text in ("xin chào", "/baocao", "/huongdan"):
+        replies = await send(conversations, "7", text)
+        assert "chưa đăng ký" in joined(replies)
+        assert "/start" in joined(replies)
+
+
+async def test_register_with_start_or_code_alone(
+    conversations: Conversations, storage: SqliteStorage, clock: FakeClock
+) -> None:
+    await invite(storage, clock, "ABCD2345", "thon_3")
+    replies = await send(conversations, "7", "/start ABCD2345")
+    assert "trưởng thôn" in joined(replies) and "Thôn 3" in joined(replies)
+    await invite(storage, clock, "WXYZ6789", None, role="secretariat")
+    replies = await send(conversations, "8", " wxyz-6789 ")
+    assert "Văn phòng – Thống kê" in joined(replies)
+    async with storage.transaction() as tx:
+        people = await tx.people()
+    assert [(p.role, p.village_id) for p in people] == [("head", "thon_3"), ("secretariat", None)]
+
+
+async def test_a_code_works_once_and_expires(
+    conversations: Conversations, storage: SqliteStorage, clock: FakeClock
+) -> None:
+    await invite(storage, clock, "ABCD2345")
+    await send(conversations, "7", "/start ABCD2345")
+    used = await send(conversations, "8", "/start ABCD2345")
+    assert "đã được dùng" in joined(used)
+    await invite(storage, clock, "EFGH2345", days=7)
+    clock.advance(days=7, seconds=1)
+    expired = await send(conversations, "9", "EFGH2345")
+    assert "hết hạn" in joined(expired)
+
+
+async def test_five_wrong_codes_lock_for_an_hour_from_the_fifth(
+    conversations: Conversations, storage: SqliteStorage, clock: FakeClock
+) -> None:
+    await invite(storage, clock, "GOOD2345")
+    for attempt in range(1, 5):
+        replies = await send(conversations, "66", f"/start BAD{attempt}2345")
+        assert f"còn {5 - attempt} lần" in joined(replies)
+        clock.advance(minutes=5)
+    fifth = await send(conversations, "66", "BAD52345")
+    assert "khóa" in joined(fifth)
+    clock.advance(minutes=59)
+    still = await send(conversations, "66", "/start GOOD2345")  # a valid code, refused
+    assert "khóa" in joined(still)
+    assert "trưởng thôn" not in joined(still)
+    clock.advance(minutes=1, seconds=1)
+    ok = await send(conversations, "66", "/start GOOD2345")
+    assert "Chào mừng" in joined(ok)
+
+
+async def test_spread_out_failures_do_not_lock(
+    conversations: Conversations, clock: FakeClock
+) -> None:
+    for attempt in range(6):
+        replies = await send(conversations, "67", f"BAD{attempt}2345")
+        assert "khóa" not in joined(replies)
+        clock.advance(minutes=20)
+
+
+async def test_update_applied_once(conversations: Conversations, storage: SqliteStorage,
+                                   clock: FakeClock) -> None:
+    await invite(storage, clock, "ABCD2345")
+    incoming = Incoming("telegram", "7", "7", "text", "/start ABCD2345", update_key="u-1")
+    first = await conversations.handle(incoming)
+    second = await conversations.handle(incoming)
+    assert first.replies and not second.replies
+
+
+async def test_head_reports_and_a_second_head_makes_a_new_version(
+    conversations: Conversations, storage: SqliteStorage, clock: FakeClock
+) -> None:
+    await invite(storage, clock, "HEAD2345")
+    await invite(storage, clock, "DEPU2345")
+    await send(conversations, "1", "/start HEAD2345")
+    await send(conversations, "2", "/start DEPU2345", name="Chị Tư")
+
+    async def report(user: str, households: str) -> str:
+        replies = await send(conversations, user, "/baocao")
+        if "Kỳ tháng 10/2026 (trễ hạn)" in [c.label for c in replies[-1].choices]:
+            replies = await send(conversations, user, "2")  # the current month
+        for answer in (households, "400", "co", "bo qua", "1", "bo qua"):
+            replies = await send(conversations, user, answer)
+        assert "Tóm tắt" in joined(replies), joined(replies)
+        return joined(await send(conversations, user, "Gửi"))
+
+    first = await report("1", "412")
+    assert "Đã nhận" in first and "Thôn 1" in first and "tháng 11/2026" in first
+    second = await report("2", "420")
+    assert "phiên bản 2" in second
+    async with storage.transaction() as tx:
+        latest = await tx.latest_report("thon_1", "thang", "2026-11")
+        history = await tx.reports("2026-11", history=True)
+    assert latest is not None and latest.version == 2 and latest.answers["tong_ho"] == "420"
+    assert [r.answers["tong_ho"] for r in history] == ["412", "420"]
+    # the menu now marks the form as sent this period
+    menu = await send(conversations, "1", "/baocao")
+    assert "đã gửi" in joined(menu) or any("đã gửi" in c.label for c in menu[-1].choices)
+
+
+async def test_late_period_is_offered_first_unless_before_the_plan(
+    conversations: Conversations, storage: SqliteStorage, clock: FakeClock
+) -> None:
+    await invite(storage, clock, "HEAD2345")
+    await send(conversations, "1", "/start HEAD2345")
+    replies = await send(conversations, "1", "/baocao")
+    assert [c.label for c in replies[-1].choices][0] == "Kỳ tháng 10/2026 (trễ hạn)"
+    cancelled = await send(conversations, "1", "/huy")
+    assert "Đã hủy" in joined(cancelled)
+    clock.now = clock.now.replace(year=2024, month=1, day=10)
+    replies = await send(conversations, "1", "/baocao")
+    assert "Câu 1/6" in joined(replies)  # December 2023 is before `starts`: no late offer
+
+
+async def test_commands_mid_form_never_corrupt_it(
+    conversations: Conversations, storage: SqliteStorage, clock: FakeClock
+) -> None:
+    await invite(storage, clock, "HEAD2345")
+    await send(conversations, "1", "/start HEAD2345")
+    await send(conversations, "1", "/baocao")
+    await send(conversations, "1", "2")
+    await send(conversations, "1", "412")
+    for command in ("/huongdan", "/start", "/khongco", "/baocao", "/ngonngu"):
+        replies = await send(conversations, "1", command)
+        assert replies
+    help_replies = await send(conversations, "1", "/huongdan")
+    assert "Câu 2/6" in help_replies[-1].text
+    async with storage.transaction() as tx:
+        person = await tx.person_by_identity("telegram", "1")
+        assert person is not None
+        draft = await tx.draft(person.id)
+    assert draft is not None and draft["answers"] == {"tong_ho": "412"} and draft["index"] == 1
+
+
+async def test_cancel_needs_confirmation(
+    conversations: Conversations, storage: SqliteStorage, clock: FakeClock
+) -> None:
+    await invite(storage, clock, "HEAD2345")
+    await send(conversations, "1", "/start HEAD2345")
+    nothing = await send(conversations, "1", "/huy")
+    assert "không có báo cáo nào" in joined(nothing)
+    await send(conversations, "1", "/baocao")
+    await send(conversations, "1", "2")
+    asked = await send(conversations, "1", "/cancel")
+    assert "Bỏ bản nháp" in joined(asked)
+    done = await send(conversations, "1", "1")
+    assert "Đã bỏ bản nháp" in joined(done)
+    async with storage.transaction() as tx:
+        person = await tx.person_by_identity("telegram", "1")
+        assert person is not None
+        assert await tx.draft(person.id) is None
+
+
+async def test_other_roles_do_not_report(
+    conversations: Conversations, storage: SqliteStorage, clock: FakeClock
+) -> None:
+    await invite(storage, clock, "CHAI2345", None, role="chair")
+    await send(conversations, "5", "CHAI2345")
+    replies = await send(conversations, "5", "/baocao")
+    assert "trưởng thôn" in joined(replies)
+
+
+@pytest.mark.parametrize("command", ["/ngonngu en", "English"])
+async def test_language_switch_is_per_person(
+    conversations: Conversations, storage: SqliteStorage, clock: FakeClock, command: str
+) -> None:
+    await invite(storage, clock, "HEAD2345")
+    await send(conversations, "1", "/start HEAD2345")
+    switched = await send(conversations, "1", command)
+    assert "English" in joined(switched)
+    help_en = await send(conversations, "1", "/help")
+    assert "/baocao" in joined(help_en) and "Gõ" not in joined(help_en)
+    bad = await send(conversations, "1", "/ngonngu fr")
+    assert "fr" in joined(bad)
+    back = await send(conversations, "1", "/ngonngu vi")
+    assert "tiếng Việt" in joined(back)

@@ -1,0 +1,630 @@
+from __future__ import annotations
+
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from bot.plan import (
+    DEFAULT_PLAN_PATH,
+    PERIOD_KINDS,
+    QUESTION_TYPES,
+    Plan,
+    PlanError,
+    Problem,
+    Target,
+    check_plan,
+    check_plan_text,
+    load_plan,
+)
+
+ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_PLAN = ROOT / "plans" / "nam-dong-2024.yaml"
+
+# A small valid plan. The numbers on the right are the line numbers the
+# cases below refer to; edits keep every line they do not touch in place.
+BASE = """\
+plan: 1
+title: Thi đua thử
+commune: Xã Thử
+timezone: Asia/Ho_Chi_Minh
+villages: [Thôn A, Thôn Bình]
+forms:
+  - id: thang
+    title: Báo cáo tháng
+    period: month
+    due: 25
+    questions:
+      - id: tong_ho
+        ask: Bao nhiêu hộ?
+        type: integer
+        min: 1
+      - id: ho_dien
+        ask: Bao nhiêu hộ có điện?
+        type: integer
+        at_most: tong_ho
+      - id: rac
+        ask: Có thu gom rác không?
+        type: yes_no
+      - id: ghi_chu
+        ask: Ghi chú?
+        type: text
+        optional: true
+  - id: tuan
+    title: Báo cáo tuần
+    period: week
+    due: 5
+    questions:
+      - id: vu_viec
+        ask: Bao nhiêu vụ việc?
+        type: integer
+indicators:
+  - id: ty_le_dien
+    title: Tỷ lệ hộ có điện
+    ratio: [ho_dien, tong_ho]
+    target: ">= 100"
+"""
+BASE_LINES = BASE.splitlines()
+assert BASE_LINES[9] == "    due: 25"
+assert BASE_LINES[38] == '    target: ">= 100"'
+
+
+def edit(changes: dict[int, str | None], append: str = "") -> str:
+    """BASE with line N replaced (keeping its indentation), or removed when None."""
+    lines: list[str] = []
+    for number, line in enumerate(BASE_LINES, start=1):
+        if number not in changes:
+            lines.append(line)
+            continue
+        new = changes[number]
+        if new is None:
+            continue
+        indent = line[: len(line) - len(line.lstrip())]
+        lines.append(indent + new)
+    return "\n".join(lines) + "\n" + append
+
+
+def problems_of(text: str) -> list[Problem]:
+    plan, problems = check_plan_text(text)
+    assert plan is None
+    assert problems
+    return problems
+
+
+def assert_problem(text: str, line: int | None, fragment: str) -> None:
+    problems = problems_of(text)
+    found = [p for p in problems if p.line == line and fragment in p.message]
+    assert found, f"no problem on line {line} containing {fragment!r}: {problems}"
+
+
+# --------------------------------------------------------------------------- the default plan
+
+
+def test_default_plan_loads_without_problems() -> None:
+    plan, problems = check_plan(DEFAULT_PLAN)
+    assert problems == []
+    assert plan is not None
+    assert DEFAULT_PLAN_PATH == DEFAULT_PLAN
+    assert plan.source == DEFAULT_PLAN
+    assert plan.version == 1
+    assert plan.commune == "Xã Nam Dong"
+    assert plan.title == "Phong trào thi đua yêu nước năm 2024"
+    assert str(plan.tz) == "Asia/Ho_Chi_Minh"
+    assert plan.starts is not None and plan.starts.isoformat() == "2024-01-01"
+    assert plan.ends is None
+
+
+def test_default_plan_has_nineteen_villages() -> None:
+    plan = load_plan(DEFAULT_PLAN)
+    assert len(plan.villages) == 19
+    assert [v.id for v in plan.villages] == [f"thon_{n}" for n in range(1, 20)]
+    assert [v.name for v in plan.villages] == [f"Thôn {n}" for n in range(1, 20)]
+
+
+def test_default_plan_forms_and_questions() -> None:
+    plan = load_plan(DEFAULT_PLAN)
+    month = plan.form("thang")
+    assert (month.period, month.due) == ("month", 25)
+    week = plan.form("tuan")
+    assert (week.period, week.due) == ("week", 5)
+    assert 3 <= len(week.questions) <= 4
+    for question_id in (
+        "tong_ho",
+        "ho_co_dien",
+        "ho_nuoc_hop_ve_sinh",
+        "ho_nuoc_sach",
+        "thu_gom_rac",
+        "ho_ngheo",
+        "ho_can_ngheo",
+        "gia_dinh_van_hoa",
+        "tre_trong_do_tuoi",
+        "tre_den_truong",
+        "nguoi_co_bhyt",
+        "dan_so",
+        "duong_truc_xom_km",
+        "duong_cung_hoa_km",
+        "hoa_giai",
+        "hoa_giai_thanh",
+        "nam_dang_ky_nvqs",
+        "dien_tich_gieo_trong",
+        "ghi_chu",
+    ):
+        form, question = plan.question(question_id)
+        assert form.id == "thang"
+        assert question.label and question.ask
+    for question_id in ("ho_co_dien", "ho_nuoc_hop_ve_sinh", "ho_nuoc_sach", "ho_ngheo"):
+        assert month.question(question_id).at_most == "tong_ho"
+    assert month.question("tre_den_truong").at_most == "tre_trong_do_tuoi"
+    assert month.question("nguoi_co_bhyt").at_most == "dan_so"
+    assert month.question("duong_cung_hoa_km").at_most == "duong_truc_xom_km"
+    assert month.question("duong_cung_hoa_km").type == "decimal"
+    assert month.question("hoa_giai_thanh").at_most == "hoa_giai"
+    assert month.question("thu_gom_rac").type == "yes_no"
+    assert month.question("dien_tich_gieo_trong").optional
+    assert month.question("ghi_chu").optional and month.question("ghi_chu").type == "text"
+    assert month.question("tong_ho").min == Decimal(1)
+    assert month.question("tong_ho").unit == "hộ"
+
+
+def test_default_plan_indicators_follow_the_seed_targets() -> None:
+    plan = load_plan(DEFAULT_PLAN)
+    targets = {i.id: str(i.target) for i in plan.indicators if i.target is not None}
+    assert targets == {
+        "tong_dien_tich_gieo_trong": ">= 4833",
+        "ty_le_ho_dung_dien": ">= 100",
+        "ty_le_duong_cung_hoa": ">= 80",
+        "ty_le_tre_den_truong": ">= 100",
+        "ty_le_bhyt": ">= 95",
+        "ty_le_thon_van_hoa": ">= 100",
+        "ty_le_gia_dinh_van_hoa": ">= 95",
+        "ty_le_nuoc_hop_ve_sinh": ">= 100",
+        "ty_le_nuoc_sach": "> 35",
+        "ty_le_thon_thu_gom_rac": ">= 100",
+        "ty_le_hoa_giai_thanh": "> 80",
+    }
+    area = plan.indicator("tong_dien_tich_gieo_trong")
+    assert (area.kind, area.questions, area.unit) == ("sum", ("dien_tich_gieo_trong",), "ha")
+    grid = plan.indicator("ty_le_ho_dung_dien")
+    assert (grid.kind, grid.questions, grid.unit) == ("ratio", ("ho_co_dien", "tong_ho"), "%")
+    garbage = plan.indicator("ty_le_thon_thu_gom_rac")
+    assert (garbage.kind, garbage.questions) == ("share_yes", ("thu_gom_rac",))
+
+
+def test_base_fixture_is_valid() -> None:
+    plan, problems = check_plan_text(BASE)
+    assert problems == []
+    assert isinstance(plan, Plan)
+    assert plan.source is None
+    assert [v.id for v in plan.villages] == ["thon_a", "thon_binh"]
+    assert plan.form("thang").question("tong_ho").label == "Bao nhiêu hộ?"
+    assert plan.indicators[0].target == Target(">=", Decimal(100))
+
+
+# --------------------------------------------------------------------------- model helpers
+
+
+def test_village_lookup_ignores_case_diacritics_and_spaces() -> None:
+    plan = load_plan(DEFAULT_PLAN)
+    thon_3 = plan.village("thon_3")
+    assert thon_3 is not None and thon_3.name == "Thôn 3"
+    for key in ("Thôn 3", "thon 3", "THON 3", "  thôn   3 ", "thon-3", "Thon3", "THÔN_3"):
+        assert plan.village(key) == thon_3, key
+    assert plan.village("Thôn 20") is None
+    assert plan.village("") is None
+
+    base, _ = check_plan_text(BASE)
+    assert base is not None
+    assert base.village("thon binh") == base.village("thon_binh")
+    assert base.village("THÔN BÌNH") is not None
+
+
+def test_village_lookup_handles_d_with_stroke() -> None:
+    text = edit({5: "villages: [Đồng Tâm, {id: buon_dong, name: Buôn Đông}]"})
+    plan, problems = check_plan_text(text)
+    assert problems == []
+    assert plan is not None
+    assert [v.id for v in plan.villages] == ["dong_tam", "buon_dong"]
+    assert plan.village("dong tam") == plan.villages[0]
+    assert plan.village("buon dong") == plan.villages[1]
+
+
+def test_lookups_raise_key_error() -> None:
+    plan = load_plan(DEFAULT_PLAN)
+    with pytest.raises(KeyError):
+        plan.form("quy")
+    with pytest.raises(KeyError):
+        plan.question("khong_co")
+    with pytest.raises(KeyError):
+        plan.form("thang").question("khong_co")
+
+
+def test_question_numeric() -> None:
+    plan, _ = check_plan_text(BASE)
+    assert plan is not None
+    _, tong_ho = plan.question("tong_ho")
+    _, rac = plan.question("rac")
+    assert tong_ho.numeric and not rac.numeric
+
+
+@pytest.mark.parametrize(
+    ("spec", "op", "value"),
+    [
+        (">= 100", ">=", "100"),
+        ("<=23", "<=", "23"),
+        ("== 6", "==", "6"),
+        ("> 35", ">", "35"),
+        ("< 15.8", "<", "15.8"),
+        ("80", ">=", "80"),
+        (4833, ">=", "4833"),
+        (15.8, ">=", "15.8"),
+        (" >=  95 ", ">=", "95"),
+        ("≥ 90", ">=", "90"),
+    ],
+)
+def test_target_parse(spec: str | int | float, op: str, value: str) -> None:
+    target = Target.parse(spec)
+    assert target.op == op
+    assert target.value == Decimal(value)
+
+
+@pytest.mark.parametrize("spec", ["", ">=", "khoảng 100", "=> 5", ">= abc", "100%", True, None])
+def test_target_parse_rejects(spec: object) -> None:
+    with pytest.raises(ValueError):
+        Target.parse(spec)  # type: ignore[arg-type]
+
+
+def test_target_met_and_str() -> None:
+    assert Target.parse(">= 100").met(Decimal(100))
+    assert not Target.parse(">= 100").met(Decimal("99.9"))
+    assert not Target.parse("> 80").met(Decimal(80))
+    assert Target.parse("> 80").met(Decimal("80.5"))
+    assert Target.parse("<= 23").met(Decimal(23))
+    assert not Target.parse("< 23").met(Decimal(23))
+    assert Target.parse("== 6").met(Decimal("6.0"))
+    assert not Target.parse("== 6").met(Decimal(5))
+    assert str(Target.parse(">=100")) == ">= 100"
+    assert str(Target.parse("< 15.8")) == "< 15.8"
+    assert str(Target(">=", Decimal("1E+2"))) == ">= 100"
+
+
+def test_numbers_may_be_ints_floats_or_strings() -> None:
+    text = edit({15: "min: 0.1", 19: "max: '500'\n        at_most: tong_ho"})
+    plan, problems = check_plan_text(text)
+    assert problems == []
+    assert plan is not None
+    assert plan.form("thang").question("tong_ho").min == Decimal("0.1")
+    assert plan.form("thang").question("ho_dien").max == Decimal(500)
+
+
+def test_labels_units_and_choices() -> None:
+    text = edit(
+        {
+            13: "ask: Bao nhiêu hộ?\n        label: Tổng số hộ\n        unit: hộ",
+            22: "type: choice\n        choices: [Thôn văn hóa, Chưa đạt]",
+        }
+    )
+    plan, problems = check_plan_text(text)
+    assert problems == []
+    assert plan is not None
+    tong_ho = plan.form("thang").question("tong_ho")
+    assert (tong_ho.label, tong_ho.unit) == ("Tổng số hộ", "hộ")
+    assert plan.form("thang").question("rac").choices == ("Thôn văn hóa", "Chưa đạt")
+
+
+def test_unknown_top_level_keys_are_ignored() -> None:
+    text = BASE + "schedule:\n  remind: [20, 24]\nnomination_kinds: [nguoi_tot]\n"
+    plan, problems = check_plan_text(text)
+    assert problems == []
+    assert plan is not None
+
+
+def test_share_yes_and_sum_indicators() -> None:
+    text = BASE + (
+        "  - id: ty_le_rac\n"  # 40
+        "    title: Thôn thu gom rác\n"
+        "    share_yes: rac\n"
+        "  - id: tong_ho_ca_xa\n"
+        "    title: Tổng số hộ\n"
+        "    sum: tong_ho\n"
+        "    unit: hộ\n"
+        "    target: 1000\n"
+    )
+    plan, problems = check_plan_text(text)
+    assert problems == []
+    assert plan is not None
+    rac = plan.indicators[1]
+    assert (rac.kind, rac.questions, rac.unit, rac.target) == ("share_yes", ("rac",), "%", None)
+    total = plan.indicators[2]
+    assert (total.kind, total.unit, total.target) == ("sum", "hộ", Target(">=", Decimal(1000)))
+
+
+def test_constants() -> None:
+    assert QUESTION_TYPES == ("integer", "decimal", "yes_no", "choice", "text", "photo")
+    assert PERIOD_KINDS == ("week", "month", "quarter", "year")
+
+
+# ------------------------------------------------------------------- problems, one at a time
+
+PROBLEM_CASES: list[tuple[str, str, int | None, str]] = [
+    # (case name, text, line, part of the message)
+    ("yaml syntax", edit({8: "title: Báo cáo: tháng"}), 8, "Lỗi cú pháp YAML"),
+    ("yaml unclosed list", edit({5: "villages: [Thôn A, Thôn Bình"}), 6, "Lỗi cú pháp YAML"),
+    ("yaml duplicate key", edit({10: "due: 25\n    due: 26"}), 11, "“due” bị lặp lại"),
+    ("plan version", edit({1: "plan: 2"}), 1, "phải là 1"),
+    ("plan version text", edit({1: "plan: một"}), 1, "phải là 1"),
+    ("empty title", edit({2: "title: ''"}), 2, "“title”"),
+    ("unknown timezone", edit({4: "timezone: Asia/Ha_Noi"}), 4, "Múi giờ “Asia/Ha_Noi”"),
+    ("impossible date", BASE + "starts: 2024-13-01\n", 40, "Ngày “starts” không hợp lệ"),
+    ("date as words", BASE + "ends: cuối năm\n", 40, "Ngày “ends” không hợp lệ"),
+    (
+        "starts after ends",
+        BASE + "starts: 2024-12-31\nends: 2024-01-01\n",
+        40,
+        "sau ngày kết thúc",
+    ),
+    ("villages empty", edit({5: "villages: []"}), 5, "“villages” đang trống"),
+    ("villages not a list", edit({5: "villages: Thôn A"}), 5, "“villages” phải là một danh sách"),
+    ("duplicate village name", edit({5: "villages: [Thôn A, thon a]"}), 5, "Tên thôn “thon a”"),
+    (
+        "duplicate village name in a block list",
+        edit({5: "villages:\n  - Thôn A\n  - Thôn Bình\n  - THÔN BÌNH"}),
+        8,
+        "bị trùng",
+    ),
+    (
+        "duplicate village id",
+        edit({5: "villages: [{id: a, name: Thôn A}, {id: a, name: Thôn B}]"}),
+        5,
+        "Mã thôn “a” bị trùng",
+    ),
+    ("village id bad", edit({5: "villages: [{id: Thôn-A, name: Thôn A}]"}), 5, "Mã “Thôn-A”"),
+    ("village without name", edit({5: "villages: [{id: a}]"}), 5, "“name”"),
+    ("village not a name", edit({5: "villages: [[Thôn A]]"}), 5, "Mỗi thôn"),
+    ("no forms", "\n".join(BASE_LINES[:5]) + "\nforms: []\n", 6, "chưa có biểu mẫu"),
+    ("forms not a list", "\n".join(BASE_LINES[:5]) + "\nforms: thang\n", 6, "“forms” phải là"),
+    ("bad form id", edit({7: "- id: Tháng"}), 7, "Mã “Tháng” không hợp lệ"),
+    ("form id with dash", edit({7: "- id: bao-cao"}), 7, "Mã “bao-cao” không hợp lệ"),
+    ("duplicate form id", edit({27: "- id: thang"}), 27, "Mã biểu mẫu “thang” bị trùng"),
+    ("form without title", edit({8: None}), 7, "Thiếu khóa bắt buộc “title”"),
+    ("unknown period", edit({9: "period: daily"}), 9, "Kỳ báo cáo “daily”"),
+    ("due zero", edit({10: "due: 0"}), 10, "“due”"),
+    ("due not an integer", edit({10: "due: 2.5"}), 10, "“due”"),
+    ("due as text", edit({10: "due: ngày 25"}), 10, "“due”"),
+    ("due past the week", edit({30: "due: 8"}), 30, "tối đa 7"),
+    ("form without due", edit({30: None}), 27, "Thiếu khóa bắt buộc “due”"),
+    ("no questions", edit({31: "questions: []", 32: None, 33: None, 34: None}), 31, "chưa có câu"),
+    ("questions missing", edit({31: None, 32: None, 33: None, 34: None}), 27, "“questions”"),
+    ("bad question id", edit({12: "- id: Tong Ho"}), 12, "Mã “Tong Ho” không hợp lệ"),
+    (
+        "duplicate question id in another form",
+        edit({32: "- id: tong_ho"}),
+        32,
+        "Mã câu hỏi “tong_ho” bị trùng",
+    ),
+    ("duplicate question id", edit({20: "- id: ho_dien"}), 20, "Mã câu hỏi “ho_dien” bị trùng"),
+    ("missing ask", edit({13: None}), 12, "Thiếu khóa bắt buộc “ask”"),
+    ("empty ask", edit({13: "ask:"}), 13, "“ask”"),
+    ("missing type", edit({14: None}), 12, "Thiếu khóa bắt buộc “type”"),
+    ("unknown type", edit({14: "type: number"}), 14, "Loại câu hỏi “number”"),
+    ("choice without choices", edit({22: "type: choice"}), 20, "ít nhất 2 lựa chọn"),
+    (
+        "choice with one choice",
+        edit({22: "type: choice\n        choices: [Có]"}),
+        23,
+        "ít nhất 2 lựa chọn",
+    ),
+    (
+        "duplicate choice",
+        edit({22: "type: choice\n        choices:\n          - Có\n          - có"}),
+        25,
+        "Lựa chọn “có” bị trùng",
+    ),
+    (
+        "choices on a text question",
+        edit({25: "type: text\n        choices: [a, b]"}),
+        26,
+        "Chỉ câu hỏi loại choice",
+    ),
+    ("min not a number", edit({15: "min: nhiều"}), 15, "“min” phải là một số"),
+    ("max not a number", edit({15: "max: [1]"}), 15, "“max” phải là một số"),
+    ("min above max", edit({15: "min: 10\n        max: 5"}), 15, "“min” (10) lớn hơn “max” (5)"),
+    ("min on a text question", edit({25: "type: text\n        min: 1"}), 26, "“min” chỉ dùng"),
+    ("max on a yes_no question", edit({22: "type: yes_no\n        max: 1"}), 23, "“max” chỉ dùng"),
+    ("at_most missing question", edit({19: "at_most: tong"}), 19, "“tong” không có"),
+    ("at_most itself", edit({19: "at_most: ho_dien"}), 19, "chính câu hỏi này"),
+    ("at_most non-numeric", edit({19: "at_most: rac"}), 19, "“rac” không phải dạng số"),
+    ("at_most not an id", edit({19: "at_most: [tong_ho]"}), 19, "“at_most” phải là mã"),
+    (
+        "at_most other form",
+        edit({34: "type: integer\n        at_most: tong_ho"}),
+        35,
+        "biểu mẫu khác (thang)",
+    ),
+    (
+        "at_most on a yes_no question",
+        edit({22: "type: yes_no\n        at_most: tong_ho"}),
+        23,
+        "“at_most” chỉ dùng",
+    ),
+    ("unknown question key", edit({15: "mn: 1"}), 15, "Khóa “mn” không dùng được"),
+    ("optional not a boolean", edit({26: "optional: có"}), 26, "“optional” phải là true"),
+    (
+        "indicators not a list",
+        edit({36: None, 37: None, 38: None, 39: None}) + "  x: 1\n",
+        35,
+        "“indicators” phải là một danh sách",
+    ),
+    ("indicator without id", edit({36: "- name: ty_le"}), 36, "Thiếu khóa bắt buộc “id”"),
+    ("indicator without title", edit({37: None}), 36, "Thiếu khóa bắt buộc “title”"),
+    ("indicator bad id", edit({36: "- id: Tỷ lệ"}), 36, "Mã “Tỷ lệ”"),
+    (
+        "duplicate indicator id",
+        BASE + "  - id: ty_le_dien\n    title: Lần nữa\n    share_yes: rac\n",
+        40,
+        "Mã chỉ tiêu “ty_le_dien” bị trùng",
+    ),
+    ("indicator without kind", edit({38: "unit: '%'"}), 36, "đúng một trong"),
+    (
+        "indicator with two kinds",
+        edit({38: "ratio: [ho_dien, tong_ho]\n    sum: tong_ho"}),
+        36,
+        "đúng một trong",
+    ),
+    ("ratio of one", edit({38: "ratio: [ho_dien]"}), 38, "đúng hai mã câu hỏi"),
+    ("ratio of three", edit({38: "ratio: [ho_dien, tong_ho, rac]"}), 38, "đúng hai"),
+    ("ratio not a list", edit({38: "ratio: ho_dien"}), 38, "đúng hai mã câu hỏi"),
+    ("ratio missing question", edit({38: "ratio: [ho_dien, tong]"}), 38, "“tong” không có"),
+    (
+        "ratio missing question in a block list",
+        edit({38: "ratio:\n      - ho_dien\n      - tong"}),
+        40,
+        "“tong” không có",
+    ),
+    ("ratio non-numeric", edit({38: "ratio: [rac, tong_ho]"}), 38, "“ratio” cần câu hỏi dạng số"),
+    (
+        "ratio across forms",
+        edit({38: "ratio: [vu_viec, tong_ho]"}),
+        38,
+        "phải thuộc cùng một biểu mẫu",
+    ),
+    ("sum non-numeric", edit({38: "sum: ghi_chu"}), 38, "“sum” cần câu hỏi dạng số"),
+    ("sum missing question", edit({38: "sum: dien_tich"}), 38, "“dien_tich” không có"),
+    ("share_yes non-yes_no", edit({38: "share_yes: tong_ho"}), 38, "cần câu hỏi loại yes_no"),
+    ("share_yes a list", edit({38: "share_yes: [rac]"}), 38, "“share_yes” phải là mã"),
+    ("bad target", edit({39: 'target: "khoảng 100"'}), 39, "Mục tiêu “khoảng 100”"),
+    ("target without number", edit({39: 'target: ">="'}), 39, "Mục tiêu “>=”"),
+    ("target a list", edit({39: "target: [100]"}), 39, "Mục tiêu"),
+]
+
+
+@pytest.mark.parametrize(
+    ("text", "line", "fragment"),
+    [case[1:] for case in PROBLEM_CASES],
+    ids=[case[0] for case in PROBLEM_CASES],
+)
+def test_each_problem_is_reported_on_its_line(text: str, line: int | None, fragment: str) -> None:
+    assert_problem(text, line, fragment)
+
+
+@pytest.mark.parametrize("key", ["plan", "title", "commune", "timezone", "villages", "forms"])
+def test_missing_required_key(key: str) -> None:
+    number = {"plan": 1, "title": 2, "commune": 3, "timezone": 4, "villages": 5}.get(key)
+    if key == "forms":
+        text = "\n".join(BASE_LINES[:5]) + "\n"
+    else:
+        text = edit({number: None}) if number else BASE
+    problems = problems_of(text)
+    assert Problem(1, f"Thiếu khóa bắt buộc “{key}”.") in problems
+
+
+def test_syntax_error_is_the_only_problem() -> None:
+    problems = problems_of(edit({2: "title: a: b", 9: "period: daily"}))
+    assert len(problems) == 1
+    assert problems[0].line == 2
+
+
+def test_empty_and_non_mapping_plans() -> None:
+    assert problems_of("") == [Problem(None, "Tệp kế hoạch trống.")]
+    assert problems_of("# chỉ có ghi chú\n") == [Problem(None, "Tệp kế hoạch trống.")]
+    [problem] = problems_of("- Thôn 1\n- Thôn 2\n")
+    assert problem.line == 1
+
+
+def test_unknown_yaml_tag_is_a_problem_not_an_exception() -> None:
+    [problem] = problems_of(BASE + "extra: !thu x\n")
+    assert problem.line == 40
+    assert "Lỗi cú pháp YAML" in problem.message
+
+
+# --------------------------------------------------------------------------- many problems at once
+
+
+def test_every_problem_is_reported_at_once_in_line_order() -> None:
+    text = edit(
+        {
+            1: "plan: 3",
+            4: "timezone: Sao/Hoa",
+            9: "period: fortnight",
+            15: "mn: 1",
+            19: "at_most: tong",
+            22: "type: boolean",
+            30: "due: 0",
+            38: "ratio: [ho_dien]",
+            39: "target: nhiều",
+        }
+    )
+    problems = problems_of(text)
+    assert [p.line for p in problems] == [1, 4, 9, 15, 19, 22, 30, 38, 39]
+    assert "phải là 1" in problems[0].message
+    assert "Sao/Hoa" in problems[1].message
+    assert "fortnight" in problems[2].message
+    assert "“mn”" in problems[3].message
+    assert "“tong”" in problems[4].message
+    assert "“boolean”" in problems[5].message
+    assert "“due”" in problems[6].message
+    assert "đúng hai" in problems[7].message
+    assert "nhiều" in problems[8].message
+
+
+@pytest.mark.parametrize(
+    ("changes", "line"),
+    [
+        ({14: "type: so_nguyen"}, 14),
+        ({13: None}, 12),
+        ({13: "ask: ''"}, 13),
+        ({14: None}, 12),
+    ],
+)
+def test_a_broken_question_is_reported_once(changes: dict[int, str | None], line: int) -> None:
+    # tong_ho is still known by its id: the at_most and the ratio pointing at it
+    # are not reported as pointing at a missing question, and its min is not blamed.
+    problems = problems_of(edit(changes))
+    assert [p.line for p in problems] == [line]
+
+
+# --------------------------------------------------------------------------- files and errors
+
+
+def test_check_plan_reads_files(tmp_path: Path) -> None:
+    good = tmp_path / "tot.yaml"
+    good.write_text(BASE, encoding="utf-8")
+    plan, problems = check_plan(str(good))
+    assert problems == []
+    assert plan is not None and plan.source == good
+
+
+def test_check_plan_never_raises_for_missing_or_unreadable_files(tmp_path: Path) -> None:
+    plan, problems = check_plan(tmp_path / "khong_co.yaml")
+    assert plan is None
+    assert len(problems) == 1 and problems[0].line is None
+    assert "Không đọc được tệp kế hoạch" in problems[0].message
+
+    binary = tmp_path / "nhi_phan.yaml"
+    binary.write_bytes(b"\xff\xfe\x00plan")
+    plan, problems = check_plan(binary)
+    assert plan is None and len(problems) == 1
+
+
+def test_problem_str() -> None:
+    assert str(Problem(12, "Thiếu khóa.")) == "dòng 12: Thiếu khóa."
+    assert str(Problem(None, "Tệp kế hoạch trống.")) == "Tệp kế hoạch trống."
+
+
+def test_load_plan_raises_plan_error_with_every_problem(tmp_path: Path) -> None:
+    bad = tmp_path / "hong.yaml"
+    bad.write_text(edit({1: "plan: 2", 10: "due: 0"}), encoding="utf-8")
+    with pytest.raises(PlanError) as caught:
+        load_plan(bad)
+    error = caught.value
+    assert [p.line for p in error.problems] == [1, 10]
+    lines = str(error).splitlines()
+    assert len(lines) == 2
+    assert lines[0].startswith("dòng 1: ") and "phải là 1" in lines[0]
+    assert lines[1].startswith("dòng 10: ") and "“due”" in lines[1]
+
+
+def test_load_plan_returns_the_plan(tmp_path: Path) -> None:
+    good = tmp_path / "tot.yaml"
+    good.write_text(BASE, encoding="utf-8")
+    plan = load_plan(good)
+    assert plan.form("tuan").due == 5
