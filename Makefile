@@ -41,11 +41,11 @@ bench: $(VENV)/.installed-test locales-compile
 	$(BIN)/python -m bench.reports
 
 locales-extract: $(VENV)/.installed
-	$(BIN)/pybabel extract -q -F babel.cfg -k _ -k N_ -k ngettext:1,2 --no-location \
+	$(BIN)/pybabel extract -F babel.cfg -k _ -k N_ -k ngettext:1,2 --no-location \
 		--project $(DOMAIN) -o locales/$(DOMAIN).pot bot handlers storage scheduler
 
 locales-update: locales-extract
-	$(BIN)/pybabel update -q -i locales/$(DOMAIN).pot -d locales -D $(DOMAIN) --no-fuzzy-matching
+	$(BIN)/pybabel update -i locales/$(DOMAIN).pot -d locales -D $(DOMAIN) --no-fuzzy-matching
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis

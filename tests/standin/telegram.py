@@ -1,0 +1,1816 @@
+"""A Telegram Bot API stand-in for end-to-end tests.
+
+``BotApiStandIn`` is a small aiohttp server that speaks enough of the Bot API for the real
+python-telegram-bot ``Application`` to run long polling against it (``base_url`` /
+``base_file_url`` point at it).  Every request is checked against the published Bot API spec
+(``api.min.json``); problems are appended to ``BotApiStandIn.violations`` and answered the way
+the real API would answer them (usually ``400 Bad Request``).
+
+``SimUser`` plays a person in a private chat with the bot: it pushes updates (text, button
+presses, photos, stickers, voice notes, documents) and waits for the bot's replies.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import copy
+import itertools
+import json
+import os
+import re
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from aiohttp import web
+
+JSONDict = dict[str, Any]
+_Handler = Callable[[JSONDict], Awaitable[Any]]
+
+DEFAULT_SPEC_PATH = (
+    Path(__file__).resolve().parents[2].parent / "shared" / "telegram-bot-api" / "api.min.json"
+)
+SPEC_ENV_VAR = "TELEGRAM_API_SPEC"
+
+#: Update types delivered when ``allowed_updates`` was never set (or set to an empty list).
+DEFAULT_EXCLUDED_UPDATES = frozenset({"chat_member", "message_reaction", "message_reaction_count"})
+
+CHAT_ACTIONS = frozenset(
+    {
+        "typing",
+        "upload_photo",
+        "record_video",
+        "upload_video",
+        "record_voice",
+        "upload_voice",
+        "upload_document",
+        "choose_sticker",
+        "find_location",
+        "record_video_note",
+        "upload_video_note",
+    }
+)
+
+MAX_TEXT = 4096
+MAX_CAPTION = 1024
+MAX_CALLBACK_ANSWER = 200
+MAX_CALLBACK_DATA_BYTES = 64
+
+_NOT_MODIFIED = (
+    "Bad Request: message is not modified: specified new message content and reply markup are "
+    "exactly the same as a current content and reply markup of the message"
+)
+
+
+def default_spec_path() -> Path:
+    """The spec file: ``$TELEGRAM_API_SPEC`` if set, else ``<repo>/../shared/...``."""
+    env = os.environ.get(SPEC_ENV_VAR)
+    return Path(env) if env else DEFAULT_SPEC_PATH
+
+
+@lru_cache(maxsize=8)
+def _load_spec(path: str) -> JSONDict:
+    with open(path, encoding="utf-8") as fh:
+        data: JSONDict = json.load(fh)
+    return data
+
+
+# --------------------------------------------------------------------------------------------
+# Public records
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class UploadedFile:
+    """A file part of a multipart/form-data request."""
+
+    filename: str | None
+    content_type: str | None
+    size: int
+    data: bytes = field(repr=False)
+
+
+@dataclass
+class ApiRequest:
+    """One Bot API call received by the stand-in."""
+
+    method: str
+    params: JSONDict
+    time: float
+    http_method: str = "POST"
+    status: int = 200
+
+
+# --------------------------------------------------------------------------------------------
+# Validation
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Issue:
+    message: str
+    fatal: bool = True
+    error: str = "Bad Request: invalid request"
+
+
+class _ApiError(Exception):
+    def __init__(
+        self,
+        code: int,
+        description: str,
+        *,
+        violation: str | None = None,
+        parameters: JSONDict | None = None,
+    ) -> None:
+        super().__init__(description)
+        self.code = code
+        self.description = description
+        self.violation = violation
+        self.parameters = parameters
+
+
+_INT_RE = re.compile(r"-?\d+")
+
+
+def _kind(value: Any) -> str:
+    if isinstance(value, UploadedFile):
+        return f"an uploaded file {value.filename!r}"
+    if isinstance(value, bool):
+        return f"boolean {value!r}"
+    if isinstance(value, dict):
+        return "an object"
+    if isinstance(value, list):
+        return "an array"
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _utf16_len(text: str) -> int:
+    return len(text.encode("utf-16-le")) // 2
+
+
+class _Validator:
+    """Checks parameter values against the ``types`` section of the Bot API spec."""
+
+    PRIMITIVES = frozenset({"Integer", "Float", "Boolean", "String", "InputFile"})
+
+    def __init__(self, spec: JSONDict) -> None:
+        self.methods: dict[str, JSONDict] = spec["methods"]
+        self.types: dict[str, JSONDict] = spec["types"]
+        self._by_lower = {name.lower(): name for name in self.methods}
+
+    def method_name(self, name: str) -> str | None:
+        return self._by_lower.get(name.lower())
+
+    @staticmethod
+    def is_json_type(type_expr: str) -> bool:
+        return type_expr.startswith("Array of ") or type_expr not in _Validator.PRIMITIVES
+
+    # ---- nested (already JSON-decoded) values --------------------------------------------
+
+    def check(self, value: Any, type_expr: str, path: str) -> list[_Issue]:
+        if type_expr.startswith("Array of "):
+            if not isinstance(value, list):
+                return [_Issue(f"{path} must be an array ({type_expr}), got {_kind(value)}")]
+            inner = type_expr[len("Array of ") :]
+            issues: list[_Issue] = []
+            for index, item in enumerate(value):
+                issues += self.check(item, inner, f"{path}[{index}]")
+            return issues
+        ok: bool
+        if type_expr == "Integer":
+            ok = isinstance(value, int) and not isinstance(value, bool)
+        elif type_expr == "Float":
+            ok = isinstance(value, int | float) and not isinstance(value, bool)
+        elif type_expr == "Boolean":
+            ok = isinstance(value, bool)
+        elif type_expr == "String":
+            ok = isinstance(value, str)
+        elif type_expr == "InputFile":
+            ok = isinstance(value, UploadedFile | str)
+        else:
+            return self._check_object(value, type_expr, path)
+        if ok:
+            return []
+        return [_Issue(f"{path} must be {type_expr}, got {_kind(value)}")]
+
+    def check_union(self, value: Any, types: list[str], path: str) -> list[_Issue]:
+        if len(types) == 1:
+            return self.check(value, types[0], path)
+        results = [self.check(value, t, path) for t in types]
+        best = min(results, key=lambda issues: (sum(i.fatal for i in issues), len(issues)))
+        if not any(i.fatal for i in best):
+            return best
+        if all(self.is_json_type(t) for t in types) and isinstance(value, dict | list):
+            return best
+        return [_Issue(f"{path} must be {' or '.join(types)}, got {_kind(value)}")]
+
+    def _check_object(self, value: Any, type_name: str, path: str) -> list[_Issue]:
+        spec = self.types.get(type_name)
+        if spec is None:
+            return []
+        if spec.get("subtypes"):
+            return self.check_union(value, list(spec["subtypes"]), path)
+        if not isinstance(value, dict):
+            return [_Issue(f"{path} must be a {type_name} object, got {_kind(value)}")]
+        fields = spec.get("fields") or []
+        if not fields:
+            return []
+        by_name = {f["name"]: f for f in fields}
+        issues: list[_Issue] = []
+        for key in value:
+            if key not in by_name:
+                issues.append(
+                    _Issue(f"{path} has unknown field {key!r} (not in {type_name})", fatal=False)
+                )
+        for f in fields:
+            name = f["name"]
+            if name not in value:
+                if f["required"]:
+                    issues.append(
+                        _Issue(
+                            f"{path} is missing required field {name!r} of {type_name}",
+                            error=f"Bad Request: can't parse {type_name}: field {name!r} missing",
+                        )
+                    )
+                continue
+            issues += self.check_union(value[name], list(f["types"]), f"{path}.{name}")
+        issues += self._extra_object_checks(type_name, value, path)
+        return issues
+
+    @staticmethod
+    def _extra_object_checks(type_name: str, value: JSONDict, path: str) -> list[_Issue]:
+        issues: list[_Issue] = []
+        if type_name == "InlineKeyboardButton":
+            text = value.get("text")
+            if not isinstance(text, str) or not text.strip():
+                issues.append(
+                    _Issue(
+                        f"{path}: inline button text must be non-empty",
+                        error="Bad Request: BUTTON_TEXT_INVALID",
+                    )
+                )
+            actions = sorted(set(value) - {"text", "icon_custom_emoji_id", "style"})
+            if len(actions) != 1:
+                issues.append(
+                    _Issue(
+                        f"{path}: inline button {text!r} must have exactly one action field, "
+                        f"has {actions or 'none'}",
+                        error="Bad Request: text buttons are unallowed in the inline keyboard",
+                    )
+                )
+            data = value.get("callback_data")
+            if isinstance(data, str):
+                size = len(data.encode("utf-8"))
+                if not 1 <= size <= MAX_CALLBACK_DATA_BYTES:
+                    issues.append(
+                        _Issue(
+                            f"{path}: callback_data {data!r} is {size} bytes in UTF-8 "
+                            f"(allowed 1-{MAX_CALLBACK_DATA_BYTES})",
+                            error="Bad Request: BUTTON_DATA_INVALID",
+                        )
+                    )
+        elif type_name == "KeyboardButton":
+            text = value.get("text")
+            if not isinstance(text, str) or not text.strip():
+                issues.append(
+                    _Issue(
+                        f"{path}: keyboard button text must be non-empty",
+                        error="Bad Request: BUTTON_TEXT_INVALID",
+                    )
+                )
+        elif type_name == "BotCommand":
+            command = value.get("command")
+            if isinstance(command, str) and not re.fullmatch(r"[a-z0-9_]{1,32}", command):
+                issues.append(
+                    _Issue(
+                        f"{path}: command {command!r} must be 1-32 characters of lowercase "
+                        "English letters, digits and underscores",
+                        error="Bad Request: BOT_COMMAND_INVALID",
+                    )
+                )
+            description = value.get("description")
+            if isinstance(description, str) and not 1 <= len(description) <= 256:
+                issues.append(
+                    _Issue(
+                        f"{path}: command description must be 1-256 characters, "
+                        f"got {len(description)}",
+                        error="Bad Request: BOT_COMMAND_DESCRIPTION_INVALID",
+                    )
+                )
+        return issues
+
+    # ---- top-level request parameters (strings from forms, or JSON values) ----------------
+
+    def decode_param(
+        self,
+        name: str,
+        raw: Any,
+        types: list[str],
+        uploads: dict[str, UploadedFile],
+    ) -> tuple[Any, list[_Issue]]:
+        best: tuple[Any, list[_Issue]] | None = None
+        parse_failures: list[str] = []
+        for type_expr in types:
+            ok, value, issues = self._decode_one(name, raw, type_expr, uploads)
+            if not ok:
+                parse_failures.append(type_expr)
+                continue
+            if not any(i.fatal for i in issues):
+                return value, issues
+            if best is None or sum(i.fatal for i in issues) < sum(i.fatal for i in best[1]):
+                best = (value, issues)
+        if best is not None:
+            return best
+        json_types = [t for t in types if self.is_json_type(t)]
+        if json_types and len(json_types) == len(types):
+            error = (
+                "Bad Request: can't parse reply keyboard markup JSON object"
+                if name == "reply_markup"
+                else f"Bad Request: can't parse {name} JSON object"
+            )
+            kinds = " or ".join(types)
+            return raw, [_Issue(f"parameter {name!r} must be a JSON-serialized {kinds}, got "
+                                f"{_kind(raw)}", error=error)]
+        return raw, [
+            _Issue(
+                f"parameter {name!r} must be {' or '.join(types)}, got {_kind(raw)}",
+                error=f"Bad Request: invalid parameter {name!r}",
+            )
+        ]
+
+    def _decode_one(
+        self, name: str, raw: Any, type_expr: str, uploads: dict[str, UploadedFile]
+    ) -> tuple[bool, Any, list[_Issue]]:
+        if type_expr == "InputFile":
+            if isinstance(raw, UploadedFile):
+                return True, raw, []
+            if isinstance(raw, str) and raw.startswith("attach://"):
+                upload = uploads.get(raw[len("attach://") :])
+                if upload is not None:
+                    return True, upload, []
+            return False, raw, []
+        if isinstance(raw, UploadedFile):
+            return False, raw, []
+        if type_expr == "Integer":
+            if isinstance(raw, str) and _INT_RE.fullmatch(raw.strip()):
+                return True, int(raw), []
+            if isinstance(raw, int) and not isinstance(raw, bool):
+                return True, raw, []
+            return False, raw, []
+        if type_expr == "Float":
+            if isinstance(raw, str):
+                try:
+                    number = float(raw)
+                except ValueError:
+                    return False, raw, []
+                return number == number and abs(number) != float("inf"), number, []
+            if isinstance(raw, int | float) and not isinstance(raw, bool):
+                return True, float(raw), []
+            return False, raw, []
+        if type_expr == "Boolean":
+            if isinstance(raw, bool):
+                return True, raw, []
+            if isinstance(raw, str) and raw.strip().lower() in ("true", "false"):
+                return True, raw.strip().lower() == "true", []
+            return False, raw, []
+        if type_expr == "String":
+            if isinstance(raw, str):
+                return True, raw, []
+            if isinstance(raw, int | float) and not isinstance(raw, bool):
+                return True, str(raw), []
+            return False, raw, []
+        # A JSON-serialized object or array.
+        value = raw
+        if isinstance(raw, str):
+            try:
+                value = json.loads(raw)
+            except ValueError:
+                return False, raw, []
+        want_array = type_expr.startswith("Array of ")
+        if want_array and not isinstance(value, list):
+            return False, raw, []
+        if not want_array and not isinstance(value, dict):
+            return False, raw, []
+        return True, value, self.check(value, type_expr, name)
+
+
+# --------------------------------------------------------------------------------------------
+# Formatting (parse_mode) rendering and validation
+# --------------------------------------------------------------------------------------------
+
+_HTML_TAGS = frozenset(
+    {
+        "b",
+        "strong",
+        "i",
+        "em",
+        "u",
+        "ins",
+        "s",
+        "strike",
+        "del",
+        "span",
+        "tg-spoiler",
+        "a",
+        "tg-emoji",
+        "code",
+        "pre",
+        "blockquote",
+        "tg-time",
+    }
+)
+_HTML_TAG_RE = re.compile(
+    r"<(/?)([a-zA-Z][a-zA-Z0-9-]*)"
+    r"((?:\s+[a-zA-Z_-]+(?:\s*=\s*(?:\"[^\"]*\"|'[^']*'|[^\s\"'>]+))?)*)\s*>"
+)
+_HTML_ENTITY_RE = re.compile(r"&(lt|gt|amp|quot|#\d+|#[xX][0-9a-fA-F]+);")
+_HTML_NAMED = {"lt": "<", "gt": ">", "amp": "&", "quot": '"'}
+_MD2_RESERVED = frozenset("_*[]()~`>#+-=|{}.!")
+
+
+def _byte_offset(text: str, index: int) -> int:
+    return len(text[:index].encode("utf-8"))
+
+
+def _render_html(text: str) -> tuple[str, str | None]:
+    out: list[str] = []
+    stack: list[str] = []
+    i = 0
+    while i < len(text):
+        char = text[i]
+        if char == "<":
+            match = _HTML_TAG_RE.match(text, i)
+            if match is None:
+                name = re.match(r"</?([^\s>]*)", text[i:])
+                tag = name.group(1) if name else ""
+                return "".join(out), (
+                    f'Unsupported start tag "{tag}" at byte offset {_byte_offset(text, i)}'
+                )
+            closing, tag = match.group(1) == "/", match.group(2).lower()
+            if tag not in _HTML_TAGS:
+                kind = "end" if closing else "start"
+                return "".join(out), (
+                    f'Unsupported {kind} tag "{tag}" at byte offset {_byte_offset(text, i)}'
+                )
+            if closing:
+                if not stack or stack[-1] != tag:
+                    expected = f'"</{stack[-1]}>"' if stack else "no end tag"
+                    return "".join(out), (
+                        f"Unmatched end tag at byte offset {_byte_offset(text, i)}, "
+                        f'expected {expected}, found "</{tag}>"'
+                    )
+                stack.pop()
+            else:
+                stack.append(tag)
+            i = match.end()
+            continue
+        if char == "&":
+            match = _HTML_ENTITY_RE.match(text, i)
+            if match is not None:
+                entity = match.group(1)
+                if entity in _HTML_NAMED:
+                    out.append(_HTML_NAMED[entity])
+                else:
+                    number = entity[1:]
+                    code = int(number[1:], 16) if number[:1] in "xX" else int(number)
+                    out.append(chr(code) if 0 < code < 0x110000 else "\ufffd")
+                i = match.end()
+                continue
+        out.append(char)
+        i += 1
+    if stack:
+        return "".join(out), f'Can\'t find end tag corresponding to start tag "{stack[-1]}"'
+    return "".join(out), None
+
+
+def _find_unescaped(text: str, needle: str, start: int) -> int:
+    i = start
+    while i < len(text):
+        if text[i] == "\\":
+            i += 2
+            continue
+        if text.startswith(needle, i):
+            return i
+        i += 1
+    return -1
+
+
+def _unescape_md2(text: str) -> str:
+    return re.sub(r"\\([\x01-\x7e])", r"\1", text)
+
+
+def _render_markdown_v2(text: str) -> tuple[str, str | None]:
+    out: list[str] = []
+    stack: list[str] = []
+    i = 0
+    n = len(text)
+
+    def reserved(char: str, index: int) -> tuple[str, str]:
+        return "".join(out), (
+            f"Character '{char}' is reserved and must be escaped with the preceding '\\' "
+            f"(byte offset {_byte_offset(text, index)})"
+        )
+
+    def toggle(kind: str) -> None:
+        if stack and stack[-1] == kind:
+            stack.pop()
+        else:
+            stack.append(kind)
+
+    while i < n:
+        char = text[i]
+        at_line_start = i == 0 or text[i - 1] == "\n"
+        if char == "\\":
+            if i + 1 < n and 0 < ord(text[i + 1]) < 127:
+                out.append(text[i + 1])
+                i += 2
+            else:
+                out.append(char)
+                i += 1
+            continue
+        if char == "`":
+            if text.startswith("```", i):
+                end = _find_unescaped(text, "```", i + 3)
+                if end < 0:
+                    return "".join(out), "Can't find end of Pre entity"
+                body = text[i + 3 : end]
+                first, newline, rest = body.partition("\n")
+                if newline and re.fullmatch(r"[\w+#.-]*", first):
+                    body = rest
+                out.append(_unescape_md2(body))
+                i = end + 3
+            else:
+                end = _find_unescaped(text, "`", i + 1)
+                if end < 0:
+                    return "".join(out), "Can't find end of Code entity"
+                out.append(_unescape_md2(text[i + 1 : end]))
+                i = end + 1
+            continue
+        if at_line_start and text.startswith("**>", i):
+            i += 3
+            continue
+        if at_line_start and char == ">":
+            i += 1
+            continue
+        if char in "*~":
+            toggle(char)
+            i += 1
+            continue
+        if char == "_":
+            if stack and stack[-1] == "_":
+                stack.pop()
+                i += 1
+            elif text.startswith("__", i):
+                toggle("__")
+                i += 2
+            else:
+                toggle("_")
+                i += 1
+            continue
+        if char == "|":
+            if text.startswith("||", i):
+                toggle("||")
+                i += 2
+                continue
+            return reserved(char, i)
+        if char == "[" or (char == "!" and text.startswith("![", i)):
+            stack.append("[")
+            i += 1 if char == "[" else 2
+            continue
+        if char == "]":
+            if not stack or stack[-1] != "[":
+                return reserved(char, i)
+            stack.pop()
+            if i + 1 < n and text[i + 1] == "(":
+                end = _find_unescaped(text, ")", i + 2)
+                if end < 0:
+                    return "".join(out), "Can't find end of a URL"
+                i = end + 1
+            else:
+                i += 1
+            continue
+        if char in _MD2_RESERVED:
+            return reserved(char, i)
+        out.append(char)
+        i += 1
+    if stack:
+        names = {"*": "Bold", "_": "Italic", "__": "Underline", "~": "Strikethrough",
+                 "||": "Spoiler", "[": "TextUrl"}
+        return "".join(out), f"Can't find end of {names.get(stack[-1], 'an')} entity"
+    return "".join(out), None
+
+
+def _render_markdown(text: str) -> tuple[str, str | None]:
+    out: list[str] = []
+    open_entity: tuple[str, int] | None = None
+    i = 0
+    n = len(text)
+    while i < n:
+        char = text[i]
+        if char == "\\" and i + 1 < n and text[i + 1] in "_*`[":
+            out.append(text[i + 1])
+            i += 2
+            continue
+        if open_entity is None and char == "`":
+            fence = "```" if text.startswith("```", i) else "`"
+            end = text.find(fence, i + len(fence))
+            if end < 0:
+                return "".join(out), (
+                    "Can't find end of the entity starting at byte offset "
+                    f"{_byte_offset(text, i)}"
+                )
+            out.append(text[i + len(fence) : end])
+            i = end + len(fence)
+            continue
+        if char in "*_":
+            if open_entity is None:
+                open_entity = (char, i)
+            elif open_entity[0] == char:
+                open_entity = None
+            else:
+                out.append(char)
+            i += 1
+            continue
+        if open_entity is None and char == "[":
+            close = text.find("](", i + 1)
+            end = text.find(")", close + 2) if close >= 0 else -1
+            if close < 0 or end < 0:
+                return "".join(out), (
+                    "Can't find end of the entity starting at byte offset "
+                    f"{_byte_offset(text, i)}"
+                )
+            out.append(text[i + 1 : close])
+            i = end + 1
+            continue
+        out.append(char)
+        i += 1
+    if open_entity is not None:
+        return "".join(out), (
+            "Can't find end of the entity starting at byte offset "
+            f"{_byte_offset(text, open_entity[1])}"
+        )
+    return "".join(out), None
+
+
+def render_text(text: str, parse_mode: str | None) -> tuple[str, str | None]:
+    """Return (text after entity parsing, parse error or None) for a given ``parse_mode``."""
+    mode = (parse_mode or "").lower()
+    if not mode:
+        return text, None
+    if mode == "html":
+        return _render_html(text)
+    if mode == "markdownv2":
+        return _render_markdown_v2(text)
+    if mode == "markdown":
+        return _render_markdown(text)
+    return text, f"Unsupported parse_mode {parse_mode!r}"
+
+
+# --------------------------------------------------------------------------------------------
+# State
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass
+class _Pending:
+    update_id: int
+    update: JSONDict
+    forced: bool = False
+
+
+@dataclass
+class _ChatState:
+    chat: JSONDict
+    next_message_id: int = 1
+    messages: dict[int, JSONDict] = field(default_factory=dict)
+    bot_message_ids: list[int] = field(default_factory=list)
+    content: dict[int, tuple[Any, ...]] = field(default_factory=dict)
+
+
+@dataclass
+class _Failure:
+    error_code: int
+    description: str
+    retry_after: int | None
+
+
+def _update_type(update: JSONDict) -> str:
+    for key in update:
+        if key != "update_id":
+            return key
+    return ""
+
+
+def _summary(params: JSONDict) -> str:
+    for key in ("text", "caption"):
+        if key in params:
+            return repr(params[key])
+    for key in ("document", "photo"):
+        if key in params:
+            value = params[key]
+            if isinstance(value, UploadedFile):
+                return f"[{key} {value.filename!r}, {value.size} bytes]"
+            return f"[{key} {value!r}]"
+    return repr(params)
+
+
+class BotApiStandIn:
+    """A fake ``api.telegram.org`` for one bot token, validated against the Bot API spec."""
+
+    def __init__(
+        self,
+        token: str = "123456:TEST-TOKEN",
+        bot_username: str = "thidua_test_bot",
+        spec_path: Path | None = None,
+    ) -> None:
+        self.token = token
+        self.bot_username = bot_username
+        self.bot_first_name = "Thi đua"
+        head = token.split(":", 1)[0]
+        self.bot_id = int(head) if head.isdigit() else 123456
+        self.spec_path = spec_path or default_spec_path()
+        self._validator = _Validator(_load_spec(str(self.spec_path)))
+
+        self.port: int = 0
+        self.requests: list[ApiRequest] = []
+        self.violations: list[str] = []
+        self.files: dict[str, bytes] = {}
+        self.callback_answers: dict[str, JSONDict] = {}
+        self.chat_actions: list[JSONDict] = []
+        self.commands: dict[str, list[JSONDict]] = {}
+        self.webhook_url: str = ""
+
+        self._users: dict[int, SimUser] = {}
+        self._chats: dict[int | str, _ChatState] = {}
+        self._outbox: list[tuple[int | str, JSONDict]] = []
+        self._pending: list[_Pending] = []
+        self._history: dict[int, JSONDict] = {}
+        self._next_update_id = 1
+        self._allowed_updates: frozenset[str] | None = None
+        self._poll_seq = 0
+        self._failures: dict[str, list[_Failure]] = {}
+        self._callbacks: dict[str, bool] = {}
+        self._file_paths: dict[str, str] = {}
+        self._file_meta: dict[str, JSONDict] = {}
+        self._counter = itertools.count(1)
+        self._changed = asyncio.Event()
+        self._closed = False
+        self._last_activity = time.monotonic()
+        self._runner: web.AppRunner | None = None
+
+        self._handlers: dict[str, _Handler] = {
+            "getMe": self._get_me,
+            "getUpdates": self._get_updates,
+            "deleteWebhook": self._delete_webhook,
+            "setWebhook": self._set_webhook,
+            "getWebhookInfo": self._get_webhook_info,
+            "setMyCommands": self._set_my_commands,
+            "getMyCommands": self._get_my_commands,
+            "deleteMyCommands": self._delete_my_commands,
+            "sendMessage": self._send_message,
+            "editMessageText": self._edit_message_text,
+            "editMessageCaption": self._edit_message_caption,
+            "editMessageReplyMarkup": self._edit_message_reply_markup,
+            "deleteMessage": self._delete_message,
+            "answerCallbackQuery": self._answer_callback_query,
+            "sendChatAction": self._send_chat_action,
+            "sendDocument": self._send_document,
+            "sendPhoto": self._send_photo,
+            "getFile": self._get_file,
+        }
+
+    # ---- lifecycle -----------------------------------------------------------------------
+
+    async def start(self) -> None:
+        app = web.Application(client_max_size=64 * 1024 * 1024)
+        app.router.add_route("*", "/bot{token}/{method}", self._handle_api)
+        app.router.add_get("/file/bot{token}/{path:.+}", self._handle_file)
+        self._runner = web.AppRunner(
+            app, handler_cancellation=True, access_log=None, shutdown_timeout=1.0
+        )
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        await site.start()
+        self.port = int(self._runner.addresses[0][1])
+        self._closed = False
+
+    async def stop(self) -> None:
+        self._closed = True
+        self._notify()
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None
+
+    async def __aenter__(self) -> BotApiStandIn:
+        await self.start()
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.stop()
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/bot"
+
+    @property
+    def base_file_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/file/bot"
+
+    @property
+    def bot_user(self) -> JSONDict:
+        return {
+            "id": self.bot_id,
+            "is_bot": True,
+            "first_name": self.bot_first_name,
+            "username": self.bot_username,
+        }
+
+    # ---- test-facing API -----------------------------------------------------------------
+
+    def user(
+        self,
+        user_id: int,
+        first_name: str = "Người dùng",
+        last_name: str | None = None,
+        language_code: str = "vi",
+    ) -> SimUser:
+        existing = self._users.get(user_id)
+        if existing is not None:
+            return existing
+        sim = SimUser(self, user_id, first_name, last_name, language_code)
+        self._users[user_id] = sim
+        return sim
+
+    def push_update(self, update: dict[str, Any]) -> int:
+        payload = copy.deepcopy(update)
+        update_id = payload.get("update_id")
+        if update_id is None:
+            update_id = self._next_update_id
+            payload = {"update_id": update_id, **payload}
+        update_id = int(update_id)
+        self._next_update_id = max(self._next_update_id, update_id + 1)
+        self._history[update_id] = copy.deepcopy(payload)
+        self._pending.append(_Pending(update_id, payload))
+        self._notify()
+        return update_id
+
+    def deliver_again(self, update_id: int) -> None:
+        if update_id not in self._history:
+            raise AssertionError(f"update {update_id} was never pushed")
+        self._pending.append(
+            _Pending(update_id, copy.deepcopy(self._history[update_id]), forced=True)
+        )
+        self._notify()
+
+    def fail_next(
+        self, method: str, error_code: int, description: str, retry_after: int | None = None
+    ) -> None:
+        name = self._validator.method_name(method)
+        if name is None:
+            raise ValueError(f"{method!r} is not a Bot API method")
+        self._failures.setdefault(name, []).append(_Failure(error_code, description, retry_after))
+
+    def add_file(self, file_id: str, data: bytes) -> None:
+        self.files[file_id] = data
+
+    def messages_to(self, chat_id: int | str) -> list[JSONDict]:
+        return [params for target, params in self._outbox if target == chat_id]
+
+    def bot_messages(self, chat_id: int | str) -> list[JSONDict]:
+        """Current state (after edits, without deleted ones) of the bot's messages in a chat."""
+        state = self._chats.get(chat_id)
+        if state is None:
+            return []
+        return [copy.deepcopy(state.messages[mid]) for mid in state.bot_message_ids]
+
+    def last_bot_message(self, chat_id: int | str) -> JSONDict | None:
+        messages = self.bot_messages(chat_id)
+        return messages[-1] if messages else None
+
+    def calls(self, method: str) -> list[ApiRequest]:
+        return [r for r in self.requests if r.method.lower() == method.lower()]
+
+    def pending_updates(self) -> list[int]:
+        return sorted(entry.update_id for entry in self._pending)
+
+    async def wait_messages(
+        self, chat_id: int | str, count: int, since: int = 0, timeout: float = 5.0
+    ) -> list[JSONDict]:
+        reached = await self._wait_until(
+            lambda: len(self.messages_to(chat_id)) - since >= count, timeout
+        )
+        got = self.messages_to(chat_id)[since:]
+        if not reached:
+            raise AssertionError(
+                f"expected {count} message(s) to chat {chat_id} within {timeout}s, got "
+                f"{len(got)}: {[_summary(m) for m in got]}; violations: {self.violations}; "
+                f"recent calls: {self._recent_calls()}"
+            )
+        return got
+
+    async def wait_calls(
+        self, method: str, count: int = 1, since: int = 0, timeout: float = 5.0
+    ) -> list[ApiRequest]:
+        reached = await self._wait_until(lambda: len(self.calls(method)) - since >= count, timeout)
+        got = self.calls(method)[since:]
+        if not reached:
+            raise AssertionError(
+                f"expected {count} {method} call(s) within {timeout}s, got {len(got)}; "
+                f"violations: {self.violations}; recent calls: {self._recent_calls()}"
+            )
+        return got
+
+    async def idle(self, quiet: float = 0.1, timeout: float = 5.0) -> None:
+        """Wait until no API call other than getUpdates arrived for ``quiet`` seconds."""
+        deadline = time.monotonic() + timeout
+        while True:
+            now = time.monotonic()
+            silent_for = now - self._last_activity
+            if silent_for >= quiet:
+                return
+            if now >= deadline:
+                raise AssertionError(f"the bot kept calling the API for {timeout}s")
+            await asyncio.sleep(quiet - silent_for)
+
+    # ---- internals used by SimUser -------------------------------------------------------
+
+    def _next_id(self) -> int:
+        return next(self._counter)
+
+    def _chat_state(self, chat_id: int | str) -> _ChatState:
+        state = self._chats.get(chat_id)
+        if state is None:
+            state = _ChatState(chat=self._chat_object(chat_id))
+            self._chats[chat_id] = state
+        return state
+
+    def _chat_object(self, chat_id: int | str) -> JSONDict:
+        if isinstance(chat_id, str):
+            name = chat_id.lstrip("@")
+            fake_id = -1_000_000_000_000 - sum(name.encode("utf-8"))
+            return {"id": fake_id, "type": "channel", "title": name, "username": name}
+        sim = self._users.get(chat_id)
+        if sim is not None:
+            return sim.chat_object()
+        if chat_id > 0:
+            return {"id": chat_id, "type": "private", "first_name": "Người dùng"}
+        kind = "supergroup" if str(chat_id).startswith("-100") else "group"
+        return {"id": chat_id, "type": kind, "title": f"Nhóm {chat_id}"}
+
+    def _user_message(self, sim: SimUser, content: JSONDict) -> JSONDict:
+        state = self._chat_state(sim.chat_id)
+        message_id = state.next_message_id
+        state.next_message_id += 1
+        message: JSONDict = {
+            "message_id": message_id,
+            "from": sim.user_object(),
+            "chat": copy.deepcopy(state.chat),
+            "date": int(time.time()),
+            **content,
+        }
+        state.messages[message_id] = message
+        return copy.deepcopy(message)
+
+    def _is_confirmed(self, update_id: int) -> bool:
+        return all(entry.update_id != update_id for entry in self._pending)
+
+    def _recent_calls(self) -> list[str]:
+        calls = [r for r in self.requests if r.method != "getUpdates"][-8:]
+        return [f"{r.method} {r.status} {_summary(r.params)}" for r in calls]
+
+    def _notify(self) -> None:
+        self._changed.set()
+        self._changed = asyncio.Event()
+
+    async def _wait_until(self, predicate: Callable[[], bool], timeout: float) -> bool:
+        deadline = time.monotonic() + timeout
+        while True:
+            if predicate():
+                return True
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                return False
+            event = self._changed
+            try:
+                await asyncio.wait_for(event.wait(), remaining)
+            except TimeoutError:
+                pass
+
+    # ---- HTTP ----------------------------------------------------------------------------
+
+    @staticmethod
+    def _reply(status: int, payload: JSONDict) -> web.Response:
+        return web.json_response(
+            payload, status=status, dumps=lambda obj: json.dumps(obj, ensure_ascii=False)
+        )
+
+    @classmethod
+    def _error(cls, code: int, description: str, parameters: JSONDict | None = None) -> web.Response:
+        payload: JSONDict = {"ok": False, "error_code": code, "description": description}
+        if parameters:
+            payload["parameters"] = parameters
+        return cls._reply(code, payload)
+
+    async def _read_params(self, request: web.Request) -> dict[str, Any]:
+        raw: dict[str, Any] = dict(request.query)
+        if not request.can_read_body:
+            return raw
+        content_type = request.content_type
+        if content_type == "application/json":
+            body = await request.json()
+            if not isinstance(body, dict):
+                raise _ApiError(400, "Bad Request: request body must be a JSON object")
+            raw.update(body)
+        elif content_type in ("application/x-www-form-urlencoded", "multipart/form-data"):
+            form = await request.post()
+            for key, value in form.items():
+                if isinstance(value, web.FileField):
+                    data = value.file.read()
+                    raw[key] = UploadedFile(value.filename, value.content_type, len(data), data)
+                else:
+                    raw[key] = value
+        else:
+            body_bytes = await request.read()
+            if body_bytes.strip():
+                raise _ApiError(400, f"Bad Request: unsupported Content-Type {content_type!r}")
+        return raw
+
+    async def _handle_api(self, request: web.Request) -> web.Response:
+        if request.match_info["token"] != self.token:
+            return self._error(401, "Unauthorized")
+        asked = request.match_info["method"]
+        name = self._validator.method_name(asked)
+        record = ApiRequest(
+            method=name or asked, params={}, time=time.monotonic(), http_method=request.method
+        )
+        self.requests.append(record)
+        if record.method != "getUpdates":
+            self._last_activity = record.time
+        response: web.Response | None = None
+        try:
+            response = await self._dispatch(request, record)
+            return response
+        finally:
+            record.status = response.status if response is not None else 499
+            if record.method != "getUpdates":
+                self._last_activity = time.monotonic()
+            self._notify()
+
+    async def _dispatch(self, request: web.Request, record: ApiRequest) -> web.Response:
+        try:
+            raw = await self._read_params(request)
+        except (_ApiError, ValueError) as exc:
+            description = (
+                exc.description if isinstance(exc, _ApiError) else "Bad Request: invalid JSON"
+            )
+            self.violations.append(f"{record.method}: unreadable request body ({description})")
+            return self._error(400, description)
+        record.params = dict(raw)
+        method_spec = self._validator.methods.get(record.method)
+        if method_spec is None:
+            self.violations.append(f"{record.method}: no such Bot API method")
+            return self._error(404, "Not Found: method not found")
+
+        params, issues = self._validate(record.method, method_spec, raw)
+        record.params = params
+        for issue in issues:
+            self.violations.append(f"{record.method}: {issue.message}")
+
+        queued = self._failures.get(record.method)
+        if queued:
+            failure = queued.pop(0)
+            parameters = (
+                {"retry_after": failure.retry_after} if failure.retry_after is not None else None
+            )
+            return self._error(failure.error_code, failure.description, parameters)
+
+        fatal = next((issue for issue in issues if issue.fatal), None)
+        if fatal is not None:
+            return self._error(400, fatal.error)
+
+        handler = self._handlers.get(record.method)
+        if handler is None:
+            self.violations.append(
+                f"{record.method}: valid Bot API method, but the stand-in does not simulate it"
+            )
+            return self._error(501, f"Not Implemented: {record.method} is not simulated")
+        try:
+            result = await handler(params)
+        except _ApiError as exc:
+            if exc.violation:
+                self.violations.append(f"{record.method}: {exc.violation}")
+            return self._error(exc.code, exc.description, exc.parameters)
+        return self._reply(200, {"ok": True, "result": result})
+
+    async def _handle_file(self, request: web.Request) -> web.StreamResponse:
+        if request.match_info["token"] != self.token:
+            return self._error(401, "Unauthorized")
+        file_id = self._file_paths.get(request.match_info["path"])
+        if file_id is None or file_id not in self.files:
+            return self._error(404, "Not Found")
+        return web.Response(body=self.files[file_id], content_type="application/octet-stream")
+
+    # ---- validation ----------------------------------------------------------------------
+
+    def _validate(
+        self, method: str, method_spec: JSONDict, raw: dict[str, Any]
+    ) -> tuple[JSONDict, list[_Issue]]:
+        fields: dict[str, JSONDict] = {f["name"]: f for f in method_spec.get("fields") or []}
+        uploads = {k: v for k, v in raw.items() if isinstance(v, UploadedFile)}
+        attached = {
+            ref
+            for value in raw.values()
+            if isinstance(value, str)
+            for ref in re.findall(r"attach://([\w.-]+)", value)
+        }
+        issues: list[_Issue] = []
+        params: JSONDict = {}
+        for name, value in raw.items():
+            spec_field = fields.get(name)
+            if spec_field is None:
+                if isinstance(value, UploadedFile) and name in attached:
+                    continue
+                issues.append(
+                    _Issue(f"unknown parameter {name!r} (not a field of {method})", fatal=False)
+                )
+                params[name] = value
+                continue
+            decoded, found = self._validator.decode_param(
+                name, value, list(spec_field["types"]), uploads
+            )
+            params[name] = decoded
+            issues += found
+        for name, spec_field in fields.items():
+            if spec_field["required"] and name not in raw:
+                if name == "text":
+                    error = "Bad Request: message text is empty"
+                elif name == "chat_id":
+                    error = "Bad Request: chat_id is empty"
+                else:
+                    error = f'Bad Request: parameter "{name}" is required'
+                issues.append(_Issue(f"missing required parameter {name!r}", error=error))
+        if not any(i.fatal for i in issues):
+            issues += self._semantic_checks(method, params)
+        return params, issues
+
+    def _semantic_checks(self, method: str, params: JSONDict) -> list[_Issue]:
+        issues: list[_Issue] = []
+        parse_mode = params.get("parse_mode")
+        if isinstance(parse_mode, str) and parse_mode.lower() not in (
+            "html",
+            "markdown",
+            "markdownv2",
+        ):
+            issues.append(
+                _Issue(
+                    f"unsupported parse_mode {parse_mode!r}",
+                    error=f"Bad Request: unsupported parse_mode {parse_mode!r}",
+                )
+            )
+            return issues
+        if method in ("sendMessage", "editMessageText") and isinstance(params.get("text"), str):
+            plain, error = render_text(params["text"], parse_mode)
+            if error:
+                issues.append(
+                    _Issue(
+                        f"text cannot be parsed as {parse_mode}: {error}",
+                        error=f"Bad Request: can't parse entities: {error}",
+                    )
+                )
+            elif not plain.strip():
+                issues.append(
+                    _Issue("text is empty after entity parsing", error="Bad Request: message text is empty")
+                )
+            elif len(plain) > MAX_TEXT:
+                issues.append(
+                    _Issue(
+                        f"text is {len(plain)} characters (maximum {MAX_TEXT})",
+                        error="Bad Request: message is too long",
+                    )
+                )
+        if isinstance(params.get("caption"), str):
+            plain, error = render_text(params["caption"], parse_mode)
+            if error:
+                issues.append(
+                    _Issue(
+                        f"caption cannot be parsed as {parse_mode}: {error}",
+                        error=f"Bad Request: can't parse entities: {error}",
+                    )
+                )
+            elif len(plain) > MAX_CAPTION:
+                issues.append(
+                    _Issue(
+                        f"caption is {len(plain)} characters (maximum {MAX_CAPTION})",
+                        error="Bad Request: message caption is too long",
+                    )
+                )
+        if method == "answerCallbackQuery" and isinstance(params.get("text"), str):
+            if len(params["text"]) > MAX_CALLBACK_ANSWER:
+                issues.append(
+                    _Issue(
+                        f"text is {len(params['text'])} characters "
+                        f"(maximum {MAX_CALLBACK_ANSWER})",
+                        error="Bad Request: MESSAGE_TOO_LONG",
+                    )
+                )
+        if method == "sendChatAction" and params.get("action") not in CHAT_ACTIONS:
+            issues.append(
+                _Issue(
+                    f"unknown chat action {params.get('action')!r}",
+                    error="Bad Request: wrong parameter action in request",
+                )
+            )
+        if method == "setMyCommands" and isinstance(params.get("commands"), list):
+            if len(params["commands"]) > 100:
+                issues.append(
+                    _Issue("more than 100 commands", error="Bad Request: too many commands")
+                )
+        if method.startswith("editMessage"):
+            by_id = "chat_id" in params and "message_id" in params
+            if not by_id and "inline_message_id" not in params:
+                issues.append(
+                    _Issue(
+                        "needs chat_id and message_id, or inline_message_id",
+                        error="Bad Request: message identifier is not specified",
+                    )
+                )
+            if method == "editMessageText" and not (
+                "text" in params or "rich_message" in params
+            ):
+                issues.append(
+                    _Issue("needs text", error="Bad Request: text must be non-empty")
+                )
+        return issues
+
+    # ---- method implementations ----------------------------------------------------------
+
+    async def _get_me(self, params: JSONDict) -> JSONDict:
+        return {
+            **self.bot_user,
+            "can_join_groups": True,
+            "can_read_all_group_messages": False,
+            "supports_inline_queries": False,
+            "can_connect_to_business": False,
+            "has_main_web_app": False,
+        }
+
+    async def _get_updates(self, params: JSONDict) -> list[JSONDict]:
+        if self.webhook_url:
+            raise _ApiError(
+                409,
+                "Conflict: can't use getUpdates method while webhook is active; "
+                "use deleteWebhook to delete the webhook first",
+            )
+        offset: int | None = params.get("offset")
+        limit = min(max(int(params.get("limit", 100)), 1), 100)
+        timeout = max(int(params.get("timeout", 0)), 0)
+        if "allowed_updates" in params:
+            allowed = params["allowed_updates"]
+            self._allowed_updates = frozenset(allowed) if allowed else None
+        self._poll_seq += 1
+        my_seq = self._poll_seq
+        self._notify()
+        if offset is not None and offset < 0:
+            self._pending.sort(key=lambda entry: entry.update_id)
+            self._pending = self._pending[offset:]
+            offset = None
+        deadline = time.monotonic() + timeout
+        while True:
+            if self._closed:
+                return []
+            if my_seq != self._poll_seq:
+                raise _ApiError(
+                    409,
+                    "Conflict: terminated by other getUpdates request; make sure that only one "
+                    "bot instance is running",
+                )
+            batch = self._take_updates(offset, limit)
+            remaining = deadline - time.monotonic()
+            if batch or remaining <= 0:
+                return batch
+            event = self._changed
+            try:
+                await asyncio.wait_for(event.wait(), remaining)
+            except TimeoutError:
+                pass
+
+    def _take_updates(self, offset: int | None, limit: int) -> list[JSONDict]:
+        allowed = self._allowed_updates
+        kept: list[_Pending] = []
+        for entry in sorted(self._pending, key=lambda e: e.update_id):
+            if offset is not None and entry.update_id < offset and not entry.forced:
+                continue
+            kind = _update_type(entry.update)
+            if allowed is None:
+                if kind in DEFAULT_EXCLUDED_UPDATES:
+                    continue
+            elif kind not in allowed:
+                continue
+            kept.append(entry)
+        self._pending = kept
+        batch = kept[:limit]
+        for entry in batch:
+            entry.forced = False
+        return [copy.deepcopy(entry.update) for entry in batch]
+
+    async def _delete_webhook(self, params: JSONDict) -> bool:
+        self.webhook_url = ""
+        if params.get("drop_pending_updates"):
+            self._pending.clear()
+        return True
+
+    async def _set_webhook(self, params: JSONDict) -> bool:
+        self.webhook_url = str(params.get("url", ""))
+        if params.get("drop_pending_updates"):
+            self._pending.clear()
+        return True
+
+    async def _get_webhook_info(self, params: JSONDict) -> JSONDict:
+        info: JSONDict = {
+            "url": self.webhook_url,
+            "has_custom_certificate": False,
+            "pending_update_count": len(self._pending),
+        }
+        if self._allowed_updates is not None:
+            info["allowed_updates"] = sorted(self._allowed_updates)
+        return info
+
+    @staticmethod
+    def _commands_key(params: JSONDict) -> str:
+        scope = params.get("scope") or {"type": "default"}
+        return json.dumps([scope, params.get("language_code", "")], sort_keys=True)
+
+    async def _set_my_commands(self, params: JSONDict) -> bool:
+        self.commands[self._commands_key(params)] = copy.deepcopy(params["commands"])
+        return True
+
+    async def _get_my_commands(self, params: JSONDict) -> list[JSONDict]:
+        return copy.deepcopy(self.commands.get(self._commands_key(params), []))
+
+    async def _delete_my_commands(self, params: JSONDict) -> bool:
+        self.commands.pop(self._commands_key(params), None)
+        return True
+
+    def _check_reply_target(self, chat_key: int | str, params: JSONDict) -> None:
+        reply = params.get("reply_parameters")
+        if not isinstance(reply, dict) or "message_id" not in reply:
+            return
+        target_chat = reply.get("chat_id", chat_key)
+        state = self._chats.get(target_chat)
+        if state is None or reply["message_id"] not in state.messages:
+            if not reply.get("allow_sending_without_reply"):
+                raise _ApiError(400, "Bad Request: message to be replied not found")
+
+    def _store_bot_message(
+        self, chat_key: int | str, params: JSONDict, content: JSONDict, content_key: tuple[Any, ...]
+    ) -> JSONDict:
+        state = self._chat_state(chat_key)
+        message_id = state.next_message_id
+        state.next_message_id += 1
+        message: JSONDict = {
+            "message_id": message_id,
+            "from": self.bot_user,
+            "chat": copy.deepcopy(state.chat),
+            "date": int(time.time()),
+            **content,
+        }
+        markup = params.get("reply_markup")
+        if isinstance(markup, dict) and "inline_keyboard" in markup:
+            message["reply_markup"] = copy.deepcopy(markup)
+        reply = params.get("reply_parameters")
+        if isinstance(reply, dict):
+            replied = state.messages.get(reply.get("message_id", -1))
+            if replied is not None and reply.get("chat_id", chat_key) == chat_key:
+                message["reply_to_message"] = copy.deepcopy(
+                    {k: v for k, v in replied.items() if k != "reply_to_message"}
+                )
+        state.messages[message_id] = message
+        state.bot_message_ids.append(message_id)
+        state.content[message_id] = content_key
+        self._outbox.append((chat_key, copy.deepcopy(params)))
+        return copy.deepcopy(message)
+
+    async def _send_message(self, params: JSONDict) -> JSONDict:
+        chat_key = params["chat_id"]
+        self._check_reply_target(chat_key, params)
+        plain, _ = render_text(params["text"], params.get("parse_mode"))
+        content: JSONDict = {"text": plain}
+        if params.get("entities"):
+            content["entities"] = copy.deepcopy(params["entities"])
+        key = self._content_key(params, "text")
+        return self._store_bot_message(chat_key, params, content, key)
+
+    @staticmethod
+    def _content_key(params: JSONDict, text_field: str) -> tuple[Any, ...]:
+        return (
+            params.get(text_field),
+            params.get("parse_mode"),
+            json.dumps(params.get("entities") or params.get("caption_entities"), sort_keys=True),
+        )
+
+    def _upload(self, params: JSONDict, name: str, prefix: str) -> tuple[str, int, JSONDict]:
+        value = params[name]
+        if isinstance(value, UploadedFile):
+            file_id = f"{prefix}{self._next_id()}"
+            self.files[file_id] = value.data
+            meta: JSONDict = {}
+            if value.filename:
+                meta["file_name"] = value.filename
+            if value.content_type:
+                meta["mime_type"] = value.content_type
+            self._file_meta[file_id] = meta
+            return file_id, value.size, meta
+        if value in self.files:
+            return value, len(self.files[value]), dict(self._file_meta.get(value, {}))
+        if re.match(r"https?://", value):
+            return f"{prefix}{self._next_id()}", 0, {}
+        raise _ApiError(400, "Bad Request: wrong file identifier/HTTP URL specified")
+
+    def _media_content(self, params: JSONDict) -> JSONDict:
+        content: JSONDict = {}
+        if isinstance(params.get("caption"), str):
+            content["caption"], _ = render_text(params["caption"], params.get("parse_mode"))
+            if params.get("caption_entities"):
+                content["caption_entities"] = copy.deepcopy(params["caption_entities"])
+        return content
+
+    async def _send_document(self, params: JSONDict) -> JSONDict:
+        chat_key = params["chat_id"]
+        self._check_reply_target(chat_key, params)
+        file_id, size, meta = self._upload(params, "document", "BQACAgDOC")
+        document = {"file_id": file_id, "file_unique_id": f"AgAD{file_id}", **meta}
+        if size:
+            document["file_size"] = size
+        content = {"document": document, **self._media_content(params)}
+        key = ("document", file_id, *self._content_key(params, "caption"))
+        return self._store_bot_message(chat_key, params, content, key)
+
+    async def _send_photo(self, params: JSONDict) -> JSONDict:
+        chat_key = params["chat_id"]
+        self._check_reply_target(chat_key, params)
+        file_id, size, _ = self._upload(params, "photo", "AgACAgPHOTO")
+        content = {"photo": _photo_sizes(file_id, size), **self._media_content(params)}
+        key = ("photo", file_id, *self._content_key(params, "caption"))
+        return self._store_bot_message(chat_key, params, content, key)
+
+    def _editable(self, params: JSONDict) -> tuple[_ChatState, int, JSONDict]:
+        if "inline_message_id" in params:
+            raise _ApiError(
+                400,
+                "Bad Request: MESSAGE_ID_INVALID",
+                violation="inline messages are not simulated by the stand-in",
+            )
+        state = self._chats.get(params["chat_id"])
+        message_id = params["message_id"]
+        if state is None or message_id not in state.messages:
+            raise _ApiError(400, "Bad Request: message to edit not found")
+        if message_id not in state.bot_message_ids:
+            raise _ApiError(400, "Bad Request: message can't be edited")
+        return state, message_id, state.messages[message_id]
+
+    @staticmethod
+    def _markup_key(markup: Any) -> str:
+        return json.dumps(markup, sort_keys=True)
+
+    def _apply_markup(self, message: JSONDict, params: JSONDict) -> None:
+        markup = params.get("reply_markup")
+        if isinstance(markup, dict) and markup.get("inline_keyboard"):
+            message["reply_markup"] = copy.deepcopy(markup)
+        else:
+            message.pop("reply_markup", None)
+
+    async def _edit_message_text(self, params: JSONDict) -> JSONDict:
+        state, message_id, message = self._editable(params)
+        if "text" not in message:
+            raise _ApiError(400, "Bad Request: there is no text in the message to edit")
+        new_key = self._content_key(params, "text")
+        same_markup = self._markup_key(message.get("reply_markup")) == self._markup_key(
+            params.get("reply_markup") or None
+        )
+        if state.content.get(message_id) == new_key and same_markup:
+            raise _ApiError(400, _NOT_MODIFIED)
+        message["text"], _ = render_text(params["text"], params.get("parse_mode"))
+        message.pop("entities", None)
+        if params.get("entities"):
+            message["entities"] = copy.deepcopy(params["entities"])
+        self._apply_markup(message, params)
+        message["edit_date"] = int(time.time())
+        state.content[message_id] = new_key
+        return copy.deepcopy(message)
+
+    async def _edit_message_caption(self, params: JSONDict) -> JSONDict:
+        state, message_id, message = self._editable(params)
+        if "text" in message:
+            raise _ApiError(400, "Bad Request: there is no caption in the message to edit")
+        old = state.content.get(message_id, ())
+        new_key = (*old[:2], *self._content_key(params, "caption"))
+        same_markup = self._markup_key(message.get("reply_markup")) == self._markup_key(
+            params.get("reply_markup") or None
+        )
+        if old == new_key and same_markup:
+            raise _ApiError(400, _NOT_MODIFIED)
+        message.pop("caption", None)
+        message.pop("caption_entities", None)
+        message.update(self._media_content(params))
+        self._apply_markup(message, params)
+        message["edit_date"] = int(time.time())
+        state.content[message_id] = new_key
+        return copy.deepcopy(message)
+
+    async def _edit_message_reply_markup(self, params: JSONDict) -> JSONDict:
+        _, _, message = self._editable(params)
+        if self._markup_key(message.get("reply_markup")) == self._markup_key(
+            params.get("reply_markup") or None
+        ):
+            raise _ApiError(400, _NOT_MODIFIED)
+        self._apply_markup(message, params)
+        message["edit_date"] = int(time.time())
+        return copy.deepcopy(message)
+
+    async def _delete_message(self, params: JSONDict) -> bool:
+        state = self._chats.get(params["chat_id"])
+        message_id = params["message_id"]
+        if state is None or message_id not in state.messages:
+            raise _ApiError(400, "Bad Request: message to delete not found")
+        del state.messages[message_id]
+        if message_id in state.bot_message_ids:
+            state.bot_message_ids.remove(message_id)
+        return True
+
+    async def _answer_callback_query(self, params: JSONDict) -> bool:
+        query_id = params["callback_query_id"]
+        answered = self._callbacks.get(query_id)
+        if answered is None or answered:
+            problem = "answered twice" if answered else "unknown"
+            raise _ApiError(
+                400,
+                "Bad Request: query is too old and response timeout expired or query ID is "
+                "invalid",
+                violation=f"callback query {query_id!r} is {problem}",
+            )
+        self._callbacks[query_id] = True
+        self.callback_answers[query_id] = copy.deepcopy(params)
+        return True
+
+    async def _send_chat_action(self, params: JSONDict) -> bool:
+        self.chat_actions.append(copy.deepcopy(params))
+        return True
+
+    async def _get_file(self, params: JSONDict) -> JSONDict:
+        file_id = params["file_id"]
+        if file_id not in self.files:
+            raise _ApiError(400, "Bad Request: invalid file_id")
+        path = next((p for p, f in self._file_paths.items() if f == file_id), None)
+        if path is None:
+            name = self._file_meta.get(file_id, {}).get("file_name") or "file"
+            suffix = Path(name).suffix
+            path = f"documents/file_{self._next_id()}{suffix}"
+            self._file_paths[path] = file_id
+        return {
+            "file_id": file_id,
+            "file_unique_id": f"AgAD{file_id}",
+            "file_size": len(self.files[file_id]),
+            "file_path": path,
+        }
+
+
+def _photo_sizes(file_id: str, size: int) -> list[JSONDict]:
+    return [
+        {
+            "file_id": f"{file_id}-small",
+            "file_unique_id": f"AQAD{file_id}-small",
+            "width": 90,
+            "height": 68,
+            "file_size": max(size // 20, 1),
+        },
+        {
+            "file_id": file_id,
+            "file_unique_id": f"AQAD{file_id}",
+            "width": 1280,
+            "height": 960,
+            "file_size": max(size, 1),
+        },
+    ]
+
+
+_FAKE_JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00" + b"\x00" * 64 + b"\xff\xd9"
+_FAKE_OGG = b"OggS\x00\x02" + b"\x00" * 64
+_FAKE_WEBP = b"RIFF\x00\x00\x00\x00WEBPVP8 " + b"\x00" * 64
+
+
+class SimUser:
+    """A person in a private chat with the bot."""
+
+    def __init__(
+        self,
+        standin: BotApiStandIn,
+        user_id: int,
+        first_name: str,
+        last_name: str | None,
+        language_code: str,
+    ) -> None:
+        self.standin = standin
+        self.id = user_id
+        self.chat_id = user_id
+        self.first_name = first_name
+        self.last_name = last_name
+        self.language_code = language_code
+        self.username: str | None = None
+        self.last_update_id: int | None = None
+        self.last_callback_query_id: str | None = None
+
+    def user_object(self) -> JSONDict:
+        user: JSONDict = {"id": self.id, "is_bot": False, "first_name": self.first_name}
+        if self.last_name:
+            user["last_name"] = self.last_name
+        if self.username:
+            user["username"] = self.username
+        if self.language_code:
+            user["language_code"] = self.language_code
+        return user
+
+    def chat_object(self) -> JSONDict:
+        chat: JSONDict = {"id": self.chat_id, "type": "private", "first_name": self.first_name}
+        if self.last_name:
+            chat["last_name"] = self.last_name
+        if self.username:
+            chat["username"] = self.username
+        return chat
+
+    @property
+    def messages(self) -> list[JSONDict]:
+        """Every sendMessage/sendDocument/sendPhoto params the bot sent to this chat."""
+        return self.standin.messages_to(self.chat_id)
+
+    async def _send(self, content: JSONDict, replies: int, timeout: float) -> list[JSONDict]:
+        since = len(self.standin.messages_to(self.chat_id))
+        message = self.standin._user_message(self, content)
+        update_id = self.standin.push_update({"message": message})
+        self.last_update_id = update_id
+        if replies <= 0:
+            confirmed = await self.standin._wait_until(
+                lambda: self.standin._is_confirmed(update_id), timeout
+            )
+            if not confirmed:
+                raise AssertionError(f"the bot did not fetch update {update_id} within {timeout}s")
+            await self.standin.idle(quiet=0.05, timeout=timeout)
+            return []
+        return await self.standin.wait_messages(self.chat_id, replies, since, timeout)
+
+    async def say(self, text: str, replies: int = 1, timeout: float = 5.0) -> list[JSONDict]:
+        content: JSONDict = {"text": text}
+        if text.startswith("/"):
+            command = text.split(maxsplit=1)[0]
+            content["entities"] = [
+                {"type": "bot_command", "offset": 0, "length": _utf16_len(command)}
+            ]
+        return await self._send(content, replies, timeout)
+
+    async def send_photo(
+        self,
+        replies: int = 1,
+        file_id: str = "PHOTO1",
+        caption: str | None = None,
+        data: bytes | None = None,
+        timeout: float = 5.0,
+    ) -> list[JSONDict]:
+        if data is not None or file_id not in self.standin.files:
+            self.standin.add_file(file_id, data if data is not None else _FAKE_JPEG)
+        payload = self.standin.files[file_id]
+        self.standin.add_file(f"{file_id}-small", payload)
+        content: JSONDict = {"photo": _photo_sizes(file_id, len(payload))}
+        if caption is not None:
+            content["caption"] = caption
+        return await self._send(content, replies, timeout)
+
+    async def send_sticker(
+        self, replies: int = 1, file_id: str = "STICKER1", emoji: str = "👍", timeout: float = 5.0
+    ) -> list[JSONDict]:
+        if file_id not in self.standin.files:
+            self.standin.add_file(file_id, _FAKE_WEBP)
+        sticker: JSONDict = {
+            "file_id": file_id,
+            "file_unique_id": f"AgAD{file_id}",
+            "type": "regular",
+            "width": 512,
+            "height": 512,
+            "is_animated": False,
+            "is_video": False,
+            "emoji": emoji,
+            "file_size": len(self.standin.files[file_id]),
+        }
+        return await self._send({"sticker": sticker}, replies, timeout)
+
+    async def send_voice(
+        self,
+        replies: int = 1,
+        file_id: str = "VOICE1",
+        duration: int = 3,
+        data: bytes | None = None,
+        timeout: float = 5.0,
+    ) -> list[JSONDict]:
+        if data is not None or file_id not in self.standin.files:
+            self.standin.add_file(file_id, data if data is not None else _FAKE_OGG)
+        voice: JSONDict = {
+            "file_id": file_id,
+            "file_unique_id": f"AgAD{file_id}",
+            "duration": duration,
+            "mime_type": "audio/ogg",
+            "file_size": len(self.standin.files[file_id]),
+        }
+        return await self._send({"voice": voice}, replies, timeout)
+
+    async def send_document(
+        self,
+        file_name: str,
+        data: bytes,
+        replies: int = 1,
+        mime_type: str = "application/octet-stream",
+        caption: str | None = None,
+        file_id: str | None = None,
+        timeout: float = 5.0,
+    ) -> list[JSONDict]:
+        file_id = file_id or f"DOC{self.standin._next_id()}"
+        self.standin.add_file(file_id, data)
+        self.standin._file_meta[file_id] = {"file_name": file_name, "mime_type": mime_type}
+        document: JSONDict = {
+            "file_id": file_id,
+            "file_unique_id": f"AgAD{file_id}",
+            "file_name": file_name,
+            "mime_type": mime_type,
+            "file_size": len(data),
+        }
+        content: JSONDict = {"document": document}
+        if caption is not None:
+            content["caption"] = caption
+        return await self._send(content, replies, timeout)
+
+    async def press(
+        self,
+        callback_data: str,
+        replies: int = 1,
+        message: JSONDict | None = None,
+        timeout: float = 5.0,
+    ) -> list[JSONDict]:
+        """Press an inline button; ``replies=0`` waits for answerCallbackQuery instead."""
+        if message is None:
+            message = self.standin.last_bot_message(self.chat_id)
+            if message is None:
+                raise AssertionError(f"the bot has not sent any message to chat {self.chat_id}")
+        available = _buttons_of(message)
+        if callback_data not in [data for _, data in available]:
+            raise AssertionError(
+                f"no button with callback_data {callback_data!r} in message "
+                f"{message.get('message_id')}; buttons: {available}"
+            )
+        query_id = str(4_000_000_000_000_000_000 + self.standin._next_id())
+        self.standin._callbacks[query_id] = False
+        self.last_callback_query_id = query_id
+        since = len(self.standin.messages_to(self.chat_id))
+        update_id = self.standin.push_update(
+            {
+                "callback_query": {
+                    "id": query_id,
+                    "from": self.user_object(),
+                    "message": copy.deepcopy(message),
+                    "chat_instance": str(-(10**18) - abs(self.chat_id)),
+                    "data": callback_data,
+                }
+            }
+        )
+        self.last_update_id = update_id
+        if replies <= 0:
+            answered = await self.standin._wait_until(
+                lambda: self.standin._callbacks.get(query_id) is True, timeout
+            )
+            if not answered:
+                raise AssertionError(
+                    f"callback query {query_id} was not answered within {timeout}s; "
+                    f"violations: {self.standin.violations}"
+                )
+            return []
+        return await self.standin.wait_messages(self.chat_id, replies, since, timeout)
+
+    def last_buttons(self) -> list[tuple[str, str]]:
+        message = self.standin.last_bot_message(self.chat_id)
+        return _buttons_of(message) if message else []
+
+    def button(self, text: str) -> str:
+        buttons = self.last_buttons()
+        for label, data in buttons:
+            if label == text:
+                return data
+        raise AssertionError(f"no button {text!r} in the last message; buttons: {buttons}")
+
+
+def _buttons_of(message: JSONDict) -> list[tuple[str, str]]:
+    markup = message.get("reply_markup") or {}
+    return [
+        (str(button.get("text", "")), str(button.get("callback_data", "")))
+        for row in markup.get("inline_keyboard", [])
+        for button in row
+    ]

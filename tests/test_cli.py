@@ -1,0 +1,211 @@
+"""The ``thidua`` command: plan check, invites, people, revoke and the CSV export."""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+import io
+import re
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from bot.cli import main
+from bot.config import DEFAULT_PLAN, Settings
+from bot.domain import Identity, Person
+from storage.sqlite import SqliteStorage
+from tests.conftest import SMALL_PLAN
+
+
+@pytest.fixture
+def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    for name in ("TELEGRAM_BOT_TOKEN", "TELEGRAM_API_URL", "THIDUA_WEBHOOK_URL"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("DATABASE_URL", "sqlite:///data/thidua.db")
+    monkeypatch.setenv("PLAN_FILE", str(SMALL_PLAN))
+    return tmp_path
+
+
+def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
+    code = main(list(args))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_plan_check_default_plan(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _err = run(capsys, "plan", "check", str(DEFAULT_PLAN))
+    assert code == 0
+    assert "19 thôn" in out
+
+
+def test_plan_check_prints_every_problem_with_its_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(
+        "plan: 1\ntitle: T\ncommune: X\ntimezone: Asia/Ho_Chi_Minh\nvillages: []\n"
+        "forms:\n  - id: thang\n    title: T\n    period: month\n    due: 25\n"
+        "    questions:\n      - id: a\n        ask: A?\n        type: number\n",
+        encoding="utf-8",
+    )
+    code, out, _err = run(capsys, "plan", "check", str(bad))
+    assert code == 1
+    assert re.search(r"dòng 5\b", out)  # empty villages
+    assert re.search(r"dòng 14\b", out)  # unknown type
+
+
+def test_run_refuses_an_invalid_plan(
+    env: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    bad = env / "bad.yaml"
+    bad.write_text("plan: 2\n", encoding="utf-8")
+    monkeypatch.setenv("PLAN_FILE", str(bad))
+    monkeypatch.setenv("TELEGRAM_BOT_TOKEN", "1:x")
+    code, _out, err = run(capsys, "run")
+    assert code == 2
+    assert "dòng 1" in err
+
+
+def test_run_without_token_explains(env: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _err = run(capsys, "run")
+    assert code == 2
+    assert "TELEGRAM_BOT_TOKEN" in out and "thidua console" in out
+
+
+def test_invite_prints_the_code_alone_on_the_last_line(
+    env: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, _err = run(capsys, "invite", "--village", "Thôn 3")
+    assert code == 0
+    last = out.strip().splitlines()[-1]
+    assert re.fullmatch(r"[A-Z2-9]{8}", last)
+    assert "Thôn 3" in out
+    code, out, _err = run(capsys, "invite", "--role", "secretariat")
+    assert code == 0 and re.fullmatch(r"[A-Z2-9]{8}", out.strip().splitlines()[-1])
+    assert (env / "data" / "thidua.db").exists()  # relative to the working directory
+
+
+def test_invite_shows_the_link_when_the_username_is_known(
+    env: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    async def remember() -> None:
+        store = await SqliteStorage.open(env / "data" / "thidua.db")
+        async with store.transaction() as tx:
+            await tx.set_meta("telegram_username", "namdong_bot")
+        await store.close()
+
+    asyncio.run(remember())
+    code, out, _err = run(capsys, "invite", "--village", "thon 2")
+    lines = out.strip().splitlines()
+    assert lines[-2] == f"https://t.me/namdong_bot?start={lines[-1]}"
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["invite"], "--village"),
+        (["invite", "--village", "Thôn 99"], "Không có thôn"),
+        (["invite", "--role", "chair", "--village", "Thôn 1"], "không gắn với thôn"),
+        (["invite", "--village", "Thôn 1", "--days", "0"], "--days"),
+        (["export", "--period", "2026-13"], "không hợp lệ"),
+        (["revoke", "42"], "Không có người dùng"),
+    ],
+)
+def test_bad_arguments_get_a_clear_message(
+    env: Path, capsys: pytest.CaptureFixture[str], args: list[str], message: str
+) -> None:
+    code, _out, err = run(capsys, *args)
+    assert code == 2
+    assert message in err
+
+
+async def _seed_reports(path: Path) -> Person:
+    store = await SqliteStorage.open(path)
+    now = datetime(2026, 11, 20, 3, 0, tzinfo=UTC)
+    async with store.transaction() as tx:
+        person = await tx.create_person("Nguyễn An", "head", "thon_1", "vi", now)
+        await tx.add_identity(person.id, Identity("telegram", "101", "101"), now)
+        await tx.add_report(
+            "thon_1",
+            "thang",
+            "2026-11",
+            {
+                "tong_ho": "1234",
+                "ho_co_dien": "1200",
+                "thu_gom_rac": False,
+                "dien_tich_lua": "12.5",
+                "loai": "Thôn văn hóa",
+                "ghi_chu": "=HYPERLINK(\"x\")",
+            },
+            person.id,
+            now,
+        )
+        await tx.add_report(
+            "thon_1", "thang", "2026-11",
+            {"tong_ho": "1240", "ho_co_dien": "1200", "thu_gom_rac": True,
+             "dien_tich_lua": None, "loai": "Chưa đạt", "ghi_chu": None},
+            person.id, now,
+        )
+    await store.close()
+    return person
+
+
+def test_users_revoke_and_export(env: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    person = asyncio.run(_seed_reports(env / "data" / "thidua.db"))
+
+    code, out, _err = run(capsys, "users")
+    assert code == 0 and "Nguyễn An" in out and "telegram:101" in out
+
+    code, out, _err = run(capsys, "export", "--format", "csv", "--period", "2026-11")
+    rows = list(csv.DictReader(io.StringIO(out)))
+    assert set(rows[0]) >= {
+        "period", "village", "form", "question", "value", "unit", "version", "submitted_at",
+        "submitted_by",
+    }
+    values = {r["question"]: r for r in rows}
+    assert values["tong_ho"]["value"] == "1240" and values["tong_ho"]["version"] == "2"
+    assert values["tong_ho"]["unit"] == "hộ"
+    assert values["thu_gom_rac"]["value"] == "yes" and values["thu_gom_rac"]["unit"] == ""
+    assert values["dien_tich_lua"]["value"] == ""
+    assert values["tong_ho"]["submitted_by"] == "Nguyễn An (telegram:101)"
+
+    code, out, _err = run(capsys, "export", "--format", "csv", "--history")
+    rows = list(csv.DictReader(io.StringIO(out)))
+    first = {r["question"]: r["value"] for r in rows if r["version"] == "1"}
+    assert first["dien_tich_lua"] == "12.5"
+    assert first["ghi_chu"].startswith("'=")
+    assert first["thu_gom_rac"] == "no"
+
+    out_file = env / "export.csv"
+    code, _out, _err = run(capsys, "export", "--format", "csv", "--out", str(out_file))
+    assert code == 0 and out_file.read_text(encoding="utf-8").startswith("period,")
+
+    code, out, _err = run(capsys, "revoke", str(person.id))
+    assert code == 0 and "Nguyễn An" in out
+    code, out, _err = run(capsys, "users")
+    assert "Nguyễn An" not in out
+
+
+def test_settings_read_dotenv_and_hide_the_token(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    dotenv = tmp_path / ".env"
+    dotenv.write_text(
+        "# comment\nexport TELEGRAM_BOT_TOKEN='123:secret'\nDATABASE_URL=sqlite:////var/x.db\n",
+        encoding="utf-8",
+    )
+    settings = Settings.from_env(env={"DATABASE_URL": "sqlite:///y.db"}, dotenv=dotenv)
+    assert settings.telegram_token == "123:secret"
+    assert settings.database_url == "sqlite:///y.db"  # the environment wins over .env
+    assert "secret" not in repr(settings)
+
+
+def test_database_url_paths() -> None:
+    from storage.sqlite import sqlite_path
+
+    assert sqlite_path("sqlite:///thidua.db") == Path("thidua.db")
+    assert sqlite_path("sqlite:////var/lib/thidua/thidua.db") == Path("/var/lib/thidua/thidua.db")
+    with pytest.raises(ValueError):
+        sqlite_path("postgresql://localhost/thidua")
