@@ -10,7 +10,8 @@ from datetime import timedelta
 from pathlib import Path
 
 from bot.bootstrap import App, build, serve, setup_logging
-from bot.channels.console import CHANNEL as CONSOLE, ConsoleChannel
+from bot.channels.console import CHANNEL as CONSOLE
+from bot.channels.console import ConsoleChannel
 from bot.clock import system_clock
 from bot.config import Settings
 from bot.domain import ROLE_HEAD, ROLES, Identity, Invite
@@ -66,7 +67,7 @@ def _no_token_text() -> str:
     return _(
         "Chưa có token nào: đặt TELEGRAM_BOT_TOKEN (tạo bot với @BotFather trên Telegram) "
         "trong môi trường hoặc tệp .env.\n"
-        "Muốn thử ngay không cần token: thidua console --as \"Thôn 1\""
+        'Muốn thử ngay không cần token: thidua console --as "Thôn 1"'
     )
 
 
@@ -123,7 +124,7 @@ async def _console(settings: Settings, village_key: str | None) -> int:
             user_id = "guest"
             greeting = _(
                 "Bạn đang dùng thidua trong terminal, chưa đăng ký.\n"
-                "Gửi mã mời (tạo bằng: thidua invite --village \"Thôn 1\"), /thoat để thoát."
+                'Gửi mã mời (tạo bằng: thidua invite --village "Thôn 1"), /thoat để thoát.'
             )
         channel = ConsoleChannel(app.conversations, user_id)
         await channel.serve(greeting)
@@ -149,7 +150,7 @@ async def _invite(settings: Settings, role: str, village_key: str | None, days: 
         village_id = None
         if role == ROLE_HEAD:
             if not village_key:
-                return _fail(_("Mã cho trưởng thôn cần --village, ví dụ --village \"Thôn 3\"."))
+                return _fail(_('Mã cho trưởng thôn cần --village, ví dụ --village "Thôn 3".'))
             village = app.plan.village(village_key)
             if village is None:
                 names = ", ".join(v.name for v in app.plan.villages)
@@ -162,7 +163,9 @@ async def _invite(settings: Settings, role: str, village_key: str | None, days: 
             where = village.name
         else:
             if village_key:
-                return _fail(_("Vai trò {role} không gắn với thôn: bỏ --village.").format(role=role))
+                return _fail(
+                    _("Vai trò {role} không gắn với thôn: bỏ --village.").format(role=role)
+                )
             where = app.plan.commune
         if days < 1:
             return _fail(_("--days phải từ 1 trở lên."))
@@ -264,9 +267,11 @@ async def _export(settings: Settings, period: str | None, history: bool, out: st
     finally:
         await app.close()
     if out:
-        Path(out).write_text(text, encoding="utf-8")
-        print(_("Đã ghi {count} báo cáo vào {file}.").format(count=len(reports), file=out),
-              file=sys.stderr)
+        await asyncio.to_thread(Path(out).write_text, text, encoding="utf-8")
+        print(
+            _("Đã ghi {count} báo cáo vào {file}.").format(count=len(reports), file=out),
+            file=sys.stderr,
+        )
     else:
         sys.stdout.write(text)
     return 0
@@ -292,8 +297,9 @@ def parser() -> argparse.ArgumentParser:
     run.set_defaults(func=cmd_run)
 
     console = sub.add_parser("console", help=_("dùng bot ngay trong terminal"))
-    console.add_argument("--as", dest="as_village", metavar="THÔN",
-                         help=_("đóng vai trưởng thôn của thôn này"))
+    console.add_argument(
+        "--as", dest="as_village", metavar="THÔN", help=_("đóng vai trưởng thôn của thôn này")
+    )
     console.set_defaults(func=cmd_console)
 
     invite = sub.add_parser("invite", help=_("tạo mã mời dùng một lần"))
@@ -312,7 +318,9 @@ def parser() -> argparse.ArgumentParser:
     export = sub.add_parser("export", help=_("xuất báo cáo"))
     export.add_argument("--format", choices=["csv"], default="csv")
     export.add_argument("--period", help=_("chỉ một kỳ, ví dụ 2026-11"))
-    export.add_argument("--history", action="store_true", help=_("mọi phiên bản, không chỉ bản mới nhất"))
+    export.add_argument(
+        "--history", action="store_true", help=_("mọi phiên bản, không chỉ bản mới nhất")
+    )
     export.add_argument("--out", help=_("ghi vào tệp thay vì in ra"))
     export.set_defaults(func=cmd_export)
 

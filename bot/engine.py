@@ -304,7 +304,8 @@ class FormEngine:
             return self._show(draft, [self._photo_not_expected(question)], False)
         if inp.kind == "other":
             return self._show(
-                draft, [_("Xin lỗi, tôi chưa đọc được loại tin nhắn này.")] + [self._hint(question)],
+                draft,
+                [_("Xin lỗi, tôi chưa đọc được loại tin nhắn này."), self._hint(question)],
                 False,
             )
 
@@ -330,9 +331,7 @@ class FormEngine:
         return self._number(draft, question, text)
 
     def _number(self, draft: Draft, question: Question, text: str) -> Step:
-        kind: Literal["integer", "decimal"] = (
-            "integer" if question.type == "integer" else "decimal"
-        )
+        kind: Literal["integer", "decimal"] = "integer" if question.type == "integer" else "decimal"
         allow_negative = question.min is not None and question.min < 0
         parsed = parse_number(text, kind, allow_negative=allow_negative)
         if isinstance(parsed, Ambiguous):
@@ -709,9 +708,7 @@ class FormEngine:
 
     def _choose_hint(self, draft: Draft) -> str:
         labels = [choice.label for choice in self._choices(draft)]
-        return _("Xin chọn một trong các câu trả lời: {choices}.").format(
-            choices=", ".join(labels)
-        )
+        return _("Xin chọn một trong các câu trả lời: {choices}.").format(choices=", ".join(labels))
 
     def show_value(self, question: Question, value: Any) -> str:
         return self._show_value(question, value)

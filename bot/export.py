@@ -33,8 +33,10 @@ def plain_value(question: Question | None, value: Any) -> str:
         return "yes" if value else "no"
     if question is not None and question.numeric:
         number = Decimal(str(value))
-        return format(number.normalize(), "f") if number != number.to_integral_value() else str(
-            number.quantize(Decimal(1))
+        return (
+            format(number.normalize(), "f")
+            if number != number.to_integral_value()
+            else str(number.quantize(Decimal(1)))
         )
     if isinstance(value, dict):
         return str(value.get("file_id", ""))

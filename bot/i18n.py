@@ -32,7 +32,7 @@ current_locale: ContextVar[str] = ContextVar("thidua_locale", default=DEFAULT_LO
 
 @cache
 def translations(locale: str) -> _gettext.NullTranslations:
-    """The catalog for ``locale``: the compiled ``.mo`` if built, else the ``.po`` compiled in memory."""
+    """The catalog for ``locale``: the compiled ``.mo`` if built, else the ``.po`` in memory."""
     base = LOCALES_DIR / locale / "LC_MESSAGES"
     mo = base / f"{DOMAIN}.mo"
     po = base / f"{DOMAIN}.po"

@@ -20,7 +20,7 @@ def generate_code() -> str:
 
 
 def normalize_code(text: str) -> str | None:
-    """The code a person typed (``k7qx-m2pa``, ``K7QX M2PA``), or None when it does not look like one."""
+    """The code a person typed (``k7qx-m2pa``, ``K7QX M2PA``), or None if it is not one."""
     candidate = re.sub(r"[\s\-.]", "", text).upper()
     return candidate if _SHAPE.match(candidate) else None
 

@@ -66,8 +66,9 @@ class Conversations:
                     if incoming.update_key is not None and not await tx.mark_processed(
                         incoming.channel, incoming.update_key, now
                     ):
-                        log.info("update %s/%s already applied", incoming.channel,
-                                 incoming.update_key)
+                        log.info(
+                            "update %s/%s already applied", incoming.channel, incoming.update_key
+                        )
                         return Outcome([], current_locale.get())
                     person = await tx.person_by_identity(incoming.channel, incoming.user_id)
                     if person is None:
@@ -201,9 +202,7 @@ class Conversations:
                     else "",
                 )
                 return self._with_draft([Reply(text)], draft)
-            text = _("Không có lệnh {command}. Gõ /huongdan để xem các lệnh.").format(
-                command=name
-            )
+            text = _("Không có lệnh {command}. Gõ /huongdan để xem các lệnh.").format(command=name)
             return self._with_draft([Reply(text)], draft)
 
         if draft is None:
@@ -236,7 +235,9 @@ class Conversations:
             return [Reply(_("Thôn của bạn không còn trong kế hoạch. Xin liên hệ cán bộ xã."))]
         if draft is not None:
             return await self._apply(tx, person, self.engine.resume(draft), now)
-        options = [await self._option(tx, person.village_id, form.id, now) for form in self.plan.forms]
+        options = [
+            await self._option(tx, person.village_id, form.id, now) for form in self.plan.forms
+        ]
         return await self._apply(tx, person, self.engine.open(person.village_id, options), now)
 
     async def _option(
@@ -256,7 +257,9 @@ class Conversations:
         sent = current_open and await tx.latest_report(village_id, form_id, period.key) is not None
         return FormOption(form_id, period.key if current_open else None, sent, late)
 
-    async def _apply(self, tx: Transaction, person: Person, step: Step, now: datetime) -> list[Reply]:
+    async def _apply(
+        self, tx: Transaction, person: Person, step: Step, now: datetime
+    ) -> list[Reply]:
         replies = list(step.replies)
         while step.effect is not None:
             effect = step.effect

@@ -18,7 +18,7 @@ from bot.domain import Identity, Invite, Person, Report
 
 
 def sqlite_path(database_url: str) -> Path:
-    """``sqlite:///thidua.db`` → ``thidua.db`` (relative), ``sqlite:////var/x.db`` → ``/var/x.db``."""
+    """``sqlite:///thidua.db`` → ``thidua.db`` (relative); ``sqlite:////var/x.db`` → absolute."""
     if database_url.startswith("sqlite:///"):
         rest = database_url[len("sqlite:///") :]
         if not rest:

@@ -97,7 +97,7 @@ def test_invite_shows_the_link_when_the_username_is_known(
         await store.close()
 
     asyncio.run(remember())
-    code, out, _err = run(capsys, "invite", "--village", "thon 2")
+    _code, out, _err = run(capsys, "invite", "--village", "thon 2")
     lines = out.strip().splitlines()
     assert lines[-2] == f"https://t.me/namdong_bot?start={lines[-1]}"
 
@@ -137,16 +137,25 @@ async def _seed_reports(path: Path) -> Person:
                 "thu_gom_rac": False,
                 "dien_tich_lua": "12.5",
                 "loai": "Thôn văn hóa",
-                "ghi_chu": "=HYPERLINK(\"x\")",
+                "ghi_chu": '=HYPERLINK("x")',
             },
             person.id,
             now,
         )
         await tx.add_report(
-            "thon_1", "thang", "2026-11",
-            {"tong_ho": "1240", "ho_co_dien": "1200", "thu_gom_rac": True,
-             "dien_tich_lua": None, "loai": "Chưa đạt", "ghi_chu": None},
-            person.id, now,
+            "thon_1",
+            "thang",
+            "2026-11",
+            {
+                "tong_ho": "1240",
+                "ho_co_dien": "1200",
+                "thu_gom_rac": True,
+                "dien_tich_lua": None,
+                "loai": "Chưa đạt",
+                "ghi_chu": None,
+            },
+            person.id,
+            now,
         )
     await store.close()
     return person
@@ -161,7 +170,14 @@ def test_users_revoke_and_export(env: Path, capsys: pytest.CaptureFixture[str]) 
     code, out, _err = run(capsys, "export", "--format", "csv", "--period", "2026-11")
     rows = list(csv.DictReader(io.StringIO(out)))
     assert set(rows[0]) >= {
-        "period", "village", "form", "question", "value", "unit", "version", "submitted_at",
+        "period",
+        "village",
+        "form",
+        "question",
+        "value",
+        "unit",
+        "version",
+        "submitted_at",
         "submitted_by",
     }
     values = {r["question"]: r for r in rows}

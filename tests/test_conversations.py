@@ -36,13 +36,15 @@ def joined(replies: list[Reply]) -> str:
 
 
 async def invite(
-    storage: SqliteStorage, clock: FakeClock, code: str, village: str | None = "thon_1",
-    role: str = "head", days: int = 7,
+    storage: SqliteStorage,
+    clock: FakeClock,
+    code: str,
+    village: str | None = "thon_1",
+    role: str = "head",
+    days: int = 7,
 ) -> None:
     async with storage.transaction() as tx:
-        await tx.create_invite(
-            Invite(code, role, village, clock(), clock() + timedelta(days=days))
-        )
+        await tx.create_invite(Invite(code, role, village, clock(), clock() + timedelta(days=days)))
 
 
 async def test_stranger_only_learns_how_to_get_a_code(conversations: Conversations) -> None:
@@ -107,8 +109,9 @@ async def test_spread_out_failures_do_not_lock(
         clock.advance(minutes=20)
 
 
-async def test_update_applied_once(conversations: Conversations, storage: SqliteStorage,
-                                   clock: FakeClock) -> None:
+async def test_update_applied_once(
+    conversations: Conversations, storage: SqliteStorage, clock: FakeClock
+) -> None:
     await invite(storage, clock, "ABCD2345")
     incoming = Incoming("telegram", "7", "7", "text", "/start ABCD2345", update_key="u-1")
     first = await conversations.handle(incoming)
@@ -153,7 +156,7 @@ async def test_late_period_is_offered_first_unless_before_the_plan(
     await invite(storage, clock, "HEAD2345")
     await send(conversations, "1", "/start HEAD2345")
     replies = await send(conversations, "1", "/baocao")
-    assert [c.label for c in replies[-1].choices][0] == "Kỳ tháng 10/2026 (trễ hạn)"
+    assert next(c.label for c in replies[-1].choices) == "Kỳ tháng 10/2026 (trễ hạn)"
     cancelled = await send(conversations, "1", "/huy")
     assert "Đã hủy" in joined(cancelled)
     clock.now = clock.now.replace(year=2024, month=1, day=10)

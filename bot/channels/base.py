@@ -52,9 +52,7 @@ def numbered_menu(reply: Reply) -> str:
     if not reply.choices:
         return reply.text
     if reply.typed_answer:
-        words = "; ".join(
-            _("gõ “{label}”").format(label=choice.label) for choice in reply.choices
-        )
+        words = "; ".join(_("gõ “{label}”").format(label=choice.label) for choice in reply.choices)
         return f"{reply.text}\n({words})"
     if len(reply.choices) <= 3 and all(len(c.label) <= 20 for c in reply.choices):
         menu = "   ".join(f"{i}. {c.label}" for i, c in enumerate(reply.choices, 1))

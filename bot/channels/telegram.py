@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 from telegram import BotCommand, Update
 from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, Defaults, TypeHandler
 
-from bot.i18n import use_locale
+from bot.i18n import DEFAULT_LOCALE, N_, SUPPORTED_LOCALES, _, use_locale
 from bot.messages import Reply
 from handlers.conversation import Conversations
 from handlers.telegram import on_update, send_replies
@@ -17,10 +17,10 @@ from handlers.telegram import on_update, send_replies
 log = logging.getLogger(__name__)
 
 COMMANDS = [
-    ("baocao", "Gửi báo cáo của thôn"),
-    ("huy", "Bỏ báo cáo đang làm dở"),
-    ("huongdan", "Hướng dẫn"),
-    ("ngonngu", "Đổi ngôn ngữ"),
+    ("baocao", N_("Gửi báo cáo của thôn")),
+    ("huy", N_("Bỏ báo cáo đang làm dở")),
+    ("huongdan", N_("Hướng dẫn")),
+    ("ngonngu", N_("Đổi ngôn ngữ")),
 ]
 
 
@@ -49,7 +49,9 @@ class TelegramOptions:
 class TelegramChannel:
     name = "telegram"
 
-    def __init__(self, options: TelegramOptions, conversations: Conversations, tz: ZoneInfo) -> None:
+    def __init__(
+        self, options: TelegramOptions, conversations: Conversations, tz: ZoneInfo
+    ) -> None:
         self.options = options
         builder: ApplicationBuilder = (  # type: ignore[type-arg]
             ApplicationBuilder()
@@ -78,7 +80,12 @@ class TelegramChannel:
         await self.app.initialize()
         self.username = self.app.bot.username
         try:
-            await self.app.bot.set_my_commands([BotCommand(n, d) for n, d in COMMANDS])
+            for locale in SUPPORTED_LOCALES:
+                with use_locale(locale):
+                    commands = [BotCommand(name, _(text)) for name, text in COMMANDS]
+                # The default list is Vietnamese; other languages get their own.
+                code = None if locale == DEFAULT_LOCALE else locale
+                await self.app.bot.set_my_commands(commands, language_code=code)
         except Exception as error:  # a cosmetic call: never keep the bot from starting
             log.warning("could not set the command list: %s", type(error).__name__)
         updater = self.app.updater

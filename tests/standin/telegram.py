@@ -1,3 +1,4 @@
+# ruff: noqa: ASYNC109  (the waiting helpers take a per-call `timeout`, like the tests expect)
 """A Telegram Bot API stand-in for end-to-end tests.
 
 ``BotApiStandIn`` is a small aiohttp server that speaks enough of the Bot API for the real
@@ -333,8 +334,12 @@ class _Validator:
                 else f"Bad Request: can't parse {name} JSON object"
             )
             kinds = " or ".join(types)
-            return raw, [_Issue(f"parameter {name!r} must be a JSON-serialized {kinds}, got "
-                                f"{_kind(raw)}", error=error)]
+            return raw, [
+                _Issue(
+                    f"parameter {name!r} must be a JSON-serialized {kinds}, got {_kind(raw)}",
+                    error=error,
+                )
+            ]
         return raw, [
             _Issue(
                 f"parameter {name!r} must be {' or '.join(types)}, got {_kind(raw)}",
@@ -598,8 +603,14 @@ def _render_markdown_v2(text: str) -> tuple[str, str | None]:
         out.append(char)
         i += 1
     if stack:
-        names = {"*": "Bold", "_": "Italic", "__": "Underline", "~": "Strikethrough",
-                 "||": "Spoiler", "[": "TextUrl"}
+        names = {
+            "*": "Bold",
+            "_": "Italic",
+            "__": "Underline",
+            "~": "Strikethrough",
+            "||": "Spoiler",
+            "[": "TextUrl",
+        }
         return "".join(out), f"Can't find end of {names.get(stack[-1], 'an')} entity"
     return "".join(out), None
 
@@ -620,8 +631,7 @@ def _render_markdown(text: str) -> tuple[str, str | None]:
             end = text.find(fence, i + len(fence))
             if end < 0:
                 return "".join(out), (
-                    "Can't find end of the entity starting at byte offset "
-                    f"{_byte_offset(text, i)}"
+                    f"Can't find end of the entity starting at byte offset {_byte_offset(text, i)}"
                 )
             out.append(text[i + len(fence) : end])
             i = end + len(fence)
@@ -640,8 +650,7 @@ def _render_markdown(text: str) -> tuple[str, str | None]:
             end = text.find(")", close + 2) if close >= 0 else -1
             if close < 0 or end < 0:
                 return "".join(out), (
-                    "Can't find end of the entity starting at byte offset "
-                    f"{_byte_offset(text, i)}"
+                    f"Can't find end of the entity starting at byte offset {_byte_offset(text, i)}"
                 )
             out.append(text[i + 1 : close])
             i = end + 1
@@ -900,7 +909,7 @@ class BotApiStandIn:
     async def wait_messages(
         self, chat_id: int | str, count: int, since: int = 0, timeout: float = 5.0
     ) -> list[JSONDict]:
-        reached = await self._wait_until(
+        reached = await self.wait_until(
             lambda: len(self.messages_to(chat_id)) - since >= count, timeout
         )
         got = self.messages_to(chat_id)[since:]
@@ -915,7 +924,7 @@ class BotApiStandIn:
     async def wait_calls(
         self, method: str, count: int = 1, since: int = 0, timeout: float = 5.0
     ) -> list[ApiRequest]:
-        reached = await self._wait_until(lambda: len(self.calls(method)) - since >= count, timeout)
+        reached = await self.wait_until(lambda: len(self.calls(method)) - since >= count, timeout)
         got = self.calls(method)[since:]
         if not reached:
             raise AssertionError(
@@ -986,7 +995,8 @@ class BotApiStandIn:
         self._changed.set()
         self._changed = asyncio.Event()
 
-    async def _wait_until(self, predicate: Callable[[], bool], timeout: float) -> bool:
+    async def wait_until(self, predicate: Callable[[], bool], timeout: float = 5.0) -> bool:
+        """Wait until ``predicate()`` holds, re-checking after every API call or pushed update."""
         deadline = time.monotonic() + timeout
         while True:
             if predicate():
@@ -1009,7 +1019,9 @@ class BotApiStandIn:
         )
 
     @classmethod
-    def _error(cls, code: int, description: str, parameters: JSONDict | None = None) -> web.Response:
+    def _error(
+        cls, code: int, description: str, parameters: JSONDict | None = None
+    ) -> web.Response:
         payload: JSONDict = {"ok": False, "error_code": code, "description": description}
         if parameters:
             payload["parameters"] = parameters
@@ -1024,7 +1036,7 @@ class BotApiStandIn:
             body = await request.json()
             if not isinstance(body, dict):
                 raise _ApiError(400, "Bad Request: request body must be a JSON object")
-            raw.update(body)
+            raw.update({key: value for key, value in body.items() if value is not None})
         elif content_type in ("application/x-www-form-urlencoded", "multipart/form-data"):
             form = await request.post()
             for key, value in form.items():
@@ -1104,6 +1116,9 @@ class BotApiStandIn:
             if exc.violation:
                 self.violations.append(f"{record.method}: {exc.violation}")
             return self._error(exc.code, exc.description, exc.parameters)
+        except Exception as exc:
+            self.violations.append(f"{record.method}: the stand-in failed: {exc!r}")
+            return self._error(500, f"Internal Server Error: {exc!r}")
         return self._reply(200, {"ok": True, "result": result})
 
     async def _handle_file(self, request: web.Request) -> web.StreamResponse:
@@ -1183,7 +1198,10 @@ class BotApiStandIn:
                 )
             elif not plain.strip():
                 issues.append(
-                    _Issue("text is empty after entity parsing", error="Bad Request: message text is empty")
+                    _Issue(
+                        "text is empty after entity parsing",
+                        error="Bad Request: message text is empty",
+                    )
                 )
             elif len(plain) > MAX_TEXT:
                 issues.append(
@@ -1212,8 +1230,7 @@ class BotApiStandIn:
             if len(params["text"]) > MAX_CALLBACK_ANSWER:
                 issues.append(
                     _Issue(
-                        f"text is {len(params['text'])} characters "
-                        f"(maximum {MAX_CALLBACK_ANSWER})",
+                        f"text is {len(params['text'])} characters (maximum {MAX_CALLBACK_ANSWER})",
                         error="Bad Request: MESSAGE_TOO_LONG",
                     )
                 )
@@ -1238,12 +1255,8 @@ class BotApiStandIn:
                         error="Bad Request: message identifier is not specified",
                     )
                 )
-            if method == "editMessageText" and not (
-                "text" in params or "rich_message" in params
-            ):
-                issues.append(
-                    _Issue("needs text", error="Bad Request: text must be non-empty")
-                )
+            if method == "editMessageText" and not ("text" in params or "rich_message" in params):
+                issues.append(_Issue("needs text", error="Bad Request: text must be non-empty"))
         return issues
 
     # ---- method implementations ----------------------------------------------------------
@@ -1484,6 +1497,12 @@ class BotApiStandIn:
             message.pop("reply_markup", None)
 
     async def _edit_message_text(self, params: JSONDict) -> JSONDict:
+        if "text" not in params:
+            raise _ApiError(
+                400,
+                "Bad Request: text must be non-empty",
+                violation="rich_message edits are not simulated by the stand-in",
+            )
         state, message_id, message = self._editable(params)
         if "text" not in message:
             raise _ApiError(400, "Bad Request: there is no text in the message to edit")
@@ -1548,8 +1567,7 @@ class BotApiStandIn:
             problem = "answered twice" if answered else "unknown"
             raise _ApiError(
                 400,
-                "Bad Request: query is too old and response timeout expired or query ID is "
-                "invalid",
+                "Bad Request: query is too old and response timeout expired or query ID is invalid",
                 violation=f"callback query {query_id!r} is {problem}",
             )
         self._callbacks[query_id] = True
@@ -1652,7 +1670,7 @@ class SimUser:
         update_id = self.standin.push_update({"message": message})
         self.last_update_id = update_id
         if replies <= 0:
-            confirmed = await self.standin._wait_until(
+            confirmed = await self.standin.wait_until(
                 lambda: self.standin._is_confirmed(update_id), timeout
             )
             if not confirmed:
@@ -1784,7 +1802,7 @@ class SimUser:
         )
         self.last_update_id = update_id
         if replies <= 0:
-            answered = await self.standin._wait_until(
+            answered = await self.standin.wait_until(
                 lambda: self.standin._callbacks.get(query_id) is True, timeout
             )
             if not answered:
