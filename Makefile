@@ -46,6 +46,7 @@ locales-extract: $(VENV)/.installed
 
 locales-update: locales-extract
 	$(BIN)/pybabel update -i locales/$(DOMAIN).pot -d locales -D $(DOMAIN) --no-fuzzy-matching
+	$(BIN)/python locales/sync.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis

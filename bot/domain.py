@@ -19,6 +19,7 @@ class Identity:
     user_id: str
     chat_id: str
     display_name: str = ""
+    last_seen_at: datetime | None = None
 
 
 @dataclass(frozen=True)

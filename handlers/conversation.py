@@ -30,6 +30,7 @@ from storage.repository import Storage, Transaction
 log = logging.getLogger(__name__)
 
 LANGUAGE_NAMES = {"vi": "Tiếng Việt", "en": "English"}
+IDENTITY_REFRESH = timedelta(minutes=15)
 
 
 @dataclass
@@ -75,9 +76,26 @@ class Conversations:
                         replies = await self._stranger(tx, incoming, now)
                     else:
                         current_locale.set(person.locale)
-                        await tx.touch_identity(self._identity(incoming), now)
+                        if self._stale_identity(person, incoming, now):
+                            await tx.touch_identity(self._identity(incoming), now)
                         replies = await self._member(tx, person, incoming, now)
                     return Outcome(replies, current_locale.get())
+
+    @staticmethod
+    def _stale_identity(person: Person, incoming: Incoming, now: datetime) -> bool:
+        """Whether the identity's record (chat, name, last use) needs writing: only when
+        something changed, it is not the person's most recent channel, or it is old."""
+        for rank, identity in enumerate(person.identities):
+            if (identity.channel, identity.user_id) == (incoming.channel, incoming.user_id):
+                return (
+                    rank > 0
+                    or identity.chat_id != incoming.chat_id
+                    or (identity.display_name != incoming.display_name
+                        and bool(incoming.display_name))
+                    or identity.last_seen_at is None
+                    or now - identity.last_seen_at > IDENTITY_REFRESH
+                )
+        return True
 
     @staticmethod
     def _identity(incoming: Incoming) -> Identity:

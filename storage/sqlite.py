@@ -45,6 +45,15 @@ def _migrations() -> list[tuple[int, str]]:
     return sorted(found)
 
 
+# A person with their identities (most recently used first), in one query.
+_PERSON = """p.*, (
+    SELECT json_group_array(json_object(
+        'channel', channel, 'user_id', user_id, 'chat_id', chat_id,
+        'display_name', display_name, 'last_seen_at', last_seen_at))
+    FROM (SELECT * FROM identities WHERE person_id = p.id ORDER BY last_seen_at DESC)
+) AS ids"""
+
+
 class SqliteStorage:
     """``Storage`` on one aiosqlite connection; transactions are serialized by a lock."""
 
@@ -57,7 +66,9 @@ class SqliteStorage:
         path = Path(path)
         if path.parent and not path.parent.exists():
             path.parent.mkdir(parents=True, exist_ok=True)
-        conn = await aiosqlite.connect(path, isolation_level=None)
+        # Legacy transaction control: the first write of a unit of work opens the
+        # transaction, so a unit of work costs no separate BEGIN round trip.
+        conn = await aiosqlite.connect(path, isolation_level="DEFERRED")
         conn.row_factory = aiosqlite.Row
         await conn.execute("PRAGMA journal_mode=WAL")
         await conn.execute("PRAGMA synchronous=NORMAL")
@@ -99,15 +110,16 @@ class SqliteStorage:
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[SqliteTransaction]:
+        """One unit of work: committed whole when the block ends, rolled back on error.
+        Units of work on this connection never interleave (the lock)."""
         async with self._lock:
-            await self._conn.execute("BEGIN IMMEDIATE")
             try:
                 yield SqliteTransaction(self._conn)
             except BaseException:
-                await self._conn.execute("ROLLBACK")
+                await self._conn.rollback()
                 raise
             else:
-                await self._conn.execute("COMMIT")
+                await self._conn.commit()
 
     async def close(self) -> None:
         await self._conn.close()
@@ -148,14 +160,11 @@ class SqliteTransaction:
 
     # people ----------------------------------------------------------------
 
-    async def _person(self, row: aiosqlite.Row | None) -> Person | None:
+    @staticmethod
+    def _person(row: aiosqlite.Row | None) -> Person | None:
         if row is None:
             return None
-        ids = await self._all(
-            "SELECT channel, user_id, chat_id, display_name FROM identities"
-            " WHERE person_id = ? ORDER BY last_seen_at DESC",
-            (row["id"],),
-        )
+        ids = json.loads(row["ids"])
         return Person(
             id=row["id"],
             name=row["name"],
@@ -165,26 +174,30 @@ class SqliteTransaction:
             created_at=datetime.fromisoformat(row["created_at"]),
             is_console=bool(row["is_console"]),
             identities=tuple(
-                Identity(i["channel"], i["user_id"], i["chat_id"], i["display_name"]) for i in ids
+                Identity(
+                    i["channel"], i["user_id"], i["chat_id"], i["display_name"],
+                    _dt(i["last_seen_at"]),
+                )
+                for i in ids
             ),
         )
 
     async def person_by_identity(self, channel: str, user_id: str) -> Person | None:
         row = await self._one(
-            "SELECT p.* FROM people p JOIN identities i ON i.person_id = p.id"
+            f"SELECT {_PERSON} FROM people p JOIN identities i ON i.person_id = p.id"
             " WHERE i.channel = ? AND i.user_id = ? AND p.revoked_at IS NULL",
             (channel, user_id),
         )
-        return await self._person(row)
+        return self._person(row)
 
     async def person(self, person_id: int) -> Person | None:
-        row = await self._one("SELECT * FROM people WHERE id = ?", (person_id,))
-        return await self._person(row)
+        row = await self._one(f"SELECT {_PERSON} FROM people p WHERE p.id = ?", (person_id,))
+        return self._person(row)
 
     async def people(self, include_revoked: bool = False) -> list[Person]:
-        where = "" if include_revoked else " WHERE revoked_at IS NULL"
-        rows = await self._all(f"SELECT * FROM people{where} ORDER BY id")
-        return [p for p in [await self._person(r) for r in rows] if p is not None]
+        where = "" if include_revoked else " WHERE p.revoked_at IS NULL"
+        rows = await self._all(f"SELECT {_PERSON} FROM people p{where} ORDER BY p.id")
+        return [p for p in map(self._person, rows) if p is not None]
 
     async def create_person(
         self,
@@ -221,8 +234,17 @@ class SqliteTransaction:
 
     async def touch_identity(self, identity: Identity, now: datetime) -> None:
         await self._conn.execute(
-            "UPDATE identities SET chat_id = ?, last_seen_at = ? WHERE channel = ? AND user_id = ?",
-            (identity.chat_id, _ts(now), identity.channel, identity.user_id),
+            "UPDATE identities SET chat_id = ?, last_seen_at = ?,"
+            " display_name = CASE WHEN ? <> '' THEN ? ELSE display_name END"
+            " WHERE channel = ? AND user_id = ?",
+            (
+                identity.chat_id,
+                _ts(now),
+                identity.display_name,
+                identity.display_name,
+                identity.channel,
+                identity.user_id,
+            ),
         )
 
     async def set_locale(self, person_id: int, locale: str) -> None:
