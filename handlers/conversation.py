@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections import defaultdict
+from weakref import WeakValueDictionary
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -56,11 +56,16 @@ class Conversations:
         self.storage = storage
         self.clock = clock
         self.engine = FormEngine(plan)
-        self._locks: defaultdict[tuple[str, str], asyncio.Lock] = defaultdict(asyncio.Lock)
+        # Held only while a message is applied; unused locks are collected.
+        self._locks: WeakValueDictionary[tuple[str, str], asyncio.Lock] = WeakValueDictionary()
 
     async def handle(self, incoming: Incoming) -> Outcome:
         # One person's messages are applied in order even when updates run concurrently.
-        async with self._locks[(incoming.channel, incoming.user_id)]:
+        key = (incoming.channel, incoming.user_id)
+        lock = self._locks.get(key)
+        if lock is None:
+            lock = self._locks[key] = asyncio.Lock()
+        async with lock:
             with use_locale(incoming.language_code):
                 async with self.storage.transaction() as tx:
                     now = self.clock()
@@ -71,14 +76,16 @@ class Conversations:
                             "update %s/%s already applied", incoming.channel, incoming.update_key
                         )
                         return Outcome([], current_locale.get())
-                    person = await tx.person_by_identity(incoming.channel, incoming.user_id)
-                    if person is None:
+                    found = await tx.person_with_draft(incoming.channel, incoming.user_id)
+                    if found is None:
                         replies = await self._stranger(tx, incoming, now)
                     else:
+                        person, saved = found
                         current_locale.set(person.locale)
                         if self._stale_identity(person, incoming, now):
                             await tx.touch_identity(self._identity(incoming), now)
-                        replies = await self._member(tx, person, incoming, now)
+                        draft = Draft.from_dict(saved) if saved else None
+                        replies = await self._member(tx, person, draft, incoming, now)
                     return Outcome(replies, current_locale.get())
 
     @staticmethod
@@ -189,11 +196,13 @@ class Conversations:
     # -- registered people --------------------------------------------------------------
 
     async def _member(
-        self, tx: Transaction, person: Person, incoming: Incoming, now: datetime
+        self,
+        tx: Transaction,
+        person: Person,
+        draft: Draft | None,
+        incoming: Incoming,
+        now: datetime,
     ) -> list[Reply]:
-        saved = await tx.draft(person.id)
-        draft = Draft.from_dict(saved) if saved else None
-
         if incoming.kind == "choice" and incoming.text.startswith("lang:"):
             return await self._set_language(tx, person, incoming.text[5:])
 

@@ -26,6 +26,11 @@ class Transaction(Protocol):
     # people
     async def person_by_identity(self, channel: str, user_id: str) -> Person | None: ...
     async def person(self, person_id: int) -> Person | None: ...
+    async def person_with_draft(
+        self, channel: str, user_id: str
+    ) -> tuple[Person, dict[str, Any] | None] | None:
+        """The person behind an identity and their open conversation, in one read."""
+
     async def people(self, include_revoked: bool = False) -> list[Person]: ...
     async def create_person(
         self,

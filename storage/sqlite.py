@@ -190,6 +190,20 @@ class SqliteTransaction:
         )
         return self._person(row)
 
+    async def person_with_draft(
+        self, channel: str, user_id: str
+    ) -> tuple[Person, dict[str, Any] | None] | None:
+        row = await self._one(
+            f"SELECT {_PERSON}, (SELECT state FROM drafts d WHERE d.person_id = p.id) AS draft"
+            " FROM people p JOIN identities i ON i.person_id = p.id"
+            " WHERE i.channel = ? AND i.user_id = ? AND p.revoked_at IS NULL",
+            (channel, user_id),
+        )
+        person = self._person(row)
+        if row is None or person is None:
+            return None
+        return person, (json.loads(row["draft"]) if row["draft"] else None)
+
     async def person(self, person_id: int) -> Person | None:
         row = await self._one(f"SELECT {_PERSON} FROM people p WHERE p.id = ?", (person_id,))
         return self._person(row)
