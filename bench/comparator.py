@@ -38,7 +38,8 @@ def build_comparator(token: str, base_url: str, form: Form, pickle: Path) -> App
             buttons.append(("Bỏ qua", "skip"))
         if not buttons:
             return None
-        return InlineKeyboardMarkup([[InlineKeyboardButton(t, callback_data=d)] for t, d in buttons])
+        rows = [[InlineKeyboardButton(text, callback_data=data)] for text, data in buttons]
+        return InlineKeyboardMarkup(rows)
 
     async def ask(update: Update, context: ContextTypes.DEFAULT_TYPE, index: int) -> int:
         assert context.user_data is not None and update.effective_chat is not None
@@ -48,7 +49,9 @@ def build_comparator(token: str, base_url: str, form: Form, pickle: Path) -> App
             await context.bot.send_message(
                 update.effective_chat.id,
                 "Tóm tắt:\n" + "\n".join(lines),
-                reply_markup=InlineKeyboardMarkup([[InlineKeyboardButton("Gửi", callback_data="send")]]),
+                reply_markup=InlineKeyboardMarkup(
+                    [[InlineKeyboardButton("Gửi", callback_data="send")]]
+                ),
             )
             return ASK
         q = questions[index]
@@ -122,3 +125,19 @@ def build_comparator(token: str, base_url: str, form: Form, pickle: Path) -> App
         )
     )
     return app
+
+
+def main() -> None:
+    """Run the comparator bot on its own: ``python -m bench.comparator TOKEN BASE_URL PICKLE``."""
+    import sys
+
+    from bot.plan import load_plan
+
+    token, base_url, pickle = sys.argv[1:4]
+    form = load_plan().forms[0]
+    app = build_comparator(token, base_url, form, Path(pickle))
+    app.run_polling(poll_interval=0, timeout=10, close_loop=False)
+
+
+if __name__ == "__main__":
+    main()

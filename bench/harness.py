@@ -6,7 +6,7 @@ import asyncio
 import statistics
 import time
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from tests.standin.telegram import BotApiStandIn, SimUser
 
@@ -33,6 +33,10 @@ class Figures:
     seconds: float
     p50_ms: float
     p99_ms: float
+    bot_cpu_seconds: float = 0.0
+
+    def with_cpu(self, seconds: float) -> Figures:
+        return replace(self, bot_cpu_seconds=seconds)
 
     @property
     def steps_per_second(self) -> float:
@@ -42,7 +46,7 @@ class Figures:
         return (
             f"{self.name:<36} heads={self.heads:<4} steps={self.steps:<6} "
             f"{self.steps_per_second:8.1f} steps/s   p50 {self.p50_ms:6.1f} ms   "
-            f"p99 {self.p99_ms:6.1f} ms"
+            f"p99 {self.p99_ms:6.1f} ms   bot CPU {self.bot_cpu_seconds / self.steps * 1000:4.1f} ms/step"
         )
 
 

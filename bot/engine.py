@@ -79,7 +79,12 @@ class Draft:
     note: str = ""  # shown above the first question
 
     def to_dict(self) -> dict[str, Any]:
-        data = asdict(self)
+        """A JSON-ready snapshot (copies of the mutable parts, not shared with the draft)."""
+        data = {name: getattr(self, name) for name in self.__dataclass_fields__}
+        data["answers"] = dict(self.answers)
+        data["previous"] = dict(self.previous)
+        data["pending"] = list(self.pending)
+        data["options"] = [dict(o) for o in self.options]
         data["flow"] = "report"
         return data
 

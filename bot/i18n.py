@@ -17,6 +17,7 @@ from decimal import Decimal
 from functools import cache
 from pathlib import Path
 
+from babel import Locale
 from babel.dates import format_date as _babel_format_date
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
@@ -80,9 +81,14 @@ def use_locale(locale: str | None) -> Iterator[None]:
         current_locale.reset(token)
 
 
+@cache
+def _locale(code: str) -> Locale:
+    return Locale.parse(code)
+
+
 def format_number(value: Decimal | int | float) -> str:
     """A number the way the current locale writes it (``vi``: ``2.310.000.000``, ``12,5``)."""
-    return format_decimal(value, locale=current_locale.get(), decimal_quantization=False)
+    return format_decimal(value, locale=_locale(current_locale.get()), decimal_quantization=False)
 
 
 def format_date(value: date, fmt: str = "long") -> str:

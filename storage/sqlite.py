@@ -129,13 +129,13 @@ class SqliteTransaction:
     def __init__(self, conn: aiosqlite.Connection) -> None:
         self._conn = conn
 
+    # Each call is one round trip to aiosqlite's thread (execute + fetch together).
     async def _one(self, sql: str, params: tuple[Any, ...] = ()) -> aiosqlite.Row | None:
-        cur = await self._conn.execute(sql, params)
-        return await cur.fetchone()
+        rows = await self._all(sql, params)
+        return rows[0] if rows else None
 
     async def _all(self, sql: str, params: tuple[Any, ...] = ()) -> list[aiosqlite.Row]:
-        cur = await self._conn.execute(sql, params)
-        return list(await cur.fetchall())
+        return list(await self._conn.execute_fetchall(sql, params))
 
     # updates ---------------------------------------------------------------
 

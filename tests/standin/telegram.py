@@ -755,7 +755,7 @@ class BotApiStandIn:
 
         self._users: dict[int, SimUser] = {}
         self._chats: dict[int | str, _ChatState] = {}
-        self._outbox: list[tuple[int | str, JSONDict]] = []
+        self._outbox: dict[int | str, list[JSONDict]] = {}
         self._pending: list[_Pending] = []
         self._history: dict[int, JSONDict] = {}
         self._next_update_id = 1
@@ -887,7 +887,7 @@ class BotApiStandIn:
         self.files[file_id] = data
 
     def messages_to(self, chat_id: int | str) -> list[JSONDict]:
-        return [params for target, params in self._outbox if target == chat_id]
+        return list(self._outbox.get(chat_id, ()))
 
     def bot_messages(self, chat_id: int | str) -> list[JSONDict]:
         """Current state (after edits, without deleted ones) of the bot's messages in a chat."""
@@ -910,7 +910,7 @@ class BotApiStandIn:
         self, chat_id: int | str, count: int, since: int = 0, timeout: float = 5.0
     ) -> list[JSONDict]:
         reached = await self.wait_until(
-            lambda: len(self.messages_to(chat_id)) - since >= count, timeout
+            lambda: len(self._outbox.get(chat_id, ())) - since >= count, timeout
         )
         got = self.messages_to(chat_id)[since:]
         if not reached:
@@ -1404,7 +1404,7 @@ class BotApiStandIn:
         state.messages[message_id] = message
         state.bot_message_ids.append(message_id)
         state.content[message_id] = content_key
-        self._outbox.append((chat_key, copy.deepcopy(params)))
+        self._outbox.setdefault(chat_key, []).append(copy.deepcopy(params))
         return copy.deepcopy(message)
 
     async def _send_message(self, params: JSONDict) -> JSONDict:
