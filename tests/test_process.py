@@ -63,6 +63,7 @@ async def start_bot(tmp_path: Path, standin: BotApiStandIn) -> asyncio.subproces
             TELEGRAM_BOT_TOKEN=standin.token,
             TELEGRAM_API_URL=standin.base_url,
             TELEGRAM_RATE_LIMIT="0",
+            THIDUA_LOG_LEVEL="DEBUG",
         ),
         cwd=tmp_path,
         stdout=asyncio.subprocess.DEVNULL,
@@ -112,6 +113,11 @@ async def test_kill_9_mid_form_then_restart_continues(
     finally:
         bot.send_signal(signal.SIGTERM)
         await asyncio.wait_for(bot.wait(), 20)
+    assert bot.stderr is not None
+    log = (await bot.stderr.read()).decode()
+    assert "getUpdates" in log or "polling" in log  # it did log, at DEBUG level
+    secret = standin.token.split(":", 1)[1]
+    assert secret not in log  # …and never the token
     db = sqlite3.connect(tmp_path / "thidua.db")
     rows = db.execute(
         "SELECT question_id, value FROM answers JOIN reports ON reports.id = report_id"
