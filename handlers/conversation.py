@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from weakref import WeakValueDictionary
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from weakref import WeakValueDictionary
 
 from babel.dates import format_time
 
@@ -97,8 +97,10 @@ class Conversations:
                 return (
                     rank > 0
                     or identity.chat_id != incoming.chat_id
-                    or (identity.display_name != incoming.display_name
-                        and bool(incoming.display_name))
+                    or (
+                        identity.display_name != incoming.display_name
+                        and bool(incoming.display_name)
+                    )
                     or identity.last_seen_at is None
                     or now - identity.last_seen_at > IDENTITY_REFRESH
                 )

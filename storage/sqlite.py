@@ -175,7 +175,10 @@ class SqliteTransaction:
             is_console=bool(row["is_console"]),
             identities=tuple(
                 Identity(
-                    i["channel"], i["user_id"], i["chat_id"], i["display_name"],
+                    i["channel"],
+                    i["user_id"],
+                    i["chat_id"],
+                    i["display_name"],
                     _dt(i["last_seen_at"]),
                 )
                 for i in ids
