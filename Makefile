@@ -20,7 +20,7 @@ $(VENV)/.installed-test: $(VENV)/.installed
 
 # Compiled catalogs are built, not committed.
 locales-compile: $(VENV)/.installed
-	$(BIN)/pybabel compile -q -d locales -D $(DOMAIN)
+	$(BIN)/pybabel compile -d locales -D $(DOMAIN)
 
 run: $(VENV)/.installed locales-compile
 	$(BIN)/thidua run --or-console "Thôn 1"
