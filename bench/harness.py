@@ -46,7 +46,8 @@ class Figures:
         return (
             f"{self.name:<36} heads={self.heads:<4} steps={self.steps:<6} "
             f"{self.steps_per_second:8.1f} steps/s   p50 {self.p50_ms:6.1f} ms   "
-            f"p99 {self.p99_ms:6.1f} ms   bot CPU {self.bot_cpu_seconds / self.steps * 1000:4.1f} ms/step"
+            f"p99 {self.p99_ms:6.1f} ms   "
+            f"bot CPU {self.bot_cpu_seconds / self.steps * 1000:4.1f} ms/step"
         )
 
 
