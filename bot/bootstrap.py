@@ -107,16 +107,16 @@ async def serve(app: App) -> None:
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
-    if app.settings.telegram_token:
-        channel = telegram_channel(app)
-        await channel.start()
-        app.channels.append(channel)
-        username = getattr(channel, "username", None)
-        if username:
-            async with app.storage.transaction() as tx:
-                await tx.set_meta("telegram_username", username)
-    log.info("thidua is running (%s); Ctrl-C stops it", ", ".join(c.name for c in app.channels))
     try:
+        if app.settings.telegram_token:
+            channel = telegram_channel(app)
+            await channel.start()
+            app.channels.append(channel)
+            username = getattr(channel, "username", None)
+            if username:
+                async with app.storage.transaction() as tx:
+                    await tx.set_meta("telegram_username", username)
+        log.info("thidua is running (%s); Ctrl-C stops it", ", ".join(c.name for c in app.channels))
         await stop.wait()
     finally:
         await app.close()

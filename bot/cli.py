@@ -86,9 +86,26 @@ async def _run(settings: Settings, fallback_village: str | None) -> int:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
+    from telegram.error import InvalidToken, NetworkError
+
     settings = Settings.from_env()
     setup_logging(settings)
-    return asyncio.run(_run(settings, args.or_console))
+    try:
+        return asyncio.run(_run(settings, args.or_console))
+    except InvalidToken:
+        # The library's message quotes the token: say it in our own words instead.
+        return _fail(
+            _("Telegram từ chối token: kiểm tra lại TELEGRAM_BOT_TOKEN (lấy từ @BotFather).")
+        )
+    except NetworkError as error:
+        message = str(error)
+        for secret in settings.secrets():
+            message = message.replace(secret, "***")
+        return _fail(
+            _("Không kết nối được tới Telegram ({url}): {error}").format(
+                url=settings.telegram_api_url, error=message
+            )
+        )
 
 
 async def _console(settings: Settings, village_key: str | None) -> int:

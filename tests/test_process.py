@@ -150,3 +150,25 @@ def test_console_fills_a_report_through_stdin(tmp_path: Path) -> None:
     assert "tong_ho,1234,hộ,1," in csv_text
     assert "dien_tich_lua,12.5,ha,1," in csv_text
     assert "thu_gom_rac,yes,,1," in csv_text
+
+
+async def test_a_rejected_token_is_reported_without_the_token(
+    tmp_path: Path, standin: BotApiStandIn
+) -> None:
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "bot",
+        "run",
+        env=thidua_env(
+            tmp_path, TELEGRAM_BOT_TOKEN="999:WRONG-SECRET", TELEGRAM_API_URL=standin.base_url
+        ),
+        cwd=tmp_path,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    out, err = await asyncio.wait_for(process.communicate(), 30)
+    text = (out + err).decode()
+    assert process.returncode == 2
+    assert "từ chối token" in text
+    assert "WRONG-SECRET" not in text

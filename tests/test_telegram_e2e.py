@@ -30,12 +30,8 @@ async def standin() -> AsyncIterator[BotApiStandIn]:
 async def channel(
     standin: BotApiStandIn, conversations: Conversations, small_plan: Plan
 ) -> AsyncIterator[TelegramChannel]:
-    options = TelegramOptions(
-        token=standin.token,
-        api_url=standin.base_url,
-        rate_limit=0,
-        poll_timeout=1,
-    )
+    # The production default: AIORateLimiter at 30 messages/s.
+    options = TelegramOptions(token=standin.token, api_url=standin.base_url, poll_timeout=1)
     telegram = TelegramChannel(options, conversations, small_plan.tz)
     await telegram.start()
     yield telegram
