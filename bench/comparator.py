@@ -389,6 +389,8 @@ class ReportBot:
             example = "412" if question.type == "integer" else "12,5"
             lead = [f"Tôi chưa hiểu đây là số nào. Xin gõ một con số, ví dụ {example}."]
             return await self.show(update, context, ASK, lead, False)
+        if value < 0 and not (question.min is not None and question.min < 0):
+            return await self.show(update, context, ASK, ["Số không được âm."], False)
         problem = self.number_problem(ud, question, value)
         if problem:
             return await self.show(update, context, ASK, [problem])
@@ -479,8 +481,16 @@ class ReportBot:
             await self.send(update, context, "Hiện không có kỳ báo cáo nào đang mở theo kế hoạch.")
             return END
         ud.update(
-            seq=0, options=options, chosen=None, form=None, period=None, index=0,
-            answers={}, previous={}, editing=False, note="",
+            seq=0,
+            options=options,
+            chosen=None,
+            form=None,
+            period=None,
+            index=0,
+            answers={},
+            previous={},
+            editing=False,
+            note="",
         )
         if len(options) == 1:
             return await self.form_chosen(update, context, 0)
@@ -511,7 +521,12 @@ class ReportBot:
         by_period = self.reports(context).get((ud["village"], form_id), {})
         earlier = [p for p in by_period if p < period]
         ud.update(
-            form=form_id, period=period, options=[], chosen=None, index=0, editing=False,
+            form=form_id,
+            period=period,
+            options=[],
+            chosen=None,
+            index=0,
+            editing=False,
             previous=dict(by_period[max(earlier)][-1]) if earlier else {},
         )
         ud["seq"] += 1

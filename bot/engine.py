@@ -408,41 +408,36 @@ class FormEngine:
             index = int(token[1:])
             if 0 <= index < len(draft.pending):
                 value = Decimal(draft.pending[index])
-                draft.mode = "ask"
-                draft.pending = []
+                self._to_question(draft)
                 return self._check_number(draft, question, value)
-        if token == BACK:
-            draft.mode = "ask"
-            draft.pending = []
+        return self._pending_fallback(draft, inp, token, _("Xin chọn một trong hai số."))
+
+    def _pending_fallback(self, draft: Draft, inp: Input, token: str | None, hint: str) -> Step:
+        """On a confirmation screen: back re-asks the question, a new text is a new answer."""
+        if token in (RETYPE, BACK):
+            self._to_question(draft)
             return self._show(draft, [])
         if inp.kind == "text" and inp.text.strip():
-            # A new number typed instead of choosing: read it afresh.
-            draft.mode = "ask"
-            draft.pending = []
+            self._to_question(draft)
             return self._on_ask(draft, inp, None)
-        return self._show(draft, [_("Xin chọn một trong hai số.")], False)
+        return self._show(draft, [hint], False)
+
+    @staticmethod
+    def _to_question(draft: Draft) -> None:
+        draft.mode = "ask"
+        draft.pending = []
 
     def _on_confirm_far(self, draft: Draft, inp: Input, token: str | None) -> Step:
         question = self._question(draft)
         if token == KEEP and draft.pending:
             value = Decimal(draft.pending[0])
-            draft.pending = []
-            draft.mode = "ask"
+            self._to_question(draft)
             return self._store(draft, question, _plain(value), [])
-        if token in (RETYPE, BACK):
-            draft.mode = "ask"
-            draft.pending = []
-            return self._show(draft, [])
-        if inp.kind == "text" and inp.text.strip():
-            draft.mode = "ask"
-            draft.pending = []
-            return self._on_ask(draft, inp, None)
-        return self._show(draft, [_("Xin xác nhận hoặc nhập lại.")], False)
+        return self._pending_fallback(draft, inp, token, _("Xin xác nhận hoặc nhập lại."))
 
     def _store(self, draft: Draft, question: Question, value: Any, lead: list[str]) -> Step:
         draft.answers[question.id] = value
-        draft.mode = "ask"
-        draft.pending = []
+        self._to_question(draft)
         if question.numeric and value is not None:
             lead = [*lead, _("Đã ghi: {value}.").format(value=self._show_value(question, value))]
         form = self._form(draft)
@@ -714,9 +709,6 @@ class FormEngine:
     def _choose_hint(self, draft: Draft) -> str:
         labels = [choice.label for choice in self._choices(draft)]
         return _("Xin chọn một trong các câu trả lời: {choices}.").format(choices=", ".join(labels))
-
-    def show_value(self, question: Question, value: Any) -> str:
-        return self._show_value(question, value)
 
     def _show_value(self, question: Question, value: Any) -> str:
         if value is None:
