@@ -9,18 +9,20 @@ and raises ``PlanError`` when anything is wrong.
 from __future__ import annotations
 
 import re
-from collections.abc import Hashable, Iterator
+from collections.abc import Callable, Hashable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
 
 from bot.i18n import _
 from bot.text import normalize_text
+
+_T = TypeVar("_T")
 
 QUESTION_TYPES = ("integer", "decimal", "yes_no", "choice", "text", "photo")
 NUMERIC_TYPES = ("integer", "decimal")
@@ -620,18 +622,25 @@ class _Checker:
         if not items:
             self.add(_key_line(root, "forms"), _("Kế hoạch chưa có biểu mẫu nào (forms)."))
             return ()
-        result: list[Form] = []
         seen: set[str] = set()
+        return self.built(
+            items,
+            _("Mỗi biểu mẫu phải là một bảng các khóa (id, title, period, …)."),
+            lambda item: self.form(item, seen),
+        )
+
+    def built(
+        self, items: Any, not_a_mapping: str, build: Callable[[Any], _T | None]
+    ) -> tuple[_T, ...]:
+        """``build`` each mapping of ``items``; anything else is a problem at its line."""
+        result: list[_T] = []
         for index, item in enumerate(items):
             if not isinstance(item, dict):
-                self.add(
-                    _item_line(items, index),
-                    _("Mỗi biểu mẫu phải là một bảng các khóa (id, title, period, …)."),
-                )
+                self.add(_item_line(items, index), not_a_mapping)
                 continue
-            form = self.form(item, seen)
-            if form is not None:
-                result.append(form)
+            made = build(item)
+            if made is not None:
+                result.append(made)
         return tuple(result)
 
     def form(self, node: Any, seen: set[str]) -> Form | None:
@@ -694,18 +703,11 @@ class _Checker:
                 _("Biểu mẫu “{id}” chưa có câu hỏi nào.").format(id=form_id),
             )
             return ()
-        result: list[Question] = []
-        for index, item in enumerate(items):
-            if not isinstance(item, dict):
-                self.add(
-                    _item_line(items, index),
-                    _("Mỗi câu hỏi phải là một bảng các khóa (id, ask, type, …)."),
-                )
-                continue
-            question = self.question(item, form_id)
-            if question is not None:
-                result.append(question)
-        return tuple(result)
+        return self.built(
+            items,
+            _("Mỗi câu hỏi phải là một bảng các khóa (id, ask, type, …)."),
+            lambda item: self.question(item, form_id),
+        )
 
     def question(self, node: Any, form_id: str) -> Question | None:
         self.require(node, ("id", "ask", "type"))
@@ -886,19 +888,12 @@ class _Checker:
         items = self.seq(root, "indicators")
         if items is None:
             return ()
-        result: list[Indicator] = []
         seen: set[str] = set()
-        for index, item in enumerate(items):
-            if not isinstance(item, dict):
-                self.add(
-                    _item_line(items, index),
-                    _("Mỗi chỉ tiêu phải là một bảng các khóa (id, title, target, …)."),
-                )
-                continue
-            indicator = self.indicator(item, seen)
-            if indicator is not None:
-                result.append(indicator)
-        return tuple(result)
+        return self.built(
+            items,
+            _("Mỗi chỉ tiêu phải là một bảng các khóa (id, title, target, …)."),
+            lambda item: self.indicator(item, seen),
+        )
 
     def indicator(self, node: Any, seen: set[str]) -> Indicator | None:
         self.require(node, ("id", "title"))
