@@ -31,6 +31,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import (
     Application,
     ApplicationBuilder,
+    BaseHandler,
     CallbackQueryHandler,
     CommandHandler,
     ContextTypes,
@@ -51,7 +52,6 @@ VI = Locale.parse("vi")
 
 Context = ContextTypes.DEFAULT_TYPE
 Choices = list[tuple[str, str]]  # (label, token)
-Result = tuple[list[str], int]  # lead lines, next state
 
 
 def fold(text: str) -> str:
@@ -598,7 +598,7 @@ def build_comparator(
     token: str, base_url: str, plan: Plan, codes: dict[str, str], pickle: Path
 ) -> Application:  # type: ignore[type-arg]
     bot = ReportBot(plan, codes)
-    in_state = [
+    in_state: list[BaseHandler[Update, Context, object]] = [
         CallbackQueryHandler(bot.on_button),
         MessageHandler(filters.TEXT & ~filters.COMMAND, bot.on_text),
     ]

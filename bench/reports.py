@@ -1,7 +1,8 @@
 """Benchmark: N simulated heads file whole reports at once through the Bot API stand-in.
 
-    python -m bench.reports [--heads 50] [--rounds 2] [--think 1.0]
-                            [--only thidua,comparator,thidua-sequential] [--profile DIR]
+    python -m bench.reports [--heads 50] [--rounds 2] [--think 1.0] [--repeat 1]
+                            [--only thidua,comparator,thidua-sequential]
+                            [--profile DIR] [--spy DIR]
 
 Each bot runs as its own process (``thidua run``, and a plain ConversationHandler +
 PicklePersistence bot holding the same conversation, see ``bench.comparator``) against a
@@ -16,8 +17,12 @@ answer every question, press Gửi. Two loads:
 
 Prints form steps per second, p50/p99 reply latency, the bot's CPU per step (and how much of
 it ran outside the event loop's thread, e.g. in aiosqlite's), and the throughput ratio.
-``--profile DIR`` runs each bot under cProfile (``DIR/<bot>.prof``; see ``bench.profile``).
-``thidua-sequential`` is thidua with PTB's ``concurrent_updates=False`` (``bench.variants``).
+``--profile DIR`` runs each bot under cProfile (main thread CPU time, measured steps only, of
+the saturation load, or of the typing load with ``--rounds 0``:
+``DIR/<bot>.prof``), ``--spy DIR`` samples it with py-spy (``DIR/<bot>.spy``); ``python -m
+bench.profile DIR`` then splits the CPU per step by package.
+``thidua-FEATURE[+FEATURE]`` is thidua with settings changed (``bench.variants``), e.g.
+``thidua-sequential`` with PTB's ``concurrent_updates=False``.
 """
 
 from __future__ import annotations
@@ -28,8 +33,12 @@ import json
 import logging
 import os
 import random
+import shutil
+import signal
+import statistics
 import sys
 import tempfile
+from collections import Counter
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -37,6 +46,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from bench.harness import Figures, Timer, drive
+from bench.variants import FEATURES, known_feature
 from bot.config import DEFAULT_PLAN
 from bot.domain import Invite
 from bot.plan import Form, Plan, Question, load_plan
@@ -47,7 +57,13 @@ FIRST_USER_ID = 10_000
 ROOT = Path(__file__).resolve().parent.parent
 Step = Callable[[Awaitable[object]], Awaitable[None]]
 BOTS = ("thidua", "comparator")
-VARIANTS = ("thidua-sequential",)
+
+
+def known_bot(name: str) -> bool:
+    if name in BOTS:
+        return True
+    features = name.removeprefix("thidua-").split("+")
+    return name.startswith("thidua-") and all(map(known_feature, features))
 
 
 def typed_answer(question: Question) -> str:
@@ -126,6 +142,17 @@ def cpu_seconds(pid: int) -> Cpu:
     )
 
 
+def open_sockets(pid: int) -> int:
+    """How many sockets a process has open (Linux)."""
+    count = 0
+    for fd in Path(f"/proc/{pid}/fd").iterdir():
+        try:
+            count += os.readlink(fd).startswith("socket:")
+        except OSError:
+            pass
+    return count
+
+
 @asynccontextmanager
 async def process(
     standin: BotApiStandIn, args: list[str], env: dict[str, str]
@@ -199,10 +226,57 @@ async def bot_command(
 class Result:
     figures: Figures
     cpu: Cpu
+    calls: dict[str, int]  # Bot API calls by method
+    sockets: int  # open at the end: the HTTP connections kept in the bot's pools
+
+    def summary(self) -> dict[str, float]:
+        return {
+            "steps": self.figures.steps,
+            "seconds": self.figures.seconds,
+            "cpu_total": self.cpu.total,
+            "cpu_main": self.cpu.main,
+            **{f"calls_{method}": n for method, n in self.calls.items()},
+        }
 
     def line(self) -> str:
-        outside = (self.cpu.total - self.cpu.main) / self.figures.steps * 1000
-        return f"{self.figures.line()} (off-loop threads {outside:3.1f})"
+        steps = self.figures.steps
+        outside = (self.cpu.total - self.cpu.main) / steps * 1000
+        calls = ", ".join(f"{m} {n / steps:.2f}" for m, n in sorted(self.calls.items()))
+        return (
+            f"{self.figures.line()} (off-loop threads {outside:3.1f})\n"
+            f"{'':<36} Bot API calls per step: {calls}; {self.sockets} sockets open"
+        )
+
+
+async def start_spy(folder: Path | None, name: str, pid: int) -> asyncio.subprocess.Process | None:
+    """py-spy sampling ``pid`` (every thread, on-CPU samples only) into ``folder/name.spy``."""
+    if folder is None:
+        return None
+    binary = shutil.which("py-spy") or os.environ.get("PY_SPY", "py-spy")
+    spy = await asyncio.create_subprocess_exec(
+        binary,
+        "record",
+        "--pid",
+        str(pid),
+        "--rate",
+        "250",
+        "--threads",
+        "--format",
+        "raw",
+        "--full-filenames",
+        "--output",
+        str(folder / f"{name}.spy"),
+        stdout=asyncio.subprocess.DEVNULL,
+        stderr=asyncio.subprocess.DEVNULL,
+    )
+    await asyncio.sleep(0.5)  # attached
+    return spy
+
+
+async def stop_spy(spy: asyncio.subprocess.Process | None) -> None:
+    if spy is not None:
+        spy.send_signal(signal.SIGINT)
+        await spy.wait()
 
 
 async def bench_bot(
@@ -214,6 +288,7 @@ async def bench_bot(
     think: float,
     workdir: Path,
     profile: Path | None = None,
+    spy_dir: Path | None = None,
 ) -> Result:
     codes = invite_codes(plan, heads)
     standin = BotApiStandIn()
@@ -221,23 +296,62 @@ async def bench_bot(
     try:
         args, env = await bot_command(name, plan, codes, workdir, standin)
         if profile is not None:
-            args = ["-m", "cProfile", "-o", str(profile / f"{name}.prof"), *args]
+            args = ["-m", "bench.profiled", str(profile / f"{name}.prof"), *args]
         async with process(standin, args, env) as proc:
             users = []
             for n, code in enumerate(codes):
                 user = standin.user(FIRST_USER_ID + n, f"Trưởng thôn {n}")
                 await user.say(f"/start {code}", timeout=30)
                 users.append(user)
+            spy = await start_spy(spy_dir, name, proc.pid)
+            if profile is not None:
+                proc.send_signal(signal.SIGUSR1)
             before = cpu_seconds(proc.pid)
+            seen = len(standin.requests)
             figures = await drive(name, standin, users, report_script(plan, form, think), rounds)
             cpu = cpu_seconds(proc.pid) - before
-            return Result(figures.with_cpu(cpu.total), cpu)
+            calls = Counter(r.method for r in standin.requests[seen:])
+            sockets = open_sockets(proc.pid)
+            if profile is not None:
+                proc.send_signal(signal.SIGUSR2)
+            await stop_spy(spy)
+            result = Result(figures.with_cpu(cpu.total), cpu, dict(calls), sockets)
+            for folder in {profile, spy_dir} - {None}:
+                assert folder is not None
+                (folder / f"{name}.json").write_text(json.dumps(result.summary()))
+            return result
     finally:
         await standin.stop()
 
 
+def medians(name: str, results: list[Result]) -> str:
+    """Median, lowest and highest of the figures of repeated runs of one bot."""
+
+    def spread(values: list[float], fmt: str) -> str:
+        ordered = sorted(values)
+        low, mid, high = ordered[0], statistics.median(ordered), ordered[-1]
+        return f"{mid:{fmt}} ({low:{fmt}}–{high:{fmt}})"
+
+    cpu = [r.cpu.total / r.figures.steps * 1000 for r in results]
+    off = [(r.cpu.total - r.cpu.main) / r.figures.steps * 1000 for r in results]
+    rate = [r.figures.steps_per_second for r in results]
+    p50 = [r.figures.p50_ms for r in results]
+    p99 = [r.figures.p99_ms for r in results]
+    return (
+        f"{name:<36} runs={len(results):<3} bot CPU {spread(cpu, '.2f')} ms/step, "
+        f"off-loop {spread(off, '.2f')}; {spread(rate, '.0f')} steps/s; "
+        f"p50 {spread(p50, '.0f')} ms; p99 {spread(p99, '.0f')} ms"
+    )
+
+
 async def main_async(
-    heads: int, rounds: int, think: float, only: list[str], profile: Path | None
+    heads: int,
+    rounds: int,
+    think: float,
+    only: list[str],
+    profile: Path | None = None,
+    spy: Path | None = None,
+    repeat: int = 1,
 ) -> None:
     plan = load_plan(DEFAULT_PLAN)
     form = plan.forms[0]
@@ -247,42 +361,82 @@ async def main_async(
     )
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
-        print(f"\nsaturation: {rounds} reports per head, answers sent the moment replies arrive")
-        results: dict[str, Result] = {}
-        for name in only:
-            results[name] = await bench_bot(name, plan, form, heads, rounds, 0, work, profile)
-            print(results[name].line())
-        if "thidua" in results and "comparator" in results:
-            ours, theirs = results["thidua"].figures, results["comparator"].figures
-            ratio = ours.steps_per_second / theirs.steps_per_second
-            print(f"throughput ratio thidua / comparator: {ratio:.2f}")
+        if rounds > 0:
+            print(f"\nsaturation: {rounds} reports per head, answers sent as replies arrive")
+            runs = await repeated(only, repeat, plan, form, heads, rounds, 0, work, profile, spy)
+            if "thidua" in runs and "comparator" in runs:
+                ours = statistics.median(r.figures.steps_per_second for r in runs["thidua"])
+                theirs = statistics.median(r.figures.steps_per_second for r in runs["comparator"])
+                print(f"throughput ratio thidua / comparator: {ours / theirs:.2f}")
         if think > 0:
             print(f"\ntyping: 1 report per head, {think:g} s (±50 %) to read and answer each step")
-            for name in only:
-                print((await bench_bot(name, plan, form, heads, 1, think, work)).line())
+            # Profiles are taken of the saturation load, or of this one when it runs alone.
+            kept = (profile, spy) if rounds == 0 else (None, None)
+            await repeated(only, repeat, plan, form, heads, 1, think, work, *kept)
+
+
+async def repeated(
+    only: list[str],
+    repeat: int,
+    plan: Plan,
+    form: Form,
+    heads: int,
+    rounds: int,
+    think: float,
+    work: Path,
+    profile: Path | None = None,
+    spy: Path | None = None,
+) -> dict[str, list[Result]]:
+    """Every bot ``repeat`` times; each repetition starts with the next bot."""
+    runs: dict[str, list[Result]] = {name: [] for name in only}
+    for turn in range(repeat):
+        for name in only[turn % len(only) :] + only[: turn % len(only)]:
+            result = await bench_bot(name, plan, form, heads, rounds, think, work, profile, spy)
+            runs[name].append(result)
+            print(result.line())
+    if repeat > 1:
+        print(f"\nmedians of {repeat} runs (lowest–highest)")
+        for name in only:
+            print(medians(name, runs[name]))
+    return runs
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--heads", type=int, default=50)
-    parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--rounds", type=int, default=2, help="0 skips the saturation load")
     parser.add_argument("--think", type=float, default=1.0)
+    parser.add_argument(
+        "--repeat", type=int, default=1, help="run each load N times, print medians"
+    )
     parser.add_argument(
         "--only",
         default=",".join(BOTS),
-        help=f"bots to run, comma-separated: {', '.join(BOTS + VARIANTS)}",
+        help=f"bots to run, comma-separated: {', '.join(BOTS)} or thidua-FEATURE[+FEATURE] "
+        f"with FEATURE one of {', '.join(FEATURES)} (see bench.variants)",
     )
-    parser.add_argument("--profile", type=Path, help="run the bots under cProfile, into DIR")
+    parser.add_argument(
+        "--profile", type=Path, help="profile the saturation runs with cProfile, into DIR"
+    )
+    parser.add_argument(
+        "--spy",
+        type=Path,
+        help="sample the saturation runs with py-spy (PATH or $PY_SPY), into DIR",
+    )
     args = parser.parse_args()
     only = [name.strip() for name in args.only.split(",") if name.strip()]
-    unknown = sorted(set(only) - set(BOTS + VARIANTS))
+    unknown = sorted(name for name in only if not known_bot(name))
     if unknown:
         parser.error(f"unknown bot {', '.join(unknown)}")
-    if args.profile is not None:
-        args.profile.mkdir(parents=True, exist_ok=True)
-        args.profile = args.profile.resolve()
+    for folder in (args.profile, args.spy):
+        if folder is not None:
+            folder.mkdir(parents=True, exist_ok=True)
+    profile = args.profile.resolve() if args.profile else None
+    spy = args.spy.resolve() if args.spy else None
     logging.basicConfig(level=logging.WARNING)
-    asyncio.run(main_async(args.heads, args.rounds, args.think, only, args.profile))
+    asyncio.run(
+        main_async(args.heads, args.rounds, args.think, only, profile, spy, max(1, args.repeat))
+    )
 
 
 if __name__ == "__main__":

@@ -1,8 +1,22 @@
-"""thidua's Telegram bot with one setting changed, for the benchmark: what ``thidua run``
-does, but with a ``TelegramChannel`` built here.
+"""thidua's Telegram bot with some settings changed, for the benchmark: what ``thidua run``
+does, but with a ``TelegramChannel`` and storage connection set up here.
 
-    python -m bench.variants sequential   # PTB concurrent_updates=False
-    python -m bench.variants concurrent   # as shipped (concurrent_updates=True)
+    python -m bench.variants FEATURE[+FEATURE...]
+
+Features:
+
+- ``sequential``: PTB ``concurrent_updates=False`` (thidua ships ``True``);
+- ``nodefaults``: no ``Defaults(tzinfo=…)`` on the Application (nothing uses it, and with
+  Defaults set PTB inspects every parameter of every Bot API call);
+- ``syncdb``: the same SQL on the same database, but through the standard ``sqlite3`` module
+  on the event loop's thread instead of aiosqlite's worker thread (no thread hand-off per
+  statement);
+- ``onehop``: like ``syncdb``, but each update's whole unit of work (``Conversations.handle``:
+  reads, form engine, writes, commit) runs on one database thread, so an update costs one
+  thread hand-off instead of one per statement, and the event loop never waits on SQLite;
+- ``poolN`` (``pool8``…): at most N connections in the bot's HTTP pool (PTB's default is 256;
+  httpcore checks every pooled connection, with two system calls each, around every request);
+- ``shipped``: nothing changed.
 
 Settings come from the environment, as for ``thidua run``.
 """
@@ -10,31 +24,53 @@ Settings come from the environment, as for ``thidua run``.
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import signal
+import sqlite3
 import sys
+from collections.abc import Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
 from zoneinfo import ZoneInfo
 
+import aiosqlite
 from telegram import Update
 from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, Defaults, TypeHandler
 
 from bot.bootstrap import App, build, setup_logging
 from bot.channels.telegram import TelegramChannel, TelegramOptions
 from bot.config import Settings
-from handlers.conversation import Conversations
+from bot.messages import Incoming
+from handlers.conversation import Conversations, Outcome
 from handlers.telegram import on_update
+from storage.sqlite import SqliteStorage, sqlite_path
 
-VARIANTS: dict[str, bool] = {"sequential": False, "concurrent": True}
+FEATURES = ("sequential", "nodefaults", "syncdb", "onehop", "poolN", "shipped")
+
+
+def known_feature(feature: str) -> bool:
+    if feature.startswith("pool"):
+        return feature[4:].isdigit() and int(feature[4:]) > 0
+    return feature in FEATURES
+
+
+def pool_size(features: set[str]) -> int | None:
+    sizes = [int(f[4:]) for f in features if f.startswith("pool")]
+    return sizes[0] if sizes else None
 
 
 class VariantChannel(TelegramChannel):
-    """``TelegramChannel`` with PTB's ``concurrent_updates`` chosen by the caller."""
+    """``TelegramChannel`` with ``concurrent_updates``, ``Defaults`` and the HTTP pool size
+    chosen by the caller."""
 
     def __init__(
         self,
         options: TelegramOptions,
         conversations: Conversations,
         tz: ZoneInfo,
-        concurrent_updates: bool,
+        concurrent_updates: bool = True,
+        defaults: bool = True,
+        connection_pool_size: int | None = None,
     ) -> None:
         self.options = options
         builder: ApplicationBuilder = (  # type: ignore[type-arg]
@@ -42,9 +78,12 @@ class VariantChannel(TelegramChannel):
             .token(options.token)
             .base_url(options.api_url)
             .base_file_url(options.files_url)
-            .defaults(Defaults(tzinfo=tz))
             .concurrent_updates(concurrent_updates)
         )
+        if defaults:
+            builder = builder.defaults(Defaults(tzinfo=tz))
+        if connection_pool_size is not None:
+            builder = builder.connection_pool_size(connection_pool_size).pool_timeout(30)
         if options.rate_limit > 0:
             builder = builder.rate_limiter(
                 AIORateLimiter(overall_max_rate=options.rate_limit, max_retries=3)
@@ -56,13 +95,90 @@ class VariantChannel(TelegramChannel):
         self.username: str | None = None
 
 
-async def serve(app: App, concurrent_updates: bool) -> None:
+class SyncConnection:
+    """The part of ``aiosqlite.Connection`` that ``SqliteStorage`` uses, run synchronously
+    with ``sqlite3`` on the calling thread (awaiting it never suspends)."""
+
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self._conn = conn
+
+    async def execute(self, sql: str, params: Iterable[Any] = ()) -> sqlite3.Cursor:
+        return self._conn.execute(sql, tuple(params))
+
+    async def execute_fetchall(self, sql: str, params: Iterable[Any] = ()) -> list[sqlite3.Row]:
+        return self._conn.execute(sql, tuple(params)).fetchall()
+
+    async def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> sqlite3.Cursor:
+        return self._conn.executemany(sql, rows)
+
+    async def commit(self) -> None:
+        self._conn.commit()
+
+    async def rollback(self) -> None:
+        self._conn.rollback()
+
+    async def close(self) -> None:
+        self._conn.close()
+
+
+class OneHopConversations(Conversations):
+    """``Conversations`` whose ``handle`` runs, whole, on one database thread. With a
+    ``SyncConnection`` nothing in it suspends (its locks are free: the thread applies one
+    update at a time), so the coroutine is driven to its end with a single ``send``."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._db_thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="db")
+
+    async def handle(self, incoming: Incoming) -> Outcome:
+        loop = asyncio.get_running_loop()
+        context = contextvars.copy_context()
+        return await loop.run_in_executor(self._db_thread, context.run, self._handle_here, incoming)
+
+    def _handle_here(self, incoming: Incoming) -> Outcome:
+        coroutine = super().handle(incoming)
+        try:
+            coroutine.send(None)
+        except StopIteration as done:
+            return done.value  # type: ignore[no-any-return]
+        coroutine.close()
+        raise RuntimeError("Conversations.handle waited on something")
+
+
+async def use_sync_connection(storage: SqliteStorage, settings: Settings) -> None:
+    """Swap the storage's aiosqlite connection for a ``SyncConnection`` on the same file,
+    with the same pragmas (migrations have already run)."""
+    old: aiosqlite.Connection = storage._conn
+    await old.close()
+    conn = sqlite3.connect(
+        sqlite_path(settings.database_url), isolation_level="DEFERRED", check_same_thread=False
+    )
+    conn.row_factory = sqlite3.Row
+    for pragma in ("journal_mode=WAL", "synchronous=NORMAL", "foreign_keys=ON"):
+        conn.execute(f"PRAGMA {pragma}")
+    conn.execute("PRAGMA busy_timeout=5000")
+    storage._conn = SyncConnection(conn)  # type: ignore[assignment]
+
+
+async def serve(app: App, features: set[str]) -> None:
     s = app.settings
     assert s.telegram_token
+    if features & {"syncdb", "onehop"}:
+        assert isinstance(app.storage, SqliteStorage)
+        await use_sync_connection(app.storage, s)
+    if "onehop" in features:
+        app.conversations = OneHopConversations(app.plan, app.storage, app.clock)
     options = TelegramOptions(
         token=s.telegram_token, api_url=s.telegram_api_url, rate_limit=s.telegram_rate_limit
     )
-    channel = VariantChannel(options, app.conversations, app.plan.tz, concurrent_updates)
+    channel = VariantChannel(
+        options,
+        app.conversations,
+        app.plan.tz,
+        concurrent_updates="sequential" not in features,
+        defaults="nodefaults" not in features,
+        connection_pool_size=pool_size(features),
+    )
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -75,17 +191,17 @@ async def serve(app: App, concurrent_updates: bool) -> None:
         await app.close()
 
 
-async def run(variant: str) -> None:
+async def run(features: set[str]) -> None:
     settings = Settings.from_env()
     setup_logging(settings)
-    await serve(await build(settings), VARIANTS[variant])
+    await serve(await build(settings), features)
 
 
 def main() -> None:
-    variant = sys.argv[1] if len(sys.argv) > 1 else ""
-    if variant not in VARIANTS:
-        raise SystemExit(f"usage: python -m bench.variants {{{','.join(VARIANTS)}}}")
-    asyncio.run(run(variant))
+    features = set(sys.argv[1].split("+")) if len(sys.argv) > 1 else set()
+    if not features or not all(map(known_feature, features)):
+        raise SystemExit(f"usage: python -m bench.variants FEATURE[+FEATURE...]; {FEATURES}")
+    asyncio.run(run(features))
 
 
 if __name__ == "__main__":
