@@ -9,6 +9,7 @@ import pytest
 from bot.plan import Plan, load_plan
 from handlers.conversation import Conversations
 from storage.sqlite import SqliteStorage
+from tests.standin.telegram import BotApiStandIn
 
 ROOT = Path(__file__).resolve().parent.parent
 SMALL_PLAN = Path(__file__).parent / "plans" / "small.yaml"
@@ -43,6 +44,16 @@ async def storage(tmp_path: Path) -> AsyncIterator[SqliteStorage]:
     store = await SqliteStorage.open(tmp_path / "thidua.db")
     yield store
     await store.close()
+
+
+@pytest.fixture
+async def standin() -> AsyncIterator[BotApiStandIn]:
+    """A Bot API stand-in on 127.0.0.1; every request it saw must have followed the spec."""
+    api = BotApiStandIn()
+    await api.start()
+    yield api
+    await api.stop()
+    assert api.violations == [], api.violations
 
 
 @pytest.fixture

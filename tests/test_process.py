@@ -8,10 +8,7 @@ import signal
 import sqlite3
 import subprocess
 import sys
-from collections.abc import AsyncIterator
 from pathlib import Path
-
-import pytest
 
 from tests.conftest import SMALL_PLAN
 from tests.standin.telegram import BotApiStandIn
@@ -41,15 +38,6 @@ def thidua(tmp_path: Path, *args: str, stdin: str | None = None, **extra: str) -
     )
     assert done.returncode == 0, done.stderr
     return done.stdout
-
-
-@pytest.fixture
-async def standin() -> AsyncIterator[BotApiStandIn]:
-    api = BotApiStandIn()
-    await api.start()
-    yield api
-    await api.stop()
-    assert api.violations == [], api.violations
 
 
 async def start_bot(tmp_path: Path, standin: BotApiStandIn) -> asyncio.subprocess.Process:

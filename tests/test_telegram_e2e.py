@@ -18,15 +18,6 @@ from tests.standin.telegram import BotApiStandIn, SimUser
 
 
 @pytest.fixture
-async def standin() -> AsyncIterator[BotApiStandIn]:
-    api = BotApiStandIn()
-    await api.start()
-    yield api
-    await api.stop()
-    assert api.violations == [], api.violations
-
-
-@pytest.fixture
 async def channel(
     standin: BotApiStandIn, conversations: Conversations, small_plan: Plan
 ) -> AsyncIterator[TelegramChannel]:
