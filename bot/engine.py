@@ -492,6 +492,7 @@ class FormEngine:
     def _send(self, draft: Draft) -> Step:
         form = self._form(draft)
         for index, question in enumerate(form.questions):
+            problem: str | None
             if question.id not in draft.answers:
                 problem = _("Câu này chưa có câu trả lời.")
             elif question.numeric and draft.answers[question.id] is not None:

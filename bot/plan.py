@@ -570,6 +570,17 @@ class _Checker:
             result.append(village)
         return tuple(result)
 
+    def named_village(self, name: str, village_id: str | None, line: int | None) -> Village | None:
+        """A village; without an id, the slug of its name."""
+        village_id = village_id or slugify(name)
+        if not village_id:
+            self.add(
+                line,
+                _("Không tạo được mã cho thôn “{name}”; hãy ghi rõ id và name.").format(name=name),
+            )
+            return None
+        return Village(village_id, name)
+
     def village(self, item: Any, line: int | None) -> Village | None:
         if isinstance(item, int | float) and not isinstance(item, bool):
             item = str(item)
@@ -578,38 +589,20 @@ class _Checker:
             if not name:
                 self.add(line, _("Tên thôn không được để trống."))
                 return None
-            village_id = slugify(name)
-            if not village_id:
-                self.add(
-                    line,
-                    _("Không tạo được mã cho thôn “{name}”; hãy ghi rõ id và name.").format(
-                        name=name
-                    ),
-                )
-                return None
-            return Village(village_id, name)
+            return self.named_village(name, None, line)
         if isinstance(item, dict):
             if "name" not in item:
                 self.add(_line(item), _("Thiếu khóa bắt buộc “{key}”.").format(key="name"))
                 return None
-            name = self.text(item, "name")
-            if name is None:
+            given_name = self.text(item, "name")
+            if given_name is None:
                 return None
+            given_id = None
             if "id" in item:
-                village_id = self.ident(item)
-                if village_id is None:
+                given_id = self.ident(item)
+                if given_id is None:
                     return None
-            else:
-                village_id = slugify(name)
-                if not village_id:
-                    self.add(
-                        line,
-                        _("Không tạo được mã cho thôn “{name}”; hãy ghi rõ id và name.").format(
-                            name=name
-                        ),
-                    )
-                    return None
-            return Village(village_id, name)
+            return self.named_village(given_name, given_id, line)
         self.add(line, _("Mỗi thôn phải là một tên, hoặc một bảng có id và name."))
         return None
 

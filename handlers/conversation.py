@@ -12,6 +12,7 @@ import asyncio
 import logging
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import cast
 from weakref import WeakValueDictionary
 
 from babel.dates import format_time
@@ -22,7 +23,7 @@ from bot.engine import Begin, Draft, FormEngine, FormOption, Input, Step, Submit
 from bot.i18n import SUPPORTED_LOCALES, _, current_locale, format_date, normalize_locale, use_locale
 from bot.invites import MAX_FAILURES, locked_until, normalize_code
 from bot.messages import Choice, Incoming, Reply
-from bot.periods import current_period
+from bot.periods import PeriodKind, current_period
 from bot.plan import Plan
 from bot.text import normalize_text
 from storage.repository import Storage, Transaction
@@ -273,7 +274,7 @@ class Conversations:
         self, tx: Transaction, village_id: str, form_id: str, now: datetime
     ) -> FormOption:
         form = self.plan.form(form_id)
-        period = current_period(form.period, now, self.plan.tz)
+        period = current_period(cast(PeriodKind, form.period), now, self.plan.tz)
         previous = period.previous()
         starts, ends = self.plan.starts, self.plan.ends
         current_open = (starts is None or period.end >= starts) and (
@@ -291,12 +292,12 @@ class Conversations:
     ) -> list[Reply]:
         replies = list(step.replies)
         while step.effect is not None:
-            effect = step.effect
-            assert step.draft is not None
+            effect, draft = step.effect, step.draft
+            assert draft is not None  # an effect always comes with the draft it belongs to
             if isinstance(effect, Begin):
                 before = await tx.report_before(effect.village, effect.form, effect.period)
                 step = self.engine.begin(
-                    step.draft,
+                    draft,
                     before.answers if before else {},
                     before.period if before else None,
                 )
@@ -304,7 +305,7 @@ class Conversations:
                 report = await tx.add_report(
                     effect.village, effect.form, effect.period, effect.answers, person.id, now
                 )
-                step = self.engine.submitted(step.draft, report.version)
+                step = self.engine.submitted(draft, report.version)
             replies.extend(step.replies)
         if step.draft is None:
             await tx.delete_draft(person.id)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.ext import ContextTypes
@@ -26,34 +27,35 @@ def incoming_from_update(update: Update) -> Incoming | None:
         return None
     if chat.type != chat.PRIVATE:
         return None  # reports are personal: the bot talks in private chats only
-    base = {
-        "channel": CHANNEL,
-        "user_id": str(user.id),
-        "chat_id": str(chat.id),
-        "update_key": str(update.update_id),
-        "display_name": user.full_name,
-        "language_code": user.language_code,
-    }
+    base = Incoming(
+        channel=CHANNEL,
+        user_id=str(user.id),
+        chat_id=str(chat.id),
+        kind="other",
+        update_key=str(update.update_id),
+        display_name=user.full_name,
+        language_code=user.language_code,
+    )
     if update.callback_query is not None:
-        return Incoming(kind="choice", text=update.callback_query.data or "", **base)
+        return replace(base, kind="choice", text=update.callback_query.data or "")
     message = update.message
     if message is None:
         return None
     return _from_message(message, base)
 
 
-def _from_message(message: Message, base: dict[str, str | None]) -> Incoming:
+def _from_message(message: Message, base: Incoming) -> Incoming:
     if message.text is not None:
-        return Incoming(kind="text", text=message.text, **base)  # type: ignore[arg-type]
+        return replace(base, kind="text", text=message.text)
     if message.photo:
         largest = message.photo[-1]
         attachment = Attachment(largest.file_id, largest.file_size, "image/jpeg")
-        return Incoming(kind="photo", attachments=(attachment,), **base)  # type: ignore[arg-type]
+        return replace(base, kind="photo", attachments=(attachment,))
     document = message.document
     if document is not None and (document.mime_type or "").startswith(IMAGE_DOCUMENT_PREFIX):
         attachment = Attachment(document.file_id, document.file_size, document.mime_type)
-        return Incoming(kind="photo", attachments=(attachment,), **base)  # type: ignore[arg-type]
-    return Incoming(kind="other", **base)  # type: ignore[arg-type]
+        return replace(base, kind="photo", attachments=(attachment,))
+    return base  # a sticker, a voice note…: "other"
 
 
 def keyboard(reply: Reply) -> InlineKeyboardMarkup | None:
