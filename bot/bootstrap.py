@@ -6,6 +6,7 @@ import asyncio
 import logging
 import signal
 from dataclasses import dataclass, field
+from datetime import timedelta
 
 from bot.channels.base import Channel
 from bot.clock import Clock, system_clock
@@ -16,6 +17,7 @@ from storage.repository import Storage
 from storage.sqlite import SqliteStorage, sqlite_path
 
 log = logging.getLogger("thidua")
+PROCESSED_UPDATES_KEPT = timedelta(days=3)
 
 
 class RedactSecrets(logging.Filter):
@@ -108,6 +110,9 @@ async def serve(app: App) -> None:
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
     try:
+        async with app.storage.transaction() as tx:
+            # Telegram keeps an unconfirmed update for 24 hours: older ids cannot come back.
+            await tx.forget_processed(app.clock() - PROCESSED_UPDATES_KEPT)
         if app.settings.telegram_token:
             channel = telegram_channel(app)
             await channel.start()

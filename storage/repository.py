@@ -20,6 +20,9 @@ class Transaction(Protocol):
     async def mark_processed(self, channel: str, update_key: str, now: datetime) -> bool:
         """Record an update as applied; False when it was applied before."""
 
+    async def forget_processed(self, before: datetime) -> int:
+        """Drop update ids recorded before ``before`` (no channel redelivers that late)."""
+
     async def meta(self, key: str) -> str | None: ...
     async def set_meta(self, key: str, value: str) -> None: ...
 

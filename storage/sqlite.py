@@ -147,6 +147,12 @@ class SqliteTransaction:
         )
         return cur.rowcount == 1
 
+    async def forget_processed(self, before: datetime) -> int:
+        cur = await self._conn.execute(
+            "DELETE FROM processed_updates WHERE processed_at < ?", (_ts(before),)
+        )
+        return cur.rowcount
+
     async def meta(self, key: str) -> str | None:
         row = await self._one("SELECT value FROM meta WHERE key = ?", (key,))
         return row["value"] if row else None

@@ -226,3 +226,15 @@ async def test_language_switch_is_per_person(
     assert "fr" in joined(bad)
     back = await send(conversations, "1", "/ngonngu vi")
     assert "tiếng Việt" in joined(back)
+
+
+async def test_old_update_ids_are_forgotten_recent_ones_kept(
+    storage: SqliteStorage, clock: FakeClock
+) -> None:
+    async with storage.transaction() as tx:
+        assert await tx.mark_processed("telegram", "1", clock())
+        clock.advance(days=4)
+        assert await tx.mark_processed("telegram", "2", clock())
+        assert await tx.forget_processed(clock() - timedelta(days=3)) == 1
+        assert await tx.mark_processed("telegram", "1", clock())  # forgotten
+        assert not await tx.mark_processed("telegram", "2", clock())  # still known
