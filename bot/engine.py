@@ -218,7 +218,9 @@ class FormEngine:
         choices = self._choices(draft)
         wanted = normalize_text(text)
         for choice in choices:
-            if normalize_text(choice.label) == wanted:
+            label = normalize_text(choice.label)
+            # "Báo cáo tháng (đã gửi kỳ này)" is also chosen by typing "bao cao thang".
+            if wanted in (label, label.split(" (", 1)[0]):
                 return choice.value.partition(":")[2]
         # The words stay meaningful where the button is not offered, for a specific reply.
         for word, token in ((_("Bỏ qua"), SKIP), (_("Quay lại"), BACK)):

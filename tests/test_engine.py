@@ -272,3 +272,10 @@ def test_every_choice_value_fits_telegram_callback_data(engine: FormEngine) -> N
     for reply in step.replies:
         for choice in reply.choices:
             assert 1 <= len(choice.value.encode()) <= 64
+
+
+def test_a_menu_entry_is_chosen_by_its_name_without_the_note(engine: FormEngine) -> None:
+    step = engine.open("thon_1", [FormOption("thang", "2026-11", late_period="2026-10")])
+    assert step.draft is not None and step.draft.mode == "pick_period"
+    late = say(engine, step, "ky thang 10/2026")
+    assert late.effect == Begin("thang", "2026-10", "thon_1")
