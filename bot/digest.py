@@ -1,0 +1,143 @@
+"""Commune figures for the digest: indicators against targets, and who reported when.
+
+Pure functions over the latest answers of each village; storage supplies the rows.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from bot.periods import Period
+from bot.plan import Indicator, Plan
+
+# village id -> question id -> stored answer (numbers as strings, yes/no as bools)
+VillageAnswers = Mapping[str, Mapping[str, Any]]
+
+HUNDRED = Decimal(100)
+
+
+def _number(value: Any) -> Decimal | None:
+    if value is None or isinstance(value, bool):
+        return None
+    try:
+        return Decimal(str(value))
+    except ArithmeticError:
+        return None
+
+
+def indicator_value(indicator: Indicator, answers: VillageAnswers) -> Decimal | None:
+    """The commune's value of an indicator, or None when no village gave what it needs.
+
+    - ratio: the sum of numerators over the sum of denominators, across the villages
+      that gave both, in % — never an average of village percentages;
+    - share_yes: the % of the villages that answered the question that answered yes;
+    - sum: the sum over the villages that answered.
+    """
+    if indicator.kind == "ratio":
+        numerator_id, denominator_id = indicator.questions
+        top = bottom = Decimal(0)
+        counted = 0
+        for village in answers.values():
+            numerator = _number(village.get(numerator_id))
+            denominator = _number(village.get(denominator_id))
+            if numerator is None or denominator is None:
+                continue
+            top += numerator
+            bottom += denominator
+            counted += 1
+        if counted == 0 or bottom == 0:
+            return None
+        return top / bottom * HUNDRED
+    (question_id,) = indicator.questions
+    if indicator.kind == "share_yes":
+        given = [v.get(question_id) for v in answers.values()]
+        given = [value for value in given if isinstance(value, bool)]
+        if not given:
+            return None
+        return Decimal(sum(given)) / Decimal(len(given)) * HUNDRED
+    values = [n for n in (_number(v.get(question_id)) for v in answers.values()) if n is not None]
+    return sum(values, Decimal(0)) if values else None
+
+
+@dataclass(frozen=True)
+class IndicatorFigure:
+    indicator: Indicator
+    value: Decimal | None
+    previous: Decimal | None
+
+    @property
+    def met(self) -> bool | None:
+        if self.value is None or self.indicator.target is None:
+            return None
+        return self.indicator.target.met(self.value)
+
+    @property
+    def change(self) -> Decimal | None:
+        """Change from the previous period (percentage points for ratios and shares)."""
+        if self.value is None or self.previous is None:
+            return None
+        return self.value - self.previous
+
+    @property
+    def is_percentage(self) -> bool:
+        return self.indicator.kind in ("ratio", "share_yes")
+
+
+def indicator_figures(
+    plan: Plan, form_id: str, current: VillageAnswers, previous: VillageAnswers
+) -> list[IndicatorFigure]:
+    """Every indicator computed from one form's answers, with last period's value."""
+    figures = []
+    form_questions = {q.id for q in plan.form(form_id).questions}
+    for indicator in plan.indicators:
+        if not set(indicator.questions) <= form_questions:
+            continue
+        figures.append(
+            IndicatorFigure(
+                indicator,
+                indicator_value(indicator, current),
+                indicator_value(indicator, previous),
+            )
+        )
+    return figures
+
+
+@dataclass(frozen=True)
+class Reporting:
+    """Who sent one form's report for one period, and who sent it on time."""
+
+    period: Period
+    due: datetime  # the end of the due day, in the plan's timezone
+    expected: tuple[str, ...]  # village ids
+    first_sent: Mapping[str, datetime]  # village id -> when its first version was sent
+
+    @property
+    def reported(self) -> list[str]:
+        return [v for v in self.expected if v in self.first_sent]
+
+    @property
+    def missing(self) -> list[str]:
+        return [v for v in self.expected if v not in self.first_sent]
+
+    @property
+    def on_time(self) -> list[str]:
+        return [v for v in self.reported if self.first_sent[v] <= self.due]
+
+    @property
+    def late(self) -> list[str]:
+        return [v for v in self.reported if self.first_sent[v] > self.due]
+
+
+def reporting(
+    plan: Plan, form_id: str, period: Period, first_sent: Mapping[str, datetime]
+) -> Reporting:
+    form = plan.form(form_id)
+    due_day = period.due_date(form.due)
+    tz = ZoneInfo(plan.timezone)
+    due = datetime.combine(due_day, datetime.max.time(), tzinfo=tz)
+    return Reporting(period, due, tuple(v.id for v in plan.villages), dict(first_sent))
