@@ -21,6 +21,7 @@ from bot.invites import generate_code
 from bot.periods import parse_period
 from bot.plan import PlanError, check_plan
 from handlers.conversation import role_name
+from handlers.digest import digest_text
 
 
 def _fail(message: str, code: int = 2) -> int:
@@ -265,16 +266,21 @@ def cmd_revoke(args: argparse.Namespace) -> int:
 # -- export ---------------------------------------------------------------------------------------
 
 
+def _valid_period(key: str) -> bool:
+    try:
+        parse_period(key)
+    except ValueError:
+        return False
+    return True
+
+
 async def _export(settings: Settings, period: str | None, history: bool, out: str | None) -> int:
-    if period is not None:
-        try:
-            parse_period(period)
-        except ValueError:
-            return _fail(
-                _("Kỳ “{period}” không hợp lệ. Ví dụ: 2026-11, 2026-W48, 2026-Q4, 2026.").format(
-                    period=period
-                )
+    if period is not None and not _valid_period(period):
+        return _fail(
+            _("Kỳ “{period}” không hợp lệ. Ví dụ: 2026-11, 2026-W48, 2026-Q4, 2026.").format(
+                period=period
             )
+        )
     app = await _app(settings)
     try:
         async with app.storage.transaction() as tx:
@@ -292,6 +298,26 @@ async def _export(settings: Settings, period: str | None, history: bool, out: st
     else:
         sys.stdout.write(text)
     return 0
+
+
+async def _digest(settings: Settings, period: str | None) -> int:
+    if period is not None and not _valid_period(period):
+        return _fail(
+            _("Kỳ “{period}” không hợp lệ. Ví dụ: 2026-11, 2026-W48, 2026-Q4, 2026.").format(
+                period=period
+            )
+        )
+    app = await _app(settings)
+    try:
+        text = await digest_text(app.plan, app.storage, app.clock(), period)
+    finally:
+        await app.close()
+    print(text)
+    return 0
+
+
+def cmd_digest(args: argparse.Namespace) -> int:
+    return asyncio.run(_digest(Settings.from_env(), args.period))
 
 
 def cmd_export(args: argparse.Namespace) -> int:
@@ -340,6 +366,14 @@ def parser() -> argparse.ArgumentParser:
     )
     export.add_argument("--out", help=_("ghi vào tệp thay vì in ra"))
     export.set_defaults(func=cmd_export)
+
+    digest = sub.add_parser(
+        "digest", help=_("in bản tổng hợp: ai đã báo cáo, chỉ tiêu so với mục tiêu")
+    )
+    digest.add_argument(
+        "--period", help=_("kỳ cần tổng hợp, ví dụ 2026-11 (mặc định: kỳ hiện tại)")
+    )
+    digest.set_defaults(func=cmd_digest)
 
     plan = sub.add_parser("plan", help=_("kiểm tra tệp kế hoạch"))
     plan_sub = plan.add_subparsers(dest="plan_command", required=True)

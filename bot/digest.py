@@ -7,11 +7,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from bot.i18n import _, format_date, format_number
 from bot.periods import Period
 from bot.plan import Indicator, Plan
 
@@ -141,3 +142,97 @@ def reporting(
     tz = ZoneInfo(plan.timezone)
     due = datetime.combine(due_day, datetime.max.time(), tzinfo=tz)
     return Reporting(period, due, tuple(v.id for v in plan.villages), dict(first_sent))
+
+
+@dataclass(frozen=True)
+class FormSection:
+    """One form's period in a digest."""
+
+    form_id: str
+    reporting: Reporting
+    figures: list[IndicatorFigure]
+
+
+_OPS = {">=": "≥", "<=": "≤", ">": ">", "<": "<", "==": "="}
+
+
+def _amount(value: Decimal, percentage: bool, unit: str | None) -> str:
+    if percentage:
+        return format_number(value.quantize(Decimal("0.1")).normalize()) + "%"
+    text = format_number(value.quantize(Decimal("0.01")).normalize())
+    return f"{text} {unit}" if unit else text
+
+
+def _figure_line(figure: IndicatorFigure, unit: str | None) -> str:
+    indicator = figure.indicator
+    if figure.value is None:
+        return _("- {title}: chưa có số liệu").format(title=indicator.title)
+    line = f"- {indicator.title}: {_amount(figure.value, figure.is_percentage, unit)}"
+    if indicator.target is not None:
+        target = _amount(indicator.target.value, figure.is_percentage, unit)
+        mark = _("đạt") if figure.met else _("chưa đạt")
+        line += " " + _("(mục tiêu {op} {target}): {mark}").format(
+            op=_OPS.get(indicator.target.op, indicator.target.op), target=target, mark=mark
+        )
+    change = figure.change
+    if change is not None:
+        sign = "+" if change > 0 else ""
+        if figure.is_percentage:
+            amount = format_number(change.quantize(Decimal("0.1")).normalize())
+            line += "; " + _("{sign}{change} điểm % so với kỳ trước").format(
+                sign=sign, change=amount
+            )
+        else:
+            line += "; " + _("{sign}{change} so với kỳ trước").format(
+                sign=sign, change=_amount(change, False, unit)
+            )
+    return line
+
+
+def render_digest(plan: Plan, sections: list[FormSection], today: date) -> str:
+    """The digest as text, paragraphs separated by blank lines (for splitting)."""
+    names = {v.id: v.name for v in plan.villages}
+    paragraphs = [
+        _("TỔNG HỢP THI ĐUA – {commune}\n{date}").format(
+            commune=plan.commune, date=format_date(today, "long")
+        )
+    ]
+    for section in sections:
+        form = plan.form(section.form_id)
+        status = section.reporting
+        total = len(status.expected)
+        lines = [
+            _("{form} – kỳ {period} (hạn {due})").format(
+                form=form.title,
+                period=status.period.label(),
+                due=format_date(status.due.date(), "dd/MM/y"),
+            ),
+            _("Đã báo cáo: {done}/{total} thôn").format(done=len(status.reported), total=total),
+        ]
+        if today > status.due.date():
+            lines.append(
+                _("Đúng hạn: {done}/{total} thôn").format(done=len(status.on_time), total=total)
+            )
+            if status.late:
+                lines.append(
+                    _("Gửi muộn: {names}").format(names=", ".join(names[v] for v in status.late))
+                )
+        if status.missing:
+            lines.append(
+                _("Chưa báo cáo: {names}").format(
+                    names=", ".join(names.get(v, v) for v in status.missing)
+                )
+            )
+        paragraphs.append("\n".join(lines))
+        if section.figures:
+            units = {q.id: q.unit for q in form.questions}
+            figure_lines = [_("Chỉ tiêu:")]
+            for figure in section.figures:
+                unit = (
+                    units.get(figure.indicator.questions[0])
+                    if figure.indicator.kind == "sum"
+                    else None
+                )
+                figure_lines.append(_figure_line(figure, unit))
+            paragraphs.append("\n".join(figure_lines))
+    return "\n\n".join(paragraphs)

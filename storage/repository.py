@@ -77,6 +77,13 @@ class Transaction(Protocol):
     async def report_before(self, village_id: str, form_id: str, period: str) -> Report | None:
         """The latest version of the most recent report of an earlier period."""
 
+    async def period_answers(self, form_id: str, period: str) -> dict[str, dict[str, Any]]:
+        """village id -> question id -> answer, from the latest version of each village's
+        report of ``form_id`` for ``period``."""
+
+    async def first_sent(self, form_id: str, period: str) -> dict[str, datetime]:
+        """village id -> when the first version of its report for ``period`` was sent."""
+
     async def reports(self, period: str | None = None, history: bool = False) -> list[Report]:
         """Reports (latest versions only unless ``history``), oldest first."""
 

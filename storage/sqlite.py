@@ -424,6 +424,28 @@ class SqliteTransaction:
         found = await self._reports(rows)
         return found[0] if found else None
 
+    async def period_answers(self, form_id: str, period: str) -> dict[str, dict[str, Any]]:
+        rows = await self._all(
+            "SELECT r.village_id, a.question_id, a.value FROM reports r"
+            " JOIN answers a ON a.report_id = r.id"
+            " WHERE r.form_id = ? AND r.period = ? AND r.version = ("
+            "   SELECT MAX(l.version) FROM reports l WHERE l.form_id = r.form_id"
+            "   AND l.period = r.period AND l.village_id = r.village_id)",
+            (form_id, period),
+        )
+        result: dict[str, dict[str, Any]] = {}
+        for row in rows:
+            result.setdefault(row["village_id"], {})[row["question_id"]] = json.loads(row["value"])
+        return result
+
+    async def first_sent(self, form_id: str, period: str) -> dict[str, datetime]:
+        rows = await self._all(
+            "SELECT village_id, MIN(submitted_at) AS first FROM reports"
+            " WHERE form_id = ? AND period = ? GROUP BY village_id",
+            (form_id, period),
+        )
+        return {row["village_id"]: datetime.fromisoformat(row["first"]) for row in rows}
+
     async def reports(self, period: str | None = None, history: bool = False) -> list[Report]:
         conditions = []
         params: list[Any] = []

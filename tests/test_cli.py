@@ -225,3 +225,54 @@ def test_database_url_paths() -> None:
     assert sqlite_path("sqlite:////var/lib/thidua/thidua.db") == Path("/var/lib/thidua/thidua.db")
     with pytest.raises(ValueError):
         sqlite_path("postgresql://localhost/thidua")
+
+
+async def _seed_digest(path: Path) -> None:
+    store = await SqliteStorage.open(path)
+    sent = datetime(2024, 5, 20, 3, 0, tzinfo=UTC)
+    async with store.transaction() as tx:
+        person = await tx.create_person("An", "head", "thon_1", "vi", sent)
+        base = {"thu_gom_rac": True, "dien_tich_lua": None, "loai": "Chưa đạt", "ghi_chu": None}
+        await tx.add_report(
+            "thon_1",
+            "thang",
+            "2024-04",
+            {"tong_ho": "100", "ho_co_dien": "40", **base},
+            person.id,
+            sent.replace(month=4),
+        )
+        await tx.add_report(
+            "thon_1",
+            "thang",
+            "2024-05",
+            {"tong_ho": "100", "ho_co_dien": "50", **base},
+            person.id,
+            sent,
+        )
+        await tx.add_report(
+            "thon_2",
+            "thang",
+            "2024-05",
+            {"tong_ho": "300", "ho_co_dien": "300", **base, "thu_gom_rac": False},
+            person.id,
+            datetime(2024, 5, 26, 2, 0, tzinfo=UTC),  # after the 25th: late
+        )
+    await store.close()
+
+
+def test_digest_prints_rates_and_weighted_indicators(
+    env: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    asyncio.run(_seed_digest(env / "data" / "thidua.db"))
+    code, out, _err = run(capsys, "digest", "--period", "2024-05")
+    assert code == 0
+    assert "Đã báo cáo: 2/3 thôn" in out
+    assert "Đúng hạn: 1/3 thôn" in out
+    assert "Gửi muộn: Thôn 2" in out
+    assert "Chưa báo cáo: Thôn 3" in out
+    # (50 + 300) / (100 + 300) = 87,5 %, not the 75 % average of 50 % and 100 %
+    assert "Tỷ lệ hộ dùng điện lưới: 87,5% (mục tiêu ≥ 100%): chưa đạt" in out
+    assert "Thôn có thu gom rác: 50% (mục tiêu ≥ 100%): chưa đạt; -50 điểm %" in out
+    assert "Diện tích lúa: chưa có số liệu" in out
+    # last period only thon_1 reported (40 %): the change is in points
+    assert "+47,5 điểm % so với kỳ trước" in out
