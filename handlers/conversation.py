@@ -18,7 +18,7 @@ from weakref import WeakValueDictionary
 from babel.dates import format_time
 
 from bot.clock import Clock, system_clock
-from bot.domain import ROLE_CHAIR, ROLE_HEAD, ROLE_SECRETARIAT, Identity, Person
+from bot.domain import ROLE_ADMIN, ROLE_CHAIR, ROLE_HEAD, ROLE_SECRETARIAT, Identity, Person
 from bot.engine import Begin, Draft, FormEngine, FormOption, Input, Step, Submit
 from bot.i18n import SUPPORTED_LOCALES, _, current_locale, format_date, normalize_locale, use_locale
 from bot.invites import MAX_FAILURES, locked_until, normalize_code
@@ -26,11 +26,13 @@ from bot.messages import Choice, Incoming, Reply
 from bot.periods import PeriodKind, current_period
 from bot.plan import Plan
 from bot.text import normalize_text
+from handlers.digest import digest_in
 from storage.repository import Storage, Transaction
 
 log = logging.getLogger(__name__)
 
 LANGUAGE_NAMES = {"vi": "Tiếng Việt", "en": "English"}
+DIGEST_ROLES = (ROLE_SECRETARIAT, ROLE_CHAIR, ROLE_ADMIN)
 IDENTITY_REFRESH = timedelta(minutes=15)
 
 
@@ -218,6 +220,11 @@ class Conversations:
                 if draft is None:
                     return [Reply(_("Bạn không có báo cáo nào đang làm dở."))]
                 return await self._apply(tx, person, self.engine.cancel(draft), now)
+            if name in ("/tonghop", "/digest"):
+                if person.role not in DIGEST_ROLES:
+                    text = _("Bản tổng hợp dành cho thường trực và Chủ tịch Hội đồng Thi đua.")
+                    return self._with_draft([Reply(text)], draft)
+                return self._with_draft([Reply(await digest_in(self.plan, tx, now))], draft)
             if name in ("/huongdan", "/help"):
                 return self._with_draft([Reply(self._help(person))], draft)
             if name in ("/ngonngu", "/language"):
@@ -348,10 +355,9 @@ class Conversations:
                 ),
             ]
         else:
-            lines.append(
-                _("Vai trò của bạn: {role}. Các chức năng tổng hợp sẽ có ở đây.").format(
-                    role=role_name(person.role)
-                )
-            )
+            lines += [
+                _("Vai trò của bạn: {role}.").format(role=role_name(person.role)),
+                _("/tonghop: ai đã báo cáo, chỉ tiêu của xã so với mục tiêu."),
+            ]
         lines += [_("/ngonngu: đổi ngôn ngữ."), _("/huongdan: xem hướng dẫn này.")]
         return "\n".join(lines)

@@ -238,3 +238,17 @@ async def test_old_update_ids_are_forgotten_recent_ones_kept(
         assert await tx.forget_processed(clock() - timedelta(days=3)) == 1
         assert await tx.mark_processed("telegram", "1", clock())  # forgotten
         assert not await tx.mark_processed("telegram", "2", clock())  # still known
+
+
+async def test_digest_for_the_secretariat_not_for_heads(
+    conversations: Conversations, storage: SqliteStorage, clock: FakeClock
+) -> None:
+    await invite(storage, clock, "SECR2345", None, role="secretariat")
+    await invite(storage, clock, "HEAD2345")
+    await send(conversations, "9", "SECR2345")
+    await send(conversations, "1", "HEAD2345")
+    refused = await send(conversations, "1", "/tonghop")
+    assert "dành cho thường trực" in joined(refused)
+    digest = await send(conversations, "9", "/digest")
+    assert "Đã báo cáo: 0/3 thôn" in joined(digest)
+    assert "Chưa báo cáo: Thôn 1, Thôn 2, Thôn 3" in joined(digest)

@@ -19,6 +19,7 @@ log = logging.getLogger(__name__)
 COMMANDS = [
     ("baocao", N_("Gửi báo cáo của thôn")),
     ("huy", N_("Bỏ báo cáo đang làm dở")),
+    ("tonghop", N_("Tổng hợp (thường trực, Chủ tịch)")),
     ("huongdan", N_("Hướng dẫn")),
     ("ngonngu", N_("Đổi ngôn ngữ")),
 ]
