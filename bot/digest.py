@@ -179,7 +179,7 @@ def _figure_line(figure: IndicatorFigure, unit: str | None) -> str:
         sign = "+" if change > 0 else ""
         if figure.is_percentage:
             amount = format_number(change.quantize(Decimal("0.1")).normalize())
-            line += "; " + _("{sign}{change} điểm % so với kỳ trước").format(
+            line += "; " + _("{sign}{change} điểm phần trăm so với kỳ trước").format(
                 sign=sign, change=amount
             )
         else:

@@ -32,6 +32,7 @@ def main() -> int:
                 missing += 1
                 print(f"{locale}: untranslated: {message.id!r}")
         if locale == SOURCE_LOCALE:
+            catalog.obsolete.clear()
             with po_path.open("wb") as fp:
                 write_po(fp, catalog, width=100, omit_header=False)
     return 1 if missing else 0

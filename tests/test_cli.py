@@ -272,7 +272,7 @@ def test_digest_prints_rates_and_weighted_indicators(
     assert "Chưa báo cáo: Thôn 3" in out
     # (50 + 300) / (100 + 300) = 87,5 %, not the 75 % average of 50 % and 100 %
     assert "Tỷ lệ hộ dùng điện lưới: 87,5% (mục tiêu ≥ 100%): chưa đạt" in out
-    assert "Thôn có thu gom rác: 50% (mục tiêu ≥ 100%): chưa đạt; -50 điểm %" in out
+    assert "Thôn có thu gom rác: 50% (mục tiêu ≥ 100%): chưa đạt; -50 điểm phần trăm" in out
     assert "Diện tích lúa: chưa có số liệu" in out
     # last period only thon_1 reported (40 %): the change is in points
-    assert "+47,5 điểm % so với kỳ trước" in out
+    assert "+47,5 điểm phần trăm so với kỳ trước" in out

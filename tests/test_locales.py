@@ -44,6 +44,9 @@ def test_every_marked_string_is_translated(locale: str) -> None:
         if sorted(PLACEHOLDER.findall(message_id)) != sorted(PLACEHOLDER.findall(entry.string)):
             missing.append(f"placeholders differ: {message_id}")
     assert not missing, f"{locale}: run `make locales-update` and translate: {missing}"
+    # the checks `pybabel compile` runs (python-format placeholders and the like)
+    problems = [(m.id, [str(e) for e in errors]) for m, errors in cat.check() if errors]
+    assert not problems, problems
 
 
 def test_english_is_used_for_an_english_speaker() -> None:
