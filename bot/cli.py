@@ -20,8 +20,9 @@ from bot.i18n import _, format_date
 from bot.invites import generate_code
 from bot.periods import parse_period
 from bot.plan import PlanError, check_plan
+from bot.workbook import build_workbook
 from handlers.conversation import role_name
-from handlers.digest import digest_text
+from handlers.digest import digest_sections, digest_text
 
 
 def _fail(message: str, code: int = 2) -> int:
@@ -274,13 +275,21 @@ def _valid_period(key: str) -> bool:
     return True
 
 
-async def _export(settings: Settings, period: str | None, history: bool, out: str | None) -> int:
+async def _export(
+    settings: Settings, fmt: str, period: str | None, history: bool, out: str | None
+) -> int:
     if period is not None and not _valid_period(period):
         return _fail(
             _("Kỳ “{period}” không hợp lệ. Ví dụ: 2026-11, 2026-W48, 2026-Q4, 2026.").format(
                 period=period
             )
         )
+    if fmt == "xlsx":
+        if not out:
+            return _fail(_("Tệp XLSX cần --out TỆP, ví dụ --out tong-hop.xlsx."))
+        if history:
+            return _fail(_("--history chỉ dùng với --format csv."))
+        return await _export_workbook(settings, period, out)
     app = await _app(settings)
     try:
         async with app.storage.transaction() as tx:
@@ -297,6 +306,19 @@ async def _export(settings: Settings, period: str | None, history: bool, out: st
         )
     else:
         sys.stdout.write(text)
+    return 0
+
+
+async def _export_workbook(settings: Settings, period: str | None, out: str) -> int:
+    app = await _app(settings)
+    try:
+        async with app.storage.transaction() as tx:
+            sections = await digest_sections(app.plan, tx, app.clock(), period)
+        data = build_workbook(app.plan, sections)
+    finally:
+        await app.close()
+    await asyncio.to_thread(Path(out).write_bytes, data)
+    print(_("Đã ghi bảng tính vào {file}.").format(file=out), file=sys.stderr)
     return 0
 
 
@@ -321,7 +343,9 @@ def cmd_digest(args: argparse.Namespace) -> int:
 
 
 def cmd_export(args: argparse.Namespace) -> int:
-    return asyncio.run(_export(Settings.from_env(), args.period, args.history, args.out))
+    return asyncio.run(
+        _export(Settings.from_env(), args.format, args.period, args.history, args.out)
+    )
 
 
 # -- parser --------------------------------------------------------------------------------------
@@ -359,7 +383,7 @@ def parser() -> argparse.ArgumentParser:
     revoke.set_defaults(func=cmd_revoke)
 
     export = sub.add_parser("export", help=_("xuất báo cáo"))
-    export.add_argument("--format", choices=["csv"], default="csv")
+    export.add_argument("--format", choices=["csv", "xlsx"], default="csv")
     export.add_argument("--period", help=_("chỉ một kỳ, ví dụ 2026-11"))
     export.add_argument(
         "--history", action="store_true", help=_("mọi phiên bản, không chỉ bản mới nhất")

@@ -151,6 +151,7 @@ class FormSection:
     form_id: str
     reporting: Reporting
     figures: list[IndicatorFigure]
+    answers: VillageAnswers  # the latest answers of each village that reported
 
 
 _OPS = {">=": "≥", "<=": "≤", ">": ">", "<": "<", "==": "="}

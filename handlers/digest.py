@@ -11,9 +11,10 @@ from bot.plan import Plan
 from storage.repository import Storage, Transaction
 
 
-async def digest_in(plan: Plan, tx: Transaction, now: datetime, period: str | None = None) -> str:
-    """The digest of each form's current period (or of ``period``, for the forms of its
-    kind), read within the unit of work ``tx``."""
+async def digest_sections(
+    plan: Plan, tx: Transaction, now: datetime, period: str | None = None
+) -> list[FormSection]:
+    """One section per form: its current period (or ``period``, for the forms of its kind)."""
     wanted = parse_period(period) if period is not None else None
     sections = []
     for form in plan.forms:
@@ -28,8 +29,15 @@ async def digest_in(plan: Plan, tx: Transaction, now: datetime, period: str | No
                 form.id,
                 reporting(plan, form.id, this, first),
                 indicator_figures(plan, form.id, current, previous),
+                current,
             )
         )
+    return sections
+
+
+async def digest_in(plan: Plan, tx: Transaction, now: datetime, period: str | None = None) -> str:
+    """The digest as text, read within the unit of work ``tx``."""
+    sections = await digest_sections(plan, tx, now, period)
     return render_digest(plan, sections, now.astimezone(plan.tz).date())
 
 

@@ -276,3 +276,30 @@ def test_digest_prints_rates_and_weighted_indicators(
     assert "Diện tích lúa: chưa có số liệu" in out
     # last period only thon_1 reported (40 %): the change is in points
     assert "+47,5 điểm phần trăm so với kỳ trước" in out
+
+
+def test_xlsx_export_holds_numbers_as_numbers(
+    env: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from openpyxl import load_workbook
+
+    asyncio.run(_seed_digest(env / "data" / "thidua.db"))
+    out = env / "tong-hop.xlsx"
+    code, _out, err = run(
+        capsys, "export", "--format", "xlsx", "--period", "2024-05", "--out", str(out)
+    )
+    assert code == 0, err
+    book = load_workbook(out)
+    summary = book.worksheets[0]
+    rows = [[c.value for c in row] for row in summary.iter_rows()]
+    assert ["Báo cáo tháng", "2024-05", 2, 1, 3] in rows
+    assert ["Tỷ lệ hộ dùng điện lưới", "2024-05", 87.5, ">= 100", "chưa đạt"] in rows
+    sheet = book.worksheets[1]
+    table = [[c.value for c in row] for row in sheet.iter_rows()]
+    assert table[0][:3] == ["Thôn", "Tổng số hộ (hộ)", "Hộ có điện (hộ)"]
+    by_village = {row[0]: row for row in table[1:]}
+    assert by_village["Thôn 1"][1:4] == [100, 50, "Có"]
+    assert isinstance(by_village["Thôn 2"][1], int)
+    assert by_village["Thôn 3"][1:] == [None] * (len(table[0]) - 1)  # not reported
+    missing = run(capsys, "export", "--format", "xlsx")
+    assert missing[0] == 2 and "--out" in missing[2]

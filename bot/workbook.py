@@ -1,0 +1,108 @@
+"""The XLSX workbook for the secretariat: a summary sheet and one sheet per form."""
+
+from __future__ import annotations
+
+import io
+from decimal import Decimal
+from typing import Any
+
+from openpyxl import Workbook
+from openpyxl.styles import Font
+from openpyxl.utils import get_column_letter
+
+from bot.digest import FormSection
+from bot.i18n import _
+from bot.plan import Plan, Question
+
+BOLD = Font(bold=True)
+SHEET_TITLE_LIMIT = 31  # Excel's limit for a sheet name
+
+
+def _cell(question: Question, value: Any) -> Any:
+    """Numbers as numbers, yes/no as Có/Không, text as typed, skipped as empty."""
+    if value is None:
+        return None
+    if question.type == "yes_no":
+        return _("Có") if value else _("Không")
+    if question.numeric:
+        number = Decimal(str(value))
+        return int(number) if number == number.to_integral_value() else float(number)
+    if isinstance(value, dict):
+        return str(value.get("file_id", ""))
+    text = str(value)
+    return "'" + text if text.startswith(("=", "+", "-", "@")) else text
+
+
+def _fit(sheet: Any) -> None:
+    for index, column in enumerate(sheet.columns, start=1):
+        width = max((len(str(c.value)) for c in column if c.value is not None), default=8)
+        sheet.column_dimensions[get_column_letter(index)].width = min(max(width + 2, 8), 60)
+
+
+def build_workbook(plan: Plan, sections: list[FormSection]) -> bytes:
+    book = Workbook()
+    summary = book.active
+    summary.title = _("Tổng hợp")[:SHEET_TITLE_LIMIT]
+    summary.append([plan.title, plan.commune])
+    summary["A1"].font = BOLD
+    summary.append([])
+    summary.append([_("Biểu mẫu"), _("Kỳ"), _("Đã báo cáo"), _("Đúng hạn"), _("Số thôn")])
+    for cell in summary[summary.max_row]:
+        cell.font = BOLD
+    for section in sections:
+        status = section.reporting
+        summary.append(
+            [
+                plan.form(section.form_id).title,
+                status.period.key,
+                len(status.reported),
+                len(status.on_time),
+                len(status.expected),
+            ]
+        )
+    summary.append([])
+    summary.append([_("Chỉ tiêu"), _("Kỳ"), _("Giá trị"), _("Mục tiêu"), _("Đánh giá")])
+    for cell in summary[summary.max_row]:
+        cell.font = BOLD
+    for section in sections:
+        for figure in section.figures:
+            target = figure.indicator.target
+            mark = None if figure.met is None else (_("đạt") if figure.met else _("chưa đạt"))
+            summary.append(
+                [
+                    figure.indicator.title,
+                    section.reporting.period.key,
+                    None if figure.value is None else round(float(figure.value), 1),
+                    None if target is None else f"{target.op} {target.value}",
+                    mark,
+                ]
+            )
+    _fit(summary)
+
+    names = {v.id: v.name for v in plan.villages}
+    used_titles = {summary.title}
+    for section in sections:
+        form = plan.form(section.form_id)
+        title = f"{form.title} {section.reporting.period.key}"[:SHEET_TITLE_LIMIT]
+        while title in used_titles:
+            title = title[: SHEET_TITLE_LIMIT - 1] + "_"
+        used_titles.add(title)
+        sheet = book.create_sheet(title)
+        header = [_("Thôn")] + [
+            f"{q.label} ({q.unit})" if q.unit else q.label for q in form.questions
+        ]
+        sheet.append(header)
+        for cell in sheet[1]:
+            cell.font = BOLD
+        for village_id in section.reporting.expected:
+            answers = section.answers.get(village_id)
+            row = [names.get(village_id, village_id)]
+            if answers is not None:
+                row += [_cell(q, answers.get(q.id)) for q in form.questions]
+            sheet.append(row)
+        sheet.freeze_panes = "B2"
+        _fit(sheet)
+
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return buffer.getvalue()
