@@ -22,7 +22,7 @@ from bot.periods import parse_period
 from bot.plan import PlanError, check_plan
 from bot.workbook import build_workbook
 from handlers.conversation import role_name
-from handlers.digest import digest_sections, digest_text
+from handlers.digest import chart_png, digest_in, digest_sections
 
 
 def _fail(message: str, code: int = 2) -> int:
@@ -322,7 +322,7 @@ async def _export_workbook(settings: Settings, period: str | None, out: str) -> 
     return 0
 
 
-async def _digest(settings: Settings, period: str | None) -> int:
+async def _digest(settings: Settings, period: str | None, chart: str | None) -> int:
     if period is not None and not _valid_period(period):
         return _fail(
             _("Kỳ “{period}” không hợp lệ. Ví dụ: 2026-11, 2026-W48, 2026-Q4, 2026.").format(
@@ -331,15 +331,21 @@ async def _digest(settings: Settings, period: str | None) -> int:
         )
     app = await _app(settings)
     try:
-        text = await digest_text(app.plan, app.storage, app.clock(), period)
+        now = app.clock()
+        async with app.storage.transaction() as tx:
+            text = await digest_in(app.plan, tx, now, period)
+            png = await chart_png(app.plan, tx, now, period) if chart else None
     finally:
         await app.close()
     print(text)
+    if chart and png is not None:
+        await asyncio.to_thread(Path(chart).write_bytes, png)
+        print(_("Đã ghi biểu đồ vào {file}.").format(file=chart), file=sys.stderr)
     return 0
 
 
 def cmd_digest(args: argparse.Namespace) -> int:
-    return asyncio.run(_digest(Settings.from_env(), args.period))
+    return asyncio.run(_digest(Settings.from_env(), args.period, args.chart))
 
 
 def cmd_export(args: argparse.Namespace) -> int:
@@ -397,6 +403,7 @@ def parser() -> argparse.ArgumentParser:
     digest.add_argument(
         "--period", help=_("kỳ cần tổng hợp, ví dụ 2026-11 (mặc định: kỳ hiện tại)")
     )
+    digest.add_argument("--chart", metavar="TỆP.png", help=_("ghi thêm biểu đồ PNG vào tệp này"))
     digest.set_defaults(func=cmd_digest)
 
     plan = sub.add_parser("plan", help=_("kiểm tra tệp kế hoạch"))

@@ -5,10 +5,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import cast
 
+from bot.chart import build_chart
 from bot.digest import FormSection, indicator_figures, render_digest, reporting
 from bot.periods import PeriodKind, current_period, parse_period
 from bot.plan import Plan
-from storage.repository import Storage, Transaction
+from storage.repository import Transaction
 
 
 async def digest_sections(
@@ -41,8 +42,23 @@ async def digest_in(plan: Plan, tx: Transaction, now: datetime, period: str | No
     return render_digest(plan, sections, now.astimezone(plan.tz).date())
 
 
-async def digest_text(
-    plan: Plan, storage: Storage, now: datetime, period: str | None = None
-) -> str:
-    async with storage.transaction() as tx:
-        return await digest_in(plan, tx, now, period)
+CHART_PERIODS = 6
+
+
+async def chart_png(plan: Plan, tx: Transaction, now: datetime, period: str | None = None) -> bytes:
+    """The digest's chart: every indicator against its target, and the first form's
+    reporting by village over the last six periods."""
+    sections = await digest_sections(plan, tx, now, period)
+    figures = [figure for section in sections for figure in section.figures]
+    history = []
+    if sections:
+        form_id = sections[0].form_id
+        this = sections[0].reporting.period
+        periods = [this]
+        while len(periods) < CHART_PERIODS:
+            periods.insert(0, periods[0].previous())
+        if plan.starts is not None:  # no report was expected before the plan began
+            periods = [p for p in periods if p.end >= plan.starts] or [this]
+        for each in periods:
+            history.append(reporting(plan, form_id, each, await tx.first_sent(form_id, each.key)))
+    return build_chart(plan, figures, history)

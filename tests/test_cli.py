@@ -303,3 +303,16 @@ def test_xlsx_export_holds_numbers_as_numbers(
     assert by_village["Thôn 3"][1:] == [None] * (len(table[0]) - 1)  # not reported
     missing = run(capsys, "export", "--format", "xlsx")
     assert missing[0] == 2 and "--out" in missing[2]
+
+
+def test_digest_chart_is_a_png(env: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from matplotlib.image import imread
+
+    asyncio.run(_seed_digest(env / "data" / "thidua.db"))
+    chart = env / "chart.png"
+    code, _out, err = run(capsys, "digest", "--period", "2024-05", "--chart", str(chart))
+    assert code == 0, err
+    data = chart.read_bytes()
+    assert data.startswith(b"\x89PNG\r\n\x1a\n")
+    pixels = imread(chart)
+    assert pixels.shape[0] > 300 and pixels.shape[1] > 600
