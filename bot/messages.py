@@ -20,12 +20,22 @@ class Choice:
 
 
 @dataclass(frozen=True)
+class OutgoingFile:
+    """A file the bot sends: a workbook, a chart."""
+
+    name: str
+    data: bytes
+    is_image: bool = False
+
+
+@dataclass(frozen=True)
 class Reply:
     text: str
     choices: tuple[Choice, ...] = ()
     # True when the answer is typed (a number, a text) and the choices are extras such as
     # "Bỏ qua": a numbered menu must then offer them as words, since a number is an answer.
     typed_answer: bool = False
+    files: tuple[OutgoingFile, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -22,11 +22,12 @@ from bot.domain import ROLE_ADMIN, ROLE_CHAIR, ROLE_HEAD, ROLE_SECRETARIAT, Iden
 from bot.engine import Begin, Draft, FormEngine, FormOption, Input, Step, Submit
 from bot.i18n import SUPPORTED_LOCALES, _, current_locale, format_date, normalize_locale, use_locale
 from bot.invites import MAX_FAILURES, locked_until, normalize_code
-from bot.messages import Choice, Incoming, Reply
+from bot.messages import Choice, Incoming, OutgoingFile, Reply
 from bot.periods import PeriodKind, current_period
 from bot.plan import Plan
 from bot.text import normalize_text
-from handlers.digest import digest_in
+from bot.workbook import build_workbook
+from handlers.digest import digest_in, digest_sections
 from storage.repository import Storage, Transaction
 
 log = logging.getLogger(__name__)
@@ -225,6 +226,17 @@ class Conversations:
                     text = _("Bản tổng hợp dành cho thường trực và Chủ tịch Hội đồng Thi đua.")
                     return self._with_draft([Reply(text)], draft)
                 return self._with_draft([Reply(await digest_in(self.plan, tx, now))], draft)
+            if name in ("/xuat", "/export"):
+                if person.role not in DIGEST_ROLES:
+                    text = _("Bảng tính dành cho thường trực và Chủ tịch Hội đồng Thi đua.")
+                    return self._with_draft([Reply(text)], draft)
+                sections = await digest_sections(self.plan, tx, now)
+                workbook = OutgoingFile(
+                    f"thidua-{now.astimezone(self.plan.tz):%Y-%m-%d}.xlsx",
+                    build_workbook(self.plan, sections),
+                )
+                text = _("Bảng tính tổng hợp các kỳ hiện tại:")
+                return self._with_draft([Reply(text, files=(workbook,))], draft)
             if name in ("/huongdan", "/help"):
                 return self._with_draft([Reply(self._help(person))], draft)
             if name in ("/ngonngu", "/language"):
@@ -358,6 +370,7 @@ class Conversations:
             lines += [
                 _("Vai trò của bạn: {role}.").format(role=role_name(person.role)),
                 _("/tonghop: ai đã báo cáo, chỉ tiêu của xã so với mục tiêu."),
+                _("/xuat: bảng tính XLSX của các kỳ hiện tại."),
             ]
         lines += [_("/ngonngu: đổi ngôn ngữ."), _("/huongdan: xem hướng dẫn này.")]
         return "\n".join(lines)

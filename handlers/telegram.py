@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from dataclasses import replace
 
-from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
+from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, InputFile, Message, Update
 from telegram.ext import ContextTypes
 
 from bot.channels.base import split_text
@@ -75,6 +75,12 @@ async def send_replies(bot: Bot, chat_id: int | str, replies: list[Reply]) -> No
         for index, piece in enumerate(pieces):
             markup = keyboard(reply) if index == len(pieces) - 1 else None
             await bot.send_message(chat_id=chat_id, text=piece, reply_markup=markup)
+        for file in reply.files:
+            upload = InputFile(file.data, filename=file.name)
+            if file.is_image:
+                await bot.send_photo(chat_id=chat_id, photo=upload)
+            else:
+                await bot.send_document(chat_id=chat_id, document=upload)
 
 
 async def on_update(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

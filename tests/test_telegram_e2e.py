@@ -201,3 +201,28 @@ async def test_webhook_mode_checks_the_secret(
         assert "chưa đăng ký" in texts(replies)
     finally:
         await telegram.stop()
+
+
+async def test_secretariat_gets_the_workbook_with_xuat(
+    standin: BotApiStandIn, channel: TelegramChannel, storage: SqliteStorage, clock: FakeClock
+) -> None:
+    import io
+
+    from openpyxl import load_workbook
+
+    await make_invite(storage, clock, "SECR2345", None, role="secretariat")
+    await make_invite(storage, clock, "HEAD2345", "thon_1")
+    secretary = standin.user(601, "Thư ký")
+    head = standin.user(602, "Trưởng thôn")
+    await secretary.say("/start SECR2345")
+    await head.say("/start HEAD2345")
+    await fill_report(head, "412")
+    refused = await head.say("/xuat")
+    assert "dành cho thường trực" in texts(refused)
+    sent = await secretary.say("/xuat", replies=2)
+    assert "Bảng tính" in texts(sent[:1])
+    document = sent[1]["document"]
+    assert document.filename.endswith(".xlsx")
+    book = load_workbook(io.BytesIO(document.data))
+    rows = [[c.value for c in row] for row in book.worksheets[1].iter_rows()]
+    assert ["Thôn 1", 412, 400, "Có", 12.5, "Thôn văn hóa", None] in rows

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import sys
+from pathlib import Path
 from typing import TextIO
 
 from bot.channels.base import numbered_menu
@@ -41,6 +42,10 @@ class ConsoleChannel:
         with use_locale(locale):
             for reply in replies:
                 self._print(numbered_menu(reply) + "\n")
+                for file in reply.files:
+                    path = Path.cwd() / file.name
+                    path.write_bytes(file.data)
+                    self._print(_("(Đã lưu tệp {path})").format(path=path) + "\n")
 
     async def start(self) -> None:
         return None

@@ -20,6 +20,7 @@ COMMANDS = [
     ("baocao", N_("Gửi báo cáo của thôn")),
     ("huy", N_("Bỏ báo cáo đang làm dở")),
     ("tonghop", N_("Tổng hợp (thường trực, Chủ tịch)")),
+    ("xuat", N_("Bảng tính XLSX (thường trực, Chủ tịch)")),
     ("huongdan", N_("Hướng dẫn")),
     ("ngonngu", N_("Đổi ngôn ngữ")),
 ]
