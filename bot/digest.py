@@ -13,6 +13,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from bot.i18n import _, format_date, format_number
+from bot.numbers import stored_number
 from bot.periods import Period
 from bot.plan import Indicator, Plan
 
@@ -20,15 +21,6 @@ from bot.plan import Indicator, Plan
 VillageAnswers = Mapping[str, Mapping[str, Any]]
 
 HUNDRED = Decimal(100)
-
-
-def _number(value: Any) -> Decimal | None:
-    if value is None or isinstance(value, bool):
-        return None
-    try:
-        return Decimal(str(value))
-    except ArithmeticError:
-        return None
 
 
 def indicator_value(indicator: Indicator, answers: VillageAnswers) -> Decimal | None:
@@ -44,8 +36,8 @@ def indicator_value(indicator: Indicator, answers: VillageAnswers) -> Decimal | 
         top = bottom = Decimal(0)
         counted = 0
         for village in answers.values():
-            numerator = _number(village.get(numerator_id))
-            denominator = _number(village.get(denominator_id))
+            numerator = stored_number(village.get(numerator_id))
+            denominator = stored_number(village.get(denominator_id))
             if numerator is None or denominator is None:
                 continue
             top += numerator
@@ -56,12 +48,15 @@ def indicator_value(indicator: Indicator, answers: VillageAnswers) -> Decimal | 
         return top / bottom * HUNDRED
     (question_id,) = indicator.questions
     if indicator.kind == "share_yes":
-        given = [v.get(question_id) for v in answers.values()]
-        given = [value for value in given if isinstance(value, bool)]
+        given: list[bool] = [
+            value for v in answers.values() if isinstance(value := v.get(question_id), bool)
+        ]
         if not given:
             return None
         return Decimal(sum(given)) / Decimal(len(given)) * HUNDRED
-    values = [n for n in (_number(v.get(question_id)) for v in answers.values()) if n is not None]
+    values = [
+        n for n in (stored_number(v.get(question_id)) for v in answers.values()) if n is not None
+    ]
     return sum(values, Decimal(0)) if values else None
 
 

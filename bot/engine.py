@@ -16,7 +16,7 @@ from typing import Any, Literal
 
 from bot.i18n import _, format_number
 from bot.messages import Choice, Reply
-from bot.numbers import Ambiguous, Invalid, Parsed, parse_number
+from bot.numbers import Ambiguous, Invalid, Parsed, parse_number, stored_number
 from bot.periods import parse_period
 from bot.plan import Form, Plan, Question
 from bot.text import normalize_text
@@ -356,7 +356,7 @@ class FormEngine:
         if problem:
             draft.mode = "ask"
             return self._show(draft, [problem])
-        before = self._decimal(draft.previous.get(question.id))
+        before = stored_number(draft.previous.get(question.id))
         if (
             before is not None
             and before > 0
@@ -382,7 +382,7 @@ class FormEngine:
                 max=self._show_value(question, _plain(question.max))
             )
         if question.at_most:
-            other_value = self._decimal(draft.answers.get(question.at_most))
+            other_value = stored_number(draft.answers.get(question.at_most))
             if other_value is not None and value > other_value:
                 other = self._form(draft).question(question.at_most)
                 return _("{value} lớn hơn “{other}” ({other_value}): không thể như vậy.").format(
@@ -742,15 +742,6 @@ class FormEngine:
     def _village_name(self, village_id: str) -> str:
         village = self.plan.village(village_id)
         return village.name if village else village_id
-
-    @staticmethod
-    def _decimal(value: Any) -> Decimal | None:
-        if value is None or isinstance(value, bool):
-            return None
-        try:
-            return Decimal(str(value))
-        except ArithmeticError:
-            return None
 
 
 def _plain(value: Decimal) -> str:

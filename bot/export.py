@@ -40,10 +40,12 @@ def plain_value(question: Question | None, value: Any) -> str:
         )
     if isinstance(value, dict):
         return str(value.get("file_id", ""))
-    text = str(value)
-    if text.startswith(FORMULA_STARTS):
-        return "'" + text  # a spreadsheet must show it, not run it
-    return text
+    return spreadsheet_safe(str(value))
+
+
+def spreadsheet_safe(text: str) -> str:
+    """A text a spreadsheet shows rather than runs as a formula."""
+    return "'" + text if text.startswith(FORMULA_STARTS) else text
 
 
 def person_label(person: Person | None, person_id: int) -> str:

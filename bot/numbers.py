@@ -275,3 +275,14 @@ def parse_number(
     if kind == "integer" and value != value.to_integral_value():
         return Invalid("not_integer")
     return Parsed(value)
+
+
+def stored_number(value: object) -> Decimal | None:
+    """A stored numeric answer (``"12.5"``, ``"1234"``) as a Decimal; None for a skipped
+    answer, a yes/no, or anything that is not a number."""
+    if value is None or isinstance(value, bool):
+        return None
+    try:
+        return Decimal(str(value))
+    except ArithmeticError:
+        return None

@@ -11,6 +11,7 @@ from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 
 from bot.digest import FormSection
+from bot.export import spreadsheet_safe
 from bot.i18n import _
 from bot.plan import Plan, Question
 
@@ -29,8 +30,7 @@ def _cell(question: Question, value: Any) -> Any:
         return int(number) if number == number.to_integral_value() else float(number)
     if isinstance(value, dict):
         return str(value.get("file_id", ""))
-    text = str(value)
-    return "'" + text if text.startswith(("=", "+", "-", "@")) else text
+    return spreadsheet_safe(str(value))
 
 
 def _fit(sheet: Any) -> None:
