@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from bot.domain import Invite
 from bot.plan import Plan, load_plan
 from handlers.conversation import Conversations
 from storage.sqlite import SqliteStorage
@@ -26,6 +27,19 @@ class FakeClock:
 
     def advance(self, **kwargs: float) -> None:
         self.now += timedelta(**kwargs)
+
+
+async def add_invite(
+    storage: SqliteStorage,
+    clock: FakeClock,
+    code: str,
+    village: str | None = "thon_1",
+    role: str = "head",
+    days: int = 7,
+) -> None:
+    """An unused invite code created now, valid ``days`` days."""
+    async with storage.transaction() as tx:
+        await tx.create_invite(Invite(code, role, village, clock(), clock() + timedelta(days=days)))
 
 
 @pytest.fixture

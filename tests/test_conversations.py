@@ -7,11 +7,10 @@ from datetime import timedelta
 
 import pytest
 
-from bot.domain import Invite
 from bot.messages import Incoming, Reply
 from handlers.conversation import Conversations
 from storage.sqlite import SqliteStorage
-from tests.conftest import FakeClock
+from tests.conftest import FakeClock, add_invite
 
 _update_ids = itertools.count(1)
 
@@ -35,18 +34,6 @@ def joined(replies: list[Reply]) -> str:
     return "\n".join(r.text for r in replies)
 
 
-async def invite(
-    storage: SqliteStorage,
-    clock: FakeClock,
-    code: str,
-    village: str | None = "thon_1",
-    role: str = "head",
-    days: int = 7,
-) -> None:
-    async with storage.transaction() as tx:
-        await tx.create_invite(Invite(code, role, village, clock(), clock() + timedelta(days=days)))
-
-
 async def test_stranger_only_learns_how_to_get_a_code(conversations: Conversations) -> None:
     for text in ("xin chào", "/baocao", "/huongdan"):
         replies = await send(conversations, "7", text)
@@ -57,10 +44,10 @@ async def test_stranger_only_learns_how_to_get_a_code(conversations: Conversatio
 async def test_register_with_start_or_code_alone(
     conversations: Conversations, storage: SqliteStorage, clock: FakeClock
 ) -> None:
-    await invite(storage, clock, "ABCD2345", "thon_3")
+    await add_invite(storage, clock, "ABCD2345", "thon_3")
     replies = await send(conversations, "7", "/start ABCD2345")
     assert "trưởng thôn" in joined(replies) and "Thôn 3" in joined(replies)
-    await invite(storage, clock, "WXYZ6789", None, role="secretariat")
+    await add_invite(storage, clock, "WXYZ6789", None, role="secretariat")
     replies = await send(conversations, "8", " wxyz-6789 ")
     assert "Văn phòng – Thống kê" in joined(replies)
     async with storage.transaction() as tx:
@@ -71,11 +58,11 @@ async def test_register_with_start_or_code_alone(
 async def test_a_code_works_once_and_expires(
     conversations: Conversations, storage: SqliteStorage, clock: FakeClock
 ) -> None:
-    await invite(storage, clock, "ABCD2345")
+    await add_invite(storage, clock, "ABCD2345")
     await send(conversations, "7", "/start ABCD2345")
     used = await send(conversations, "8", "/start ABCD2345")
     assert "đã được dùng" in joined(used)
-    await invite(storage, clock, "EFGH2345", days=7)
+    await add_invite(storage, clock, "EFGH2345", days=7)
     clock.advance(days=7, seconds=1)
     expired = await send(conversations, "9", "EFGH2345")
     assert "hết hạn" in joined(expired)
@@ -84,7 +71,7 @@ async def test_a_code_works_once_and_expires(
 async def test_five_wrong_codes_lock_for_an_hour_from_the_fifth(
     conversations: Conversations, storage: SqliteStorage, clock: FakeClock
 ) -> None:
-    await invite(storage, clock, "GOOD2345")
+    await add_invite(storage, clock, "GOOD2345")
     for attempt in range(1, 5):
         replies = await send(conversations, "66", f"/start BAD{attempt}2345")
         assert f"còn {5 - attempt} lần" in joined(replies)
@@ -112,7 +99,7 @@ async def test_spread_out_failures_do_not_lock(
 async def test_update_applied_once(
     conversations: Conversations, storage: SqliteStorage, clock: FakeClock
 ) -> None:
-    await invite(storage, clock, "ABCD2345")
+    await add_invite(storage, clock, "ABCD2345")
     incoming = Incoming("telegram", "7", "7", "text", "/start ABCD2345", update_key="u-1")
     first = await conversations.handle(incoming)
     second = await conversations.handle(incoming)
@@ -122,8 +109,8 @@ async def test_update_applied_once(
 async def test_head_reports_and_a_second_head_makes_a_new_version(
     conversations: Conversations, storage: SqliteStorage, clock: FakeClock
 ) -> None:
-    await invite(storage, clock, "HEAD2345")
-    await invite(storage, clock, "DEPU2345")
+    await add_invite(storage, clock, "HEAD2345")
+    await add_invite(storage, clock, "DEPU2345")
     await send(conversations, "1", "/start HEAD2345")
     await send(conversations, "2", "/start DEPU2345", name="Chị Tư")
 
@@ -153,7 +140,7 @@ async def test_head_reports_and_a_second_head_makes_a_new_version(
 async def test_late_period_is_offered_first_unless_before_the_plan(
     conversations: Conversations, storage: SqliteStorage, clock: FakeClock
 ) -> None:
-    await invite(storage, clock, "HEAD2345")
+    await add_invite(storage, clock, "HEAD2345")
     await send(conversations, "1", "/start HEAD2345")
     replies = await send(conversations, "1", "/baocao")
     assert next(c.label for c in replies[-1].choices) == "Kỳ tháng 10/2026 (trễ hạn)"
@@ -167,7 +154,7 @@ async def test_late_period_is_offered_first_unless_before_the_plan(
 async def test_commands_mid_form_never_corrupt_it(
     conversations: Conversations, storage: SqliteStorage, clock: FakeClock
 ) -> None:
-    await invite(storage, clock, "HEAD2345")
+    await add_invite(storage, clock, "HEAD2345")
     await send(conversations, "1", "/start HEAD2345")
     await send(conversations, "1", "/baocao")
     await send(conversations, "1", "2")
@@ -187,7 +174,7 @@ async def test_commands_mid_form_never_corrupt_it(
 async def test_cancel_needs_confirmation(
     conversations: Conversations, storage: SqliteStorage, clock: FakeClock
 ) -> None:
-    await invite(storage, clock, "HEAD2345")
+    await add_invite(storage, clock, "HEAD2345")
     await send(conversations, "1", "/start HEAD2345")
     nothing = await send(conversations, "1", "/huy")
     assert "không có báo cáo nào" in joined(nothing)
@@ -206,7 +193,7 @@ async def test_cancel_needs_confirmation(
 async def test_other_roles_do_not_report(
     conversations: Conversations, storage: SqliteStorage, clock: FakeClock
 ) -> None:
-    await invite(storage, clock, "CHAI2345", None, role="chair")
+    await add_invite(storage, clock, "CHAI2345", None, role="chair")
     await send(conversations, "5", "CHAI2345")
     replies = await send(conversations, "5", "/baocao")
     assert "trưởng thôn" in joined(replies)
@@ -216,7 +203,7 @@ async def test_other_roles_do_not_report(
 async def test_language_switch_is_per_person(
     conversations: Conversations, storage: SqliteStorage, clock: FakeClock, command: str
 ) -> None:
-    await invite(storage, clock, "HEAD2345")
+    await add_invite(storage, clock, "HEAD2345")
     await send(conversations, "1", "/start HEAD2345")
     switched = await send(conversations, "1", command)
     assert "English" in joined(switched)
@@ -243,8 +230,8 @@ async def test_old_update_ids_are_forgotten_recent_ones_kept(
 async def test_digest_for_the_secretariat_not_for_heads(
     conversations: Conversations, storage: SqliteStorage, clock: FakeClock
 ) -> None:
-    await invite(storage, clock, "SECR2345", None, role="secretariat")
-    await invite(storage, clock, "HEAD2345")
+    await add_invite(storage, clock, "SECR2345", None, role="secretariat")
+    await add_invite(storage, clock, "HEAD2345")
     await send(conversations, "9", "SECR2345")
     await send(conversations, "1", "HEAD2345")
     refused = await send(conversations, "1", "/tonghop")

@@ -40,22 +40,29 @@ def thidua(tmp_path: Path, *args: str, stdin: str | None = None, **extra: str) -
     return done.stdout
 
 
-async def start_bot(tmp_path: Path, standin: BotApiStandIn) -> asyncio.subprocess.Process:
-    process = await asyncio.create_subprocess_exec(
+async def spawn_run(
+    tmp_path: Path, stdout: int = asyncio.subprocess.DEVNULL, **env: str
+) -> asyncio.subprocess.Process:
+    """A real ``thidua run`` process, stderr captured."""
+    return await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
         "bot",
         "run",
-        env=thidua_env(
-            tmp_path,
-            TELEGRAM_BOT_TOKEN=standin.token,
-            TELEGRAM_API_URL=standin.base_url,
-            TELEGRAM_RATE_LIMIT="0",
-            THIDUA_LOG_LEVEL="DEBUG",
-        ),
+        env=thidua_env(tmp_path, **env),
         cwd=tmp_path,
-        stdout=asyncio.subprocess.DEVNULL,
+        stdout=stdout,
         stderr=asyncio.subprocess.PIPE,
+    )
+
+
+async def start_bot(tmp_path: Path, standin: BotApiStandIn) -> asyncio.subprocess.Process:
+    process = await spawn_run(
+        tmp_path,
+        TELEGRAM_BOT_TOKEN=standin.token,
+        TELEGRAM_API_URL=standin.base_url,
+        TELEGRAM_RATE_LIMIT="0",
+        THIDUA_LOG_LEVEL="DEBUG",
     )
     # Ready once it polls.
     for _ in range(200):
@@ -143,17 +150,11 @@ def test_console_fills_a_report_through_stdin(tmp_path: Path) -> None:
 async def test_a_rejected_token_is_reported_without_the_token(
     tmp_path: Path, standin: BotApiStandIn
 ) -> None:
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "bot",
-        "run",
-        env=thidua_env(
-            tmp_path, TELEGRAM_BOT_TOKEN="999:WRONG-SECRET", TELEGRAM_API_URL=standin.base_url
-        ),
-        cwd=tmp_path,
+    process = await spawn_run(
+        tmp_path,
         stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
+        TELEGRAM_BOT_TOKEN="999:WRONG-SECRET",
+        TELEGRAM_API_URL=standin.base_url,
     )
     out, err = await asyncio.wait_for(process.communicate(), 30)
     text = (out + err).decode()

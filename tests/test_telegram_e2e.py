@@ -3,17 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from datetime import timedelta
 from pathlib import Path
 
 import pytest
 
 from bot.channels.telegram import TelegramChannel, TelegramOptions
-from bot.domain import Invite
 from bot.plan import Plan
 from handlers.conversation import Conversations
 from storage.sqlite import SqliteStorage
-from tests.conftest import FakeClock
+from tests.conftest import FakeClock, add_invite
 from tests.standin.telegram import BotApiStandIn, SimUser
 
 
@@ -27,17 +25,6 @@ async def channel(
     await telegram.start()
     yield telegram
     await telegram.stop()
-
-
-async def make_invite(
-    storage: SqliteStorage,
-    clock: FakeClock,
-    code: str,
-    village: str | None = "thon_1",
-    role: str = "head",
-) -> None:
-    async with storage.transaction() as tx:
-        await tx.create_invite(Invite(code, role, village, clock(), clock() + timedelta(days=7)))
 
 
 def texts(messages: list[dict[str, object]]) -> str:
@@ -63,8 +50,8 @@ async def fill_report(user: SimUser, households: str) -> str:
 async def test_two_heads_register_and_report(
     standin: BotApiStandIn, channel: TelegramChannel, storage: SqliteStorage, clock: FakeClock
 ) -> None:
-    await make_invite(storage, clock, "HEAD2345", "thon_1")
-    await make_invite(storage, clock, "HEAD6789", "thon_2")
+    await add_invite(storage, clock, "HEAD2345", "thon_1")
+    await add_invite(storage, clock, "HEAD6789", "thon_2")
     an = standin.user(101, "An", "Nguyễn")
     binh = standin.user(102, "Bình", "Trần")
     welcome = await an.say("/start HEAD2345")
@@ -99,7 +86,7 @@ async def test_stranger_is_refused(standin: BotApiStandIn, channel: TelegramChan
 async def test_invite_lockout(
     standin: BotApiStandIn, channel: TelegramChannel, storage: SqliteStorage, clock: FakeClock
 ) -> None:
-    await make_invite(storage, clock, "GOOD2345")
+    await add_invite(storage, clock, "GOOD2345")
     guesser = standin.user(777, "Đoán")
     for attempt in range(4):
         reply = await guesser.say(f"/start WRONG{attempt}23")
@@ -116,7 +103,7 @@ async def test_invite_lockout(
 async def test_update_delivered_twice_is_applied_once(
     standin: BotApiStandIn, channel: TelegramChannel, storage: SqliteStorage, clock: FakeClock
 ) -> None:
-    await make_invite(storage, clock, "HEAD2345")
+    await add_invite(storage, clock, "HEAD2345")
     head = standin.user(201, "Hai")
     await head.say("/start HEAD2345")
     await head.say("/baocao")
@@ -140,7 +127,7 @@ async def test_update_delivered_twice_is_applied_once(
 async def test_photo_sticker_voice_where_a_number_is_expected(
     standin: BotApiStandIn, channel: TelegramChannel, storage: SqliteStorage, clock: FakeClock
 ) -> None:
-    await make_invite(storage, clock, "HEAD2345")
+    await add_invite(storage, clock, "HEAD2345")
     head = standin.user(301, "Ba")
     await head.say("/start HEAD2345")
     await head.say("/baocao")
@@ -210,8 +197,8 @@ async def test_secretariat_gets_the_workbook_with_xuat(
 
     from openpyxl import load_workbook
 
-    await make_invite(storage, clock, "SECR2345", None, role="secretariat")
-    await make_invite(storage, clock, "HEAD2345", "thon_1")
+    await add_invite(storage, clock, "SECR2345", None, role="secretariat")
+    await add_invite(storage, clock, "HEAD2345", "thon_1")
     secretary = standin.user(601, "Thư ký")
     head = standin.user(602, "Trưởng thôn")
     await secretary.say("/start SECR2345")
