@@ -10,7 +10,8 @@ from datetime import timedelta
 
 from bot.channels.base import Channel
 from bot.clock import Clock, system_clock
-from bot.config import Settings
+from bot.config import ConfigError, Settings
+from bot.i18n import _
 from bot.plan import Plan, load_plan
 from handlers.conversation import Conversations
 from storage.repository import Storage
@@ -57,7 +58,16 @@ def setup_logging(settings: Settings) -> None:
 
 
 async def open_storage(settings: Settings) -> Storage:
-    return await SqliteStorage.open(sqlite_path(settings.database_url))
+    try:
+        path = sqlite_path(settings.database_url)
+    except ValueError:
+        raise ConfigError(
+            _(
+                "DATABASE_URL “{url}” chưa dùng được: hiện chỉ có SQLite, ví dụ "
+                "sqlite:///thidua.db (tương đối) hoặc sqlite:////var/lib/thidua/thidua.db."
+            ).format(url=settings.database_url.split("@")[-1])
+        ) from None
+    return await SqliteStorage.open(path)
 
 
 @dataclass

@@ -13,7 +13,7 @@ from bot.bootstrap import App, build, serve, setup_logging
 from bot.channels.console import CHANNEL as CONSOLE
 from bot.channels.console import ConsoleChannel
 from bot.clock import system_clock
-from bot.config import Settings
+from bot.config import ConfigError, Settings
 from bot.domain import ROLE_HEAD, ROLES, Identity, Invite
 from bot.export import to_csv
 from bot.i18n import _, format_date
@@ -416,11 +416,11 @@ def parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parser().parse_args(argv)
-    if getattr(args, "command", None) == "invite" and args.days is None:
-        args.days = Settings.from_env().invite_days
     try:
+        if getattr(args, "command", None) == "invite" and args.days is None:
+            args.days = Settings.from_env().invite_days
         return int(args.func(args))
-    except PlanError as error:
+    except (PlanError, ConfigError) as error:
         return _fail(str(error))
     except KeyboardInterrupt:
         return 130

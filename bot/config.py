@@ -6,6 +6,13 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from bot.i18n import _
+
+
+class ConfigError(Exception):
+    """A setting the program cannot use; the message says which and why, in Vietnamese."""
+
+
 DEFAULT_PLAN = Path(__file__).resolve().parent.parent / "plans" / "nam-dong-2024.yaml"
 
 
@@ -58,7 +65,9 @@ class Settings:
             try:
                 return float(value)
             except ValueError:
-                raise SystemExit(f"{name} must be a number, got {value!r}") from None
+                raise ConfigError(
+                    _("{name} phải là một số, không phải “{value}”.").format(name=name, value=value)
+                ) from None
 
         return cls(
             telegram_token=get("TELEGRAM_BOT_TOKEN"),

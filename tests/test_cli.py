@@ -204,6 +204,28 @@ def test_users_revoke_and_export(env: Path, capsys: pytest.CaptureFixture[str]) 
     assert "Nguyễn An" not in out
 
 
+@pytest.mark.parametrize(
+    ("name", "value", "message"),
+    [
+        ("DATABASE_URL", "postgresql://thidua:pw@db/thidua", "chỉ có SQLite"),
+        ("THIDUA_INVITE_DAYS", "bảy", "phải là một số"),
+    ],
+)
+def test_unusable_settings_get_a_clear_message(
+    env: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    name: str,
+    value: str,
+    message: str,
+) -> None:
+    monkeypatch.setenv(name, value)
+    code, _out, err = run(capsys, "invite", "--village", "Thôn 1")
+    assert code == 2
+    assert message in err
+    assert "pw" not in err and "Traceback" not in err
+
+
 def test_settings_read_dotenv_and_hide_the_token(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
