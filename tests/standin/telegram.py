@@ -31,9 +31,9 @@ from aiohttp import web
 JSONDict = dict[str, Any]
 _Handler = Callable[[JSONDict], Awaitable[Any]]
 
-DEFAULT_SPEC_PATH = (
-    Path(__file__).resolve().parents[2].parent / "shared" / "telegram-bot-api" / "api.min.json"
-)
+# The published Bot API spec, kept beside the stand-in (see spec/LICENSE) so that tests
+# need no download and run from any checkout.
+DEFAULT_SPEC_PATH = Path(__file__).resolve().parent / "spec" / "api.min.json"
 SPEC_ENV_VAR = "TELEGRAM_API_SPEC"
 
 #: Update types delivered when ``allowed_updates`` was never set (or set to an empty list).
@@ -67,7 +67,7 @@ _NOT_MODIFIED = (
 
 
 def default_spec_path() -> Path:
-    """The spec file: ``$TELEGRAM_API_SPEC`` if set, else ``<repo>/../shared/...``."""
+    """The spec file: ``$TELEGRAM_API_SPEC`` if set, else the copy in ``spec/``."""
     env = os.environ.get(SPEC_ENV_VAR)
     return Path(env) if env else DEFAULT_SPEC_PATH
 
