@@ -13,7 +13,7 @@ import httpx
 import pytest
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, InputFile, Update
 from telegram.constants import ParseMode
-from telegram.error import BadRequest, RetryAfter
+from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TimedOut
 from telegram.ext import (
     Application,
     ApplicationBuilder,
@@ -140,6 +140,18 @@ async def _call(
     return response.status_code, response.json(), standin.violations[before:]
 
 
+async def _post(
+    client: httpx.AsyncClient, standin: BotApiStandIn, method: str, data: dict[str, Any]
+) -> tuple[int, dict[str, Any]]:
+    """Like ``_call`` on an open client: quick enough for sub-second flood-control windows."""
+    response = await client.post(_url(standin, method), data=data)
+    return response.status_code, response.json()
+
+
+async def _sleep_until(moment: float) -> None:
+    await asyncio.sleep(max(moment - time.monotonic(), 0))
+
+
 def _markup(*buttons: dict[str, Any]) -> str:
     return json.dumps({"inline_keyboard": [list(buttons)]}, ensure_ascii=False)
 
@@ -226,6 +238,57 @@ async def test_retry_after_from_fail_next(standin: BotApiStandIn, bot: Bot) -> N
 
     await bot.send_message(CHAT, "lần hai")
     assert [m["text"] for m in standin.messages_to(CHAT)] == ["lần hai"]
+    assert standin.violations == []
+
+
+@pytest.mark.filterwarnings("ignore::telegram.warnings.PTBDeprecationWarning")
+async def test_flood_control_reaches_ptb_as_retry_after(standin: BotApiStandIn, bot: Bot) -> None:
+    standin.chat_rate = (1, 2.5)
+    await bot.send_message(CHAT, "một")
+    with pytest.raises(RetryAfter) as excinfo:
+        await bot.send_message(CHAT, "hai")
+    assert "Retry in 3 seconds" in str(excinfo.value)
+    await bot.send_message(CHAT + 1, "chat khác")
+    assert [m["text"] for m in standin.messages_to(CHAT)] == ["một"]
+    assert [(r.method, r.status) for r in standin.flood_rejections] == [("sendMessage", 429)]
+    assert standin.flood_rejections[0].params["text"] == "hai"
+    assert standin.violations == []
+
+
+async def test_forbidden_and_server_errors_reach_ptb(standin: BotApiStandIn, bot: Bot) -> None:
+    blocked = CHAT + 1
+    standin.fail_next("sendMessage", 403, "Forbidden: bot was blocked by the user", chat_id=blocked)
+    await bot.send_message(CHAT, "vẫn tới")
+    with pytest.raises(Forbidden, match="bot was blocked by the user"):
+        await bot.send_message(blocked, "bị chặn")
+    await bot.send_message(blocked, "lần sau thì tới")
+
+    for code, description in ((502, "Bad Gateway"), (500, "Internal Server Error")):
+        standin.fail_next("sendMessage", code, description)
+        with pytest.raises(NetworkError, match=description) as excinfo:
+            await bot.send_message(CHAT, "lỗi máy chủ")
+        assert type(excinfo.value) is NetworkError
+        assert standin.requests[-1].status == code
+
+    assert [m["text"] for m in standin.messages_to(CHAT)] == ["vẫn tới"]
+    assert [m["text"] for m in standin.messages_to(blocked)] == ["lần sau thì tới"]
+    assert standin.flood_rejections == []
+    assert standin.violations == []
+
+
+async def test_delay_next_times_out_ptb_but_stores_the_message(
+    standin: BotApiStandIn, bot: Bot
+) -> None:
+    standin.delay_next("sendMessage", 0.5, chat_id=CHAT)
+    await bot.send_message(CHAT + 1, "không bị chậm", read_timeout=0.2)
+    with pytest.raises(TimedOut):
+        await bot.send_message(CHAT, "chậm", read_timeout=0.1)
+    assert [m["text"] for m in standin.messages_to(CHAT)] == ["chậm"]
+    assert standin.calls("sendMessage")[-1].status == 200
+
+    sent = await bot.send_message(CHAT, "nhanh", read_timeout=0.2)
+    assert sent.text == "nhanh"
+    assert len(standin.sent_times()) == 3
     assert standin.violations == []
 
 
@@ -478,3 +541,146 @@ async def test_long_polling_offset_limit_and_allowed_updates(standin: BotApiStan
 
 def _kind(update: dict[str, Any]) -> str:
     return next(key for key in update if key != "update_id")
+
+
+# ---- flood control and failure injection, raw requests ------------------------------------
+
+
+async def test_global_rate_sliding_window(standin: BotApiStandIn) -> None:
+    standin.global_rate = 3
+    async with httpx.AsyncClient() as client:
+
+        async def send(chat: int) -> int:
+            status, _ = await _post(client, standin, "sendMessage", {"chat_id": chat, "text": "x"})
+            return status
+
+        assert [await send(chat) for chat in (1, 2, 3)] == [200, 200, 200]
+        status, body = await _post(client, standin, "sendMessage", {"chat_id": 4, "text": "y"})
+        assert (status, body) == (
+            429,
+            {
+                "ok": False,
+                "error_code": 429,
+                "description": "Too Many Requests: retry after 1",
+                "parameters": {"retry_after": 1},
+            },
+        )
+        photo = {"chat_id": 4, "photo": "https://a.vn/x.jpg"}
+        assert (await _post(client, standin, "sendPhoto", photo))[0] == 429
+        assert [r.method for r in standin.flood_rejections] == ["sendMessage", "sendPhoto"]
+        assert all(r.status == 429 for r in standin.flood_rejections)
+        assert standin.messages_to(4) == []
+
+        sent = standin.sent_times()
+        assert len(sent) == 3 and sent == sorted(sent)
+        await _sleep_until(sent[-1] + 1.02)
+        assert [await send(chat) for chat in (4, 5, 6, 7)] == [200, 200, 200, 429]
+
+        standin.global_rate = None
+        assert [await send(chat) for chat in range(8, 14)] == [200] * 6
+    assert len(standin.flood_rejections) == 3
+    assert standin.violations == []
+
+
+async def test_chat_rate_is_per_chat_and_rejections_do_not_count() -> None:
+    async with BotApiStandIn(chat_rate=(2, 0.3)) as server, httpx.AsyncClient() as client:
+
+        async def send(chat: int, text: str) -> int:
+            status, _ = await _post(client, server, "sendMessage", {"chat_id": chat, "text": text})
+            return status
+
+        started = time.monotonic()
+        assert [await send(1, "a"), await send(1, "b"), await send(1, "c")] == [200, 200, 429]
+        assert [await send(2, "x"), await send(2, "y")] == [200, 200]
+        await _sleep_until(started + 0.15)
+        assert await send(1, "d") == 429
+        await _sleep_until(started + 0.36)
+        # "c" and "d" were rejected, so they do not fill the window.
+        assert [await send(1, "e"), await send(1, "f"), await send(1, "g")] == [200, 200, 429]
+        assert [m["text"] for m in server.messages_to(1)] == ["a", "b", "e", "f"]
+        assert [r.params["text"] for r in server.flood_rejections] == ["c", "d", "g"]
+        assert server.violations == []
+
+
+async def test_group_rate_applies_to_negative_chat_ids() -> None:
+    async with BotApiStandIn(group_rate=(2, 0.3)) as server, httpx.AsyncClient() as client:
+
+        async def send(chat: int | str) -> int:
+            status, _ = await _post(client, server, "sendMessage", {"chat_id": chat, "text": "t"})
+            return status
+
+        started = time.monotonic()
+        group = -1001234567890
+        assert [await send(group) for _ in range(3)] == [200, 200, 429]
+        assert [await send(-42) for _ in range(3)] == [200, 200, 429]
+        assert [await send("@kenh_thi_dua") for _ in range(3)] == [200, 200, 429]
+        assert [await send(CHAT) for _ in range(5)] == [200] * 5
+        await _sleep_until(started + 0.36)
+        assert await send(group) == 200
+        assert len(server.flood_rejections) == 3
+        assert server.violations == []
+
+
+async def test_flood_control_ignores_non_sending_methods(standin: BotApiStandIn) -> None:
+    standin.global_rate = 1
+    standin.chat_rate = (1, 5.0)
+    markup = _markup({"text": "A", "callback_data": "a"})
+    async with httpx.AsyncClient() as client:
+        keyboard = {"chat_id": CHAT, "text": "chọn", "reply_markup": markup}
+        assert (await _post(client, standin, "sendMessage", keyboard))[0] == 200
+        user = standin.user(CHAT)
+        press = asyncio.create_task(user.press("a", replies=0, timeout=2))
+        await asyncio.sleep(0)
+        assert user.last_callback_query_id is not None
+
+        calls: list[tuple[str, dict[str, Any]]] = [
+            ("getUpdates", {"timeout": 0}),
+            ("getUpdates", {"timeout": 0}),
+            ("answerCallbackQuery", {"callback_query_id": user.last_callback_query_id}),
+            ("sendChatAction", {"chat_id": CHAT, "action": "typing"}),
+            ("sendChatAction", {"chat_id": CHAT, "action": "typing"}),
+            ("setMyCommands", {"commands": json.dumps([{"command": "a", "description": "A"}])}),
+            ("getMe", {}),
+        ]
+        for method, data in calls:
+            status, body = await _post(client, standin, method, data)
+            assert status == 200, (method, body)
+        await press
+
+        edit = {"chat_id": CHAT, "message_id": 1, "text": "sửa"}
+        status, body = await _post(client, standin, "editMessageText", edit)
+    # The per-chat window (5 s) outlasts the global one (1 s): retry after the longer wait.
+    assert (status, body["parameters"]) == (429, {"retry_after": 5})
+    assert [r.method for r in standin.flood_rejections] == ["editMessageText"]
+    assert standin.violations == []
+
+
+async def test_fail_next_for_one_chat_and_delay_next(standin: BotApiStandIn) -> None:
+    standin.fail_next("sendMessage", 502, "Bad Gateway", chat_id="2002")
+    async with httpx.AsyncClient() as client:
+
+        async def send(chat: int, text: str) -> tuple[int, dict[str, Any]]:
+            return await _post(client, standin, "sendMessage", {"chat_id": chat, "text": text})
+
+        assert (await send(2001, "a"))[0] == 200
+        status, body = await send(2002, "b")
+        assert (status, body) == (
+            502,
+            {"ok": False, "error_code": 502, "description": "Bad Gateway"},
+        )
+        assert (await send(2002, "c"))[0] == 200
+        assert [m["text"] for m in standin.messages_to(2002)] == ["c"]
+
+        standin.delay_next("sendMessage", 0.15)
+        started = time.monotonic()
+        status, body = await send(2003, "chậm")
+        assert status == 200 and body["result"]["text"] == "chậm"
+        assert time.monotonic() - started >= 0.15
+        started = time.monotonic()
+        assert (await send(2003, "nhanh"))[0] == 200
+        assert time.monotonic() - started < 0.15
+
+    with pytest.raises(ValueError, match="not a Bot API method"):
+        standin.delay_next("sendTelepathy", 1.0)
+    assert standin.flood_rejections == []
+    assert standin.violations == []

@@ -9,6 +9,11 @@ the real API would answer them (usually ``400 Bad Request``).
 
 ``SimUser`` plays a person in a private chat with the bot: it pushes updates (text, button
 presses, photos, stickers, voice notes, documents) and waits for the bot's replies.
+
+Off by default, the stand-in also applies Telegram-like flood control (``global_rate``,
+``chat_rate``, ``group_rate``: sliding windows over message-sending requests, answered
+``429 Too Many Requests`` with ``retry_after``) and injects failures and slow answers on
+request (``fail_next``, ``delay_next``).
 """
 
 from __future__ import annotations
@@ -17,9 +22,11 @@ import asyncio
 import copy
 import itertools
 import json
+import math
 import os
 import re
 import time
+from collections import deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -60,10 +67,22 @@ MAX_CAPTION = 1024
 MAX_CALLBACK_ANSWER = 200
 MAX_CALLBACK_DATA_BYTES = 64
 
+#: Methods whose names start with these send, edit, copy or forward messages and so are subject
+#: to flood control (``sendChatAction`` sends no message and is exempt).
+FLOOD_LIMITED_PREFIXES = ("send", "edit", "copy", "forward")
+FLOOD_EXEMPT_METHODS = frozenset({"sendChatAction"})
+#: The sliding window of ``BotApiStandIn.global_rate``, in seconds.
+GLOBAL_WINDOW = 1.0
+
 _NOT_MODIFIED = (
     "Bad Request: message is not modified: specified new message content and reply markup are "
     "exactly the same as a current content and reply markup of the message"
 )
+
+
+def is_flood_limited(method: str) -> bool:
+    """Whether ``method`` sends a message and so counts toward the flood-control windows."""
+    return method.startswith(FLOOD_LIMITED_PREFIXES) and method not in FLOOD_EXEMPT_METHODS
 
 
 def default_spec_path() -> Path:
@@ -705,6 +724,23 @@ class _Failure:
     error_code: int
     description: str
     retry_after: int | None
+    chat_id: int | str | None = None
+
+
+@dataclass
+class _Delay:
+    seconds: float
+    chat_id: int | str | None = None
+
+
+def _chat_matches(wanted: int | str | None, params: JSONDict) -> bool:
+    """Whether a request with ``params`` goes to chat ``wanted`` (``None`` matches any)."""
+    return wanted is None or str(params.get("chat_id")) == str(wanted)
+
+
+def _is_group(chat_id: int | str) -> bool:
+    """Groups, supergroups and channels have negative ids (``@username`` targets are channels)."""
+    return isinstance(chat_id, str) or chat_id < 0
 
 
 def _update_type(update: JSONDict) -> str:
@@ -728,13 +764,29 @@ def _summary(params: JSONDict) -> str:
 
 
 class BotApiStandIn:
-    """A fake ``api.telegram.org`` for one bot token, validated against the Bot API spec."""
+    """A fake ``api.telegram.org`` for one bot token, validated against the Bot API spec.
+
+    Flood control (all off when ``None``; the attributes may be changed at any time) applies to
+    message-sending methods (see ``is_flood_limited``) that pass validation:
+
+    * ``global_rate``: at most this many such requests in any sliding 1-second window;
+    * ``chat_rate``: ``(count, seconds)``, at most ``count`` per chat in any ``seconds`` window;
+    * ``group_rate``: the same, additionally, for chats with a negative id (groups).
+
+    A request past a limit is answered ``429 Too Many Requests: retry after N`` with
+    ``parameters.retry_after = N`` (whole seconds until the window frees, at least 1), does not
+    count toward any window, and is appended to ``flood_rejections``.
+    """
 
     def __init__(
         self,
         token: str = "123456:TEST-TOKEN",
         bot_username: str = "thidua_test_bot",
         spec_path: Path | None = None,
+        *,
+        global_rate: int | None = None,
+        chat_rate: tuple[int, float] | None = None,
+        group_rate: tuple[int, float] | None = None,
     ) -> None:
         self.token = token
         self.bot_username = bot_username
@@ -752,6 +804,10 @@ class BotApiStandIn:
         self.chat_actions: list[JSONDict] = []
         self.commands: dict[str, list[JSONDict]] = {}
         self.webhook_url: str = ""
+        self.global_rate: int | None = global_rate
+        self.chat_rate: tuple[int, float] | None = chat_rate
+        self.group_rate: tuple[int, float] | None = group_rate
+        self.flood_rejections: list[ApiRequest] = []
 
         self._users: dict[int, SimUser] = {}
         self._chats: dict[int | str, _ChatState] = {}
@@ -762,6 +818,9 @@ class BotApiStandIn:
         self._allowed_updates: frozenset[str] | None = None
         self._poll_seq = 0
         self._failures: dict[str, list[_Failure]] = {}
+        self._delays: dict[str, list[_Delay]] = {}
+        self._global_sent: deque[float] = deque()
+        self._chat_sent: dict[int | str, deque[float]] = {}
         self._callbacks: dict[str, bool] = {}
         self._file_paths: dict[str, str] = {}
         self._file_meta: dict[str, JSONDict] = {}
@@ -876,12 +935,40 @@ class BotApiStandIn:
         self._notify()
 
     def fail_next(
-        self, method: str, error_code: int, description: str, retry_after: int | None = None
+        self,
+        method: str,
+        error_code: int,
+        description: str,
+        retry_after: int | None = None,
+        *,
+        chat_id: int | str | None = None,
     ) -> None:
+        """Answer the next ``method`` request (to ``chat_id`` only, if given) with an error.
+
+        E.g. ``fail_next("sendMessage", 403, "Forbidden: bot was blocked by the user")`` or
+        ``fail_next("sendMessage", 502, "Bad Gateway")``.  The failed request changes nothing
+        and does not count toward flood control.
+        """
+        name = self._method_name(method)
+        self._failures.setdefault(name, []).append(
+            _Failure(error_code, description, retry_after, chat_id)
+        )
+
+    def delay_next(self, method: str, seconds: float, chat_id: int | str | None = None) -> None:
+        """Answer the next ``method`` request (to ``chat_id`` only, if given) ``seconds`` late.
+
+        The request is handled at once (a message is stored, as when a real send succeeded but
+        its response was slow); only the HTTP answer waits, so a client with a shorter read
+        timeout gives up while the message exists.
+        """
+        name = self._method_name(method)
+        self._delays.setdefault(name, []).append(_Delay(seconds, chat_id))
+
+    def _method_name(self, method: str) -> str:
         name = self._validator.method_name(method)
         if name is None:
             raise ValueError(f"{method!r} is not a Bot API method")
-        self._failures.setdefault(name, []).append(_Failure(error_code, description, retry_after))
+        return name
 
     def add_file(self, file_id: str, data: bytes) -> None:
         self.files[file_id] = data
@@ -902,6 +989,10 @@ class BotApiStandIn:
 
     def calls(self, method: str) -> list[ApiRequest]:
         return [r for r in self.requests if r.method.lower() == method.lower()]
+
+    def sent_times(self, method: str = "sendMessage") -> list[float]:
+        """``time.monotonic()`` arrival times of the ``method`` requests answered 200 OK."""
+        return [r.time for r in self.calls(method) if r.status == 200]
 
     def pending_updates(self) -> list[int]:
         return sorted(entry.update_id for entry in self._pending)
@@ -1064,7 +1155,12 @@ class BotApiStandIn:
             self._last_activity = record.time
         response: web.Response | None = None
         try:
-            response = await self._dispatch(request, record)
+            response, delay = await self._dispatch(request, record)
+            if delay > 0:
+                # The request is already handled; only the answer is late.
+                record.status = response.status
+                self._notify()
+                await asyncio.sleep(delay)
             return response
         finally:
             record.status = response.status if response is not None else 499
@@ -1072,7 +1168,10 @@ class BotApiStandIn:
                 self._last_activity = time.monotonic()
             self._notify()
 
-    async def _dispatch(self, request: web.Request, record: ApiRequest) -> web.Response:
+    async def _dispatch(
+        self, request: web.Request, record: ApiRequest
+    ) -> tuple[web.Response, float]:
+        """The answer to ``request`` and how many seconds to hold it back (``delay_next``)."""
         try:
             raw = await self._read_params(request)
         except (_ApiError, ValueError) as exc:
@@ -1080,21 +1179,76 @@ class BotApiStandIn:
                 exc.description if isinstance(exc, _ApiError) else "Bad Request: invalid JSON"
             )
             self.violations.append(f"{record.method}: unreadable request body ({description})")
-            return self._error(400, description)
+            return self._error(400, description), 0.0
         record.params = dict(raw)
         method_spec = self._validator.methods.get(record.method)
         if method_spec is None:
             self.violations.append(f"{record.method}: no such Bot API method")
-            return self._error(404, "Not Found: method not found")
+            return self._error(404, "Not Found: method not found"), 0.0
 
         params, issues = self._validate(record.method, method_spec, raw)
         record.params = params
         for issue in issues:
             self.violations.append(f"{record.method}: {issue.message}")
+        delay = self._take_delay(record.method, params)
+        return await self._answer(record, params, issues), delay
 
-        queued = self._failures.get(record.method)
-        if queued:
-            failure = queued.pop(0)
+    def _take_delay(self, method: str, params: JSONDict) -> float:
+        queued = self._delays.get(method, [])
+        for index, delay in enumerate(queued):
+            if _chat_matches(delay.chat_id, params):
+                return queued.pop(index).seconds
+        return 0.0
+
+    def _take_failure(self, method: str, params: JSONDict) -> _Failure | None:
+        queued = self._failures.get(method, [])
+        for index, failure in enumerate(queued):
+            if _chat_matches(failure.chat_id, params):
+                return queued.pop(index)
+        return None
+
+    def _flood_wait(self, method: str, params: JSONDict) -> int | None:
+        """Seconds to ``retry_after`` if flood control rejects the request; else count it."""
+        if not is_flood_limited(method):
+            return None
+        now = time.monotonic()
+        chat = params.get("chat_id")
+        chat_sent: deque[float] | None = None
+        limits: list[tuple[deque[float], int, float]] = []
+        if self.global_rate is not None:
+            limits.append((self._global_sent, self.global_rate, GLOBAL_WINDOW))
+        if isinstance(chat, int | str):
+            chat_sent = self._chat_sent.setdefault(chat, deque())
+            if self.chat_rate is not None:
+                limits.append((chat_sent, *self.chat_rate))
+            if self.group_rate is not None and _is_group(chat):
+                limits.append((chat_sent, *self.group_rate))
+        wait: float | None = None
+        for sent, count, seconds in limits:
+            recent = [t for t in sent if t > now - seconds]
+            if len(recent) >= count:
+                # The window frees when enough of its oldest requests have left it.
+                frees_at = recent[len(recent) - count] + seconds if count > 0 else now + seconds
+                wait = max(wait or 0.0, frees_at - now)
+        if wait is not None:
+            return max(1, math.ceil(wait))
+        longest = max(
+            (limit[1] for limit in (self.chat_rate, self.group_rate) if limit is not None),
+            default=0.0,
+        )
+        for sent, window in ((self._global_sent, GLOBAL_WINDOW), (chat_sent, longest)):
+            if sent is None:
+                continue
+            sent.append(now)
+            while sent and sent[0] <= now - window:
+                sent.popleft()
+        return None
+
+    async def _answer(
+        self, record: ApiRequest, params: JSONDict, issues: list[_Issue]
+    ) -> web.Response:
+        failure = self._take_failure(record.method, params)
+        if failure is not None:
             parameters = (
                 {"retry_after": failure.retry_after} if failure.retry_after is not None else None
             )
@@ -1103,6 +1257,15 @@ class BotApiStandIn:
         fatal = next((issue for issue in issues if issue.fatal), None)
         if fatal is not None:
             return self._error(400, fatal.error)
+
+        retry_after = self._flood_wait(record.method, params)
+        if retry_after is not None:
+            self.flood_rejections.append(record)
+            return self._error(
+                429,
+                f"Too Many Requests: retry after {retry_after}",
+                {"retry_after": retry_after},
+            )
 
         handler = self._handlers.get(record.method)
         if handler is None:
