@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import signal
 from dataclasses import dataclass, field
@@ -13,12 +14,16 @@ from bot.clock import Clock, system_clock
 from bot.config import ConfigError, Settings
 from bot.i18n import _
 from bot.plan import Plan, load_plan
+from bot.schedule import quiet_until
 from handlers.conversation import Conversations
+from scheduler.jobs import Jobs, Scheduler
+from scheduler.outbox import Outbox
 from storage.repository import Storage
 from storage.sqlite import SqliteStorage, sqlite_path
 
 log = logging.getLogger("thidua")
 PROCESSED_UPDATES_KEPT = timedelta(days=3)
+OUTBOX_KEPT = timedelta(days=90)  # sent and failed messages, for looking into what happened
 
 
 class RedactSecrets(logging.Filter):
@@ -78,8 +83,33 @@ class App:
     conversations: Conversations
     clock: Clock
     channels: list[Channel] = field(default_factory=list)
+    scheduler: Scheduler | None = None
+    sender: asyncio.Task[None] | None = None
+
+    def outbox(self) -> Outbox:
+        """The sender for the channels started so far, quiet in the plan's quiet hours."""
+        plan = self.plan
+        return Outbox(
+            self.storage,
+            {channel.name: channel for channel in self.channels},
+            self.clock,
+            lambda moment: quiet_until(plan.schedule, moment, plan.tz),
+        )
+
+    async def start_background(self) -> None:
+        """The outbox's sender loop and the scheduled jobs (reminders, weekly digest)."""
+        outbox = self.outbox()
+        self.sender = asyncio.create_task(outbox.run(), name="outbox")
+        self.scheduler = Scheduler(Jobs(self.plan, self.storage, self.clock, outbox.wake))
+        await self.scheduler.start()
 
     async def close(self) -> None:
+        if self.scheduler is not None:
+            self.scheduler.stop()
+        if self.sender is not None:
+            self.sender.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self.sender
         for channel in reversed(self.channels):
             try:
                 await channel.stop()
@@ -123,6 +153,7 @@ async def serve(app: App) -> None:
         async with app.storage.transaction() as tx:
             # Telegram keeps an unconfirmed update for 24 hours: older ids cannot come back.
             await tx.forget_processed(app.clock() - PROCESSED_UPDATES_KEPT)
+            await tx.forget_outbox(app.clock() - OUTBOX_KEPT)
         if app.settings.telegram_token:
             channel = telegram_channel(app)
             await channel.start()
@@ -131,6 +162,7 @@ async def serve(app: App) -> None:
             if username:
                 async with app.storage.transaction() as tx:
                     await tx.set_meta("telegram_username", username)
+        await app.start_background()
         log.info("thidua is running (%s); Ctrl-C stops it", ", ".join(c.name for c in app.channels))
         await stop.wait()
     finally:

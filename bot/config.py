@@ -39,7 +39,7 @@ class Settings:
     telegram_token: str | None = field(default=None, repr=False)
     telegram_api_url: str = "https://api.telegram.org/bot"
     telegram_file_api_url: str | None = None
-    telegram_rate_limit: float = 30.0
+    telegram_rate_limit: float = 28.0
     database_url: str = "sqlite:///thidua.db"
     plan_file: Path = DEFAULT_PLAN
     webhook_url: str | None = None

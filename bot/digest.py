@@ -5,7 +5,7 @@ Pure functions over the latest answers of each village; storage supplies the row
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
@@ -132,11 +132,17 @@ class Reporting:
 def reporting(
     plan: Plan, form_id: str, period: Period, first_sent: Mapping[str, datetime]
 ) -> Reporting:
+    """Who reported ``period``: every village is expected, except in periods outside the
+    plan's dates, where none is."""
     form = plan.form(form_id)
     due_day = period.due_date(form.due)
     tz = ZoneInfo(plan.timezone)
     due = datetime.combine(due_day, datetime.max.time(), tzinfo=tz)
-    return Reporting(period, due, tuple(v.id for v in plan.villages), dict(first_sent))
+    outside = (plan.starts is not None and period.end < plan.starts) or (
+        plan.ends is not None and period.start > plan.ends
+    )
+    expected = () if outside else tuple(v.id for v in plan.villages)
+    return Reporting(period, due, expected, dict(first_sent))
 
 
 @dataclass(frozen=True)
@@ -147,6 +153,16 @@ class FormSection:
     reporting: Reporting
     figures: list[IndicatorFigure]
     answers: VillageAnswers  # the latest answers of each village that reported
+    final: bool = False  # a period that has ended: its final figures
+
+
+@dataclass(frozen=True)
+class Unreachable:
+    """Someone the bot can no longer reach (they blocked it), for the digest."""
+
+    name: str
+    village: str | None
+    since: datetime
 
 
 _OPS = {">=": "≥", "<=": "≤", ">": ">", "<": "<", "==": "="}
@@ -185,7 +201,12 @@ def _figure_line(figure: IndicatorFigure, unit: str | None) -> str:
     return line
 
 
-def render_digest(plan: Plan, sections: list[FormSection], today: date) -> str:
+def render_digest(
+    plan: Plan,
+    sections: list[FormSection],
+    today: date,
+    unreachable: Sequence[Unreachable] = (),
+) -> str:
     """The digest as text, paragraphs separated by blank lines (for splitting)."""
     names = {v.id: v.name for v in plan.villages}
     paragraphs = [
@@ -197,12 +218,15 @@ def render_digest(plan: Plan, sections: list[FormSection], today: date) -> str:
         form = plan.form(section.form_id)
         status = section.reporting
         total = len(status.expected)
+        heading = _("{form} – kỳ {period} (hạn {due})").format(
+            form=form.title,
+            period=status.period.label(),
+            due=format_date(status.due.date(), "dd/MM/y"),
+        )
+        if section.final:
+            heading += " – " + _("số liệu cuối kỳ")
         lines = [
-            _("{form} – kỳ {period} (hạn {due})").format(
-                form=form.title,
-                period=status.period.label(),
-                due=format_date(status.due.date(), "dd/MM/y"),
-            ),
+            heading,
             _("Đã báo cáo: {done}/{total} thôn").format(done=len(status.reported), total=total),
         ]
         if today > status.due.date():
@@ -231,4 +255,15 @@ def render_digest(plan: Plan, sections: list[FormSection], today: date) -> str:
                 )
                 figure_lines.append(_figure_line(figure, unit))
             paragraphs.append("\n".join(figure_lines))
+    if unreachable:
+        lines = [_("Không liên lạc được (đã chặn bot hoặc bỏ tài khoản):")]
+        for person in unreachable:
+            who = f"{person.name} ({person.village})" if person.village else person.name
+            lines.append(
+                "- "
+                + _("{who}, từ {date}").format(
+                    who=who, date=format_date(person.since.astimezone(plan.tz).date(), "dd/MM/y")
+                )
+            )
+        paragraphs.append("\n".join(lines))
     return "\n\n".join(paragraphs)

@@ -6,11 +6,15 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from bot.messages import Reply
+
 ROLE_HEAD = "head"
 ROLE_SECRETARIAT = "secretariat"
 ROLE_CHAIR = "chair"
 ROLE_ADMIN = "admin"
 ROLES = (ROLE_HEAD, ROLE_SECRETARIAT, ROLE_CHAIR, ROLE_ADMIN)
+# Channels that only answer while someone sits at them: the bot cannot start a talk there.
+LOCAL_CHANNELS = ("console",)
 
 
 @dataclass(frozen=True)
@@ -20,6 +24,7 @@ class Identity:
     chat_id: str
     display_name: str = ""
     last_seen_at: datetime | None = None
+    unreachable_at: datetime | None = None  # the channel said it cannot deliver here
 
 
 @dataclass(frozen=True)
@@ -31,7 +36,27 @@ class Person:
     locale: str
     created_at: datetime
     is_console: bool = False
-    identities: tuple[Identity, ...] = ()
+    identities: tuple[Identity, ...] = ()  # most recently used first
+
+    @property
+    def reachable(self) -> Identity | None:
+        """Where to send what the bot starts itself: the most recently used identity that
+        its channel has not reported unreachable (never a local channel such as the console)."""
+        return next(
+            (
+                i
+                for i in self.identities
+                if i.unreachable_at is None and i.channel not in LOCAL_CHANNELS
+            ),
+            None,
+        )
+
+    @property
+    def unreachable(self) -> bool:
+        """Known on some channel, but every channel said it cannot deliver there."""
+        return any(i.unreachable_at is not None for i in self.identities) and (
+            self.reachable is None
+        )
 
 
 @dataclass(frozen=True)
@@ -55,3 +80,18 @@ class Report:
     submitted_at: datetime
     submitted_by: int
     answers: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class QueuedMessage:
+    """A message in the outbox: what to send, where, and how far sending got."""
+
+    id: int
+    key: str
+    person_id: int
+    channel: str
+    chat_id: str
+    locale: str
+    replies: list[Reply]
+    parts_sent: int = 0  # platform calls already confirmed (never repeated)
+    attempts: int = 0

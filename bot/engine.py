@@ -148,6 +148,13 @@ class FormEngine:
         draft.mode = "pick_form"
         return self._show(draft, [])
 
+    def open_form(self, village: str, option: FormOption, period: str) -> Step:
+        """Start one form's period at once (a reminder's button): ``period`` is the option's
+        current or late period."""
+        draft = Draft(village=village, options=[option.to_dict()])
+        sent = period == option.period and option.sent
+        return self._start_form(draft, option.form_id, period, sent)
+
     def begin(self, draft: Draft, previous: dict[str, Any], previous_period: str | None) -> Step:
         """Start asking, once the caller has loaded last period's answers."""
         draft.previous = previous

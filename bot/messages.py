@@ -18,6 +18,12 @@ class Choice:
     label: str  # what the person sees (already translated)
     value: str  # the token that comes back when it is chosen (short: fits Telegram's 64 bytes)
 
+    @property
+    def is_command(self) -> bool:
+        """A button that stands for a command (``/baocao thang 2026-11``): channels without
+        buttons tell people to type the command instead."""
+        return self.value.startswith("/")
+
 
 @dataclass(frozen=True)
 class OutgoingFile:
@@ -63,8 +69,9 @@ class Incoming:
 
     @property
     def command(self) -> tuple[str, str] | None:
-        """``("/baocao", "args")`` when the text is a command, else None."""
-        if self.kind != "text" or not self.text.startswith("/"):
+        """``("/baocao", "args")`` when the text is a command, else None. A button may
+        carry a command too (a reminder's "Báo cáo ngay")."""
+        if self.kind not in ("text", "choice") or not self.text.startswith("/"):
             return None
         head, _, rest = self.text.strip().partition(" ")
         name = head.split("@", 1)[0].lower()

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Hashable, Iterator
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, time
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any, TypeVar
@@ -34,6 +34,11 @@ INDICATOR_KINDS = ("ratio", "share_yes", "sum")
 DEFAULT_PLAN_PATH = Path(__file__).resolve().parent.parent / "plans" / "nam-dong-2024.yaml"
 
 REQUIRED_PLAN_KEYS = ("plan", "title", "commune", "timezone", "villages", "forms")
+# Every top-level key the plan reads; others are left alone (for later versions).
+PLAN_KEYS = (*REQUIRED_PLAN_KEYS, "starts", "ends", "indicators", "schedule")
+SCHEDULE_KEYS = ("reminders", "reminder_time", "digest", "quiet_hours")
+# How far from the due day a reminder may be, in days either way.
+MAX_REMINDER_OFFSET = 31
 QUESTION_KEYS = (
     "id",
     "ask",
@@ -52,6 +57,19 @@ MAX_DUE = {"week": 7, "month": 31, "quarter": 92, "year": 366}
 _ID_RE = re.compile(r"[a-z0-9_]+")
 _TARGET_RE = re.compile(r"\s*(>=|<=|==|=|>|<|≥|≤)?\s*(.+?)\s*")
 _OP_ALIASES = {"=": "==", "≥": ">=", "≤": "<="}
+_TIME_RE = re.compile(r"([01]?[0-9]|2[0-3]):([0-5][0-9])")
+_QUIET_RE = re.compile(r"\s*(\S+?)\s*[-–]\s*(\S+)\s*")
+
+# Names of the days of the week, Monday first.
+_WEEKDAYS = (
+    ("monday", "thứ hai", "thứ 2", "t2"),
+    ("tuesday", "thứ ba", "thứ 3", "t3"),
+    ("wednesday", "thứ tư", "thứ 4", "t4"),
+    ("thursday", "thứ năm", "thứ 5", "t5"),
+    ("friday", "thứ sáu", "thứ 6", "t6"),
+    ("saturday", "thứ bảy", "thứ 7", "t7"),
+    ("sunday", "chủ nhật", "cn"),
+)
 
 
 # --------------------------------------------------------------------------- text
@@ -65,6 +83,16 @@ def _normalize(text: str) -> str:
 def _match_key(text: str) -> str:
     """What two village names must share to be the same village: no case, marks or spaces."""
     return _normalize(text).replace(" ", "")
+
+
+def _weekday(text: str) -> int | None:
+    """Monday = 0 … Sunday = 6 from ``monday``, ``Thứ Hai``, ``thu 2``, ``CN``…; else None."""
+    return _WEEKDAY_KEYS.get(_match_key(text))
+
+
+_WEEKDAY_KEYS = {
+    _match_key(name): number for number, names in enumerate(_WEEKDAYS) for name in names
+}
 
 
 def slugify(name: str) -> str:
@@ -166,6 +194,37 @@ class Indicator:
 
 
 @dataclass(frozen=True)
+class QuietHours:
+    """Hours when nothing the bot starts itself is sent (local wall time of the plan)."""
+
+    start: time
+    end: time
+
+    def contains(self, moment: time) -> bool:
+        """``start <= moment < end``, wrapping past midnight when start > end (21:00-07:00).
+
+        ``moment`` is a naive wall time.
+        """
+        if self.start <= self.end:
+            return self.start <= moment < self.end
+        return moment >= self.start or moment < self.end
+
+    def __str__(self) -> str:
+        return f"{self.start:%H:%M}–{self.end:%H:%M}"
+
+
+@dataclass(frozen=True)
+class Schedule:
+    """When the bot sends reminders and the weekly digest on its own."""
+
+    reminders: tuple[int, ...] = (-3, 0, 1)  # days relative to each form's due day, ascending
+    reminder_time: time = time(8, 0)
+    digest_weekday: int | None = 0  # Monday = 0 … Sunday = 6; None = no weekly digest
+    digest_time: time = time(7, 30)
+    quiet_hours: QuietHours | None = QuietHours(time(21, 0), time(7, 0))
+
+
+@dataclass(frozen=True)
 class Plan:
     version: int
     title: str
@@ -177,6 +236,7 @@ class Plan:
     forms: tuple[Form, ...]
     indicators: tuple[Indicator, ...]
     source: Path | None = None
+    schedule: Schedule = Schedule()
 
     @property
     def tz(self) -> ZoneInfo:
@@ -252,6 +312,12 @@ class _Seq(list[Any]):
     item_lines: list[int]
 
 
+class _Sexagesimal(int):
+    """An int YAML 1.1 read in base 60 from ``8:00`` (= 480); ``text`` is what was written."""
+
+    text: str
+
+
 class _LineLoader(yaml.SafeLoader):
     def __init__(self, stream: str) -> None:
         super().__init__(stream)
@@ -298,7 +364,19 @@ def _construct_timestamp(loader: _LineLoader, node: yaml.ScalarNode) -> Any:
         return loader.construct_scalar(node)
 
 
+def _construct_int(loader: _LineLoader, node: yaml.ScalarNode) -> int:
+    """An int; one written ``8:00`` remembers that text, so it can still be read as a time."""
+    value = loader.construct_yaml_int(node)
+    text = str(loader.construct_scalar(node))
+    if ":" not in text:
+        return value
+    result = _Sexagesimal(value)
+    result.text = text.strip()
+    return result
+
+
 _LineLoader.add_constructor("tag:yaml.org,2002:map", _construct_map)
+_LineLoader.add_constructor("tag:yaml.org,2002:int", _construct_int)
 _LineLoader.add_constructor("tag:yaml.org,2002:timestamp", _construct_timestamp)
 _LineLoader.add_constructor("tag:yaml.org,2002:seq", _construct_seq)
 
@@ -347,6 +425,8 @@ def _to_decimal(value: Any) -> Decimal | None:
 def _show(value: Any) -> str:
     if value is None:
         return "null"
+    if isinstance(value, _Sexagesimal):
+        return value.text
     if isinstance(value, bool):
         return "true" if value else "false"
     return str(value)
@@ -508,6 +588,7 @@ class _Checker:
         forms = self.forms(root)
         self.check_at_most()
         indicators = self.indicators(root)
+        schedule = self.schedule(root)
 
         if self.problems:
             return None
@@ -523,6 +604,7 @@ class _Checker:
             forms=forms,
             indicators=indicators,
             source=self.source,
+            schedule=schedule or Schedule(),
         )
 
     def timezone(self, root: Any) -> str | None:
@@ -1010,6 +1092,201 @@ class _Checker:
                 ).format(value=_show(value)),
             )
             return None
+
+    # ---- schedule
+
+    def schedule(self, root: Any) -> Schedule | None:
+        """The ``schedule`` section, every key defaulting; None when it has a problem."""
+        node = root.get("schedule")
+        if node is None:
+            return Schedule()
+        if not isinstance(node, dict):
+            self.add(
+                _key_line(root, "schedule"),
+                _("Lịch gửi “schedule” phải là một bảng các khóa ({keys}).").format(
+                    keys=", ".join(SCHEDULE_KEYS)
+                ),
+            )
+            return None
+        before = len(self.problems)
+        for key in node:
+            if key not in SCHEDULE_KEYS:
+                self.add(
+                    _key_line(node, key),
+                    _(
+                        "Khóa “{key}” không dùng được trong lịch gửi “schedule”; "
+                        "các khóa hợp lệ: {keys}."
+                    ).format(key=_show(key), keys=", ".join(SCHEDULE_KEYS)),
+                )
+        default = Schedule()
+        reminders = self.reminders(node)
+        reminder_time = self.clock_time(node, "reminder_time")
+        digest = self.digest(node)
+        quiet_hours = self.quiet_hours(node)
+        schedule = Schedule(
+            reminders=default.reminders if reminders is None else reminders,
+            reminder_time=default.reminder_time if reminder_time is None else reminder_time,
+            digest_weekday=default.digest_weekday if digest is None else digest[0],
+            digest_time=default.digest_time if digest is None else digest[1],
+            quiet_hours=default.quiet_hours if quiet_hours is None else quiet_hours[0],
+        )
+        # what could not be read is left out of the check (it is reported already)
+        readable = {
+            "reminder_time": "reminder_time" not in node or reminder_time is not None,
+            "digest": "digest" not in node or digest is not None,
+        }
+        if "quiet_hours" not in node or quiet_hours is not None:
+            self.check_quiet(node, schedule, [key for key, ok in readable.items() if ok])
+        return schedule if len(self.problems) == before else None
+
+    def reminders(self, node: Any) -> tuple[int, ...] | None:
+        """The reminder days, sorted; None when absent or with a problem."""
+        items = self.seq(node, "reminders")
+        if items is None:
+            return None
+        result: set[int] = set()
+        ok = True
+        for index, item in enumerate(items):
+            line = _item_line(items, index)
+            if (
+                isinstance(item, bool | _Sexagesimal)
+                or not isinstance(item, int)
+                or abs(item) > MAX_REMINDER_OFFSET
+            ):
+                self.add(
+                    line,
+                    _(
+                        "Ngày nhắc “{value}” không hợp lệ: mỗi ngày nhắc là một số nguyên "
+                        "từ -{max} đến {max}, tính từ hạn nộp (-3 là 3 ngày trước hạn, "
+                        "0 là đúng ngày hạn, 1 là một ngày sau hạn)."
+                    ).format(value=_show(item), max=MAX_REMINDER_OFFSET),
+                )
+                ok = False
+            elif item in result:
+                self.add(line, _("Ngày nhắc “{value}” bị trùng.").format(value=item))
+                ok = False
+            else:
+                result.add(item)
+        return tuple(sorted(result)) if ok else None
+
+    def clock_time(self, node: Any, key: str) -> time | None:
+        """The ``HH:MM`` time at ``key``; None when absent, or with a problem when malformed."""
+        if key not in node:
+            return None
+        value = node[key]
+        parsed = _parse_time(value)
+        if parsed is None:
+            self.add(
+                _key_line(node, key),
+                _(
+                    "Giờ “{key}” không hợp lệ: “{value}” (viết theo dạng 24 giờ, ví dụ 08:00)."
+                ).format(key=key, value=_show(value)),
+            )
+        return parsed
+
+    def digest(self, node: Any) -> tuple[int | None, time] | None:
+        """(weekday, time) of the weekly digest, (None, …) when turned off; None when absent
+        or with a problem."""
+        if "digest" not in node:
+            return None
+        value = node["digest"]
+        if value is None or value is False:
+            return (None, Schedule().digest_time)
+        line = _key_line(node, "digest")
+        words = value.split() if isinstance(value, str) else []
+        day_text, time_text = " ".join(words[:-1]), " ".join(words[-1:])
+        if not day_text:
+            self.add(
+                line,
+                _(
+                    "Lịch tổng hợp “digest” không hợp lệ: “{value}” (viết dạng "
+                    "“monday 07:30” hoặc “thứ hai 07:30”; ghi false nếu không gửi "
+                    "bản tổng hợp hằng tuần)."
+                ).format(value=_show(value)),
+            )
+            return None
+        weekday = _weekday(day_text)
+        moment = _parse_time(time_text)
+        if weekday is None:
+            self.add(
+                line,
+                _(
+                    "“{value}” trong “digest” không phải là một ngày trong tuần; ghi ví dụ "
+                    "monday, thứ hai, thu 2 hoặc chủ nhật."
+                ).format(value=day_text),
+            )
+        if moment is None:
+            self.add(
+                line,
+                _(
+                    "Giờ “{key}” không hợp lệ: “{value}” (viết theo dạng 24 giờ, ví dụ 08:00)."
+                ).format(key="digest", value=time_text),
+            )
+        if weekday is None or moment is None:
+            return None
+        return (weekday, moment)
+
+    def quiet_hours(self, node: Any) -> tuple[QuietHours | None] | None:
+        """(the quiet hours,), (None,) when turned off; None when absent or with a problem."""
+        if "quiet_hours" not in node:
+            return None
+        value = node["quiet_hours"]
+        if value is None or value is False:
+            return (None,)
+        line = _key_line(node, "quiet_hours")
+        match = _QUIET_RE.fullmatch(value) if isinstance(value, str) else None
+        start = _parse_time(match.group(1)) if match else None
+        end = _parse_time(match.group(2)) if match else None
+        if start is None or end is None:
+            self.add(
+                line,
+                _(
+                    "Giờ yên lặng “quiet_hours” không hợp lệ: “{value}” (viết dạng "
+                    "“21:00-07:00”; ghi false nếu không cần giờ yên lặng)."
+                ).format(value=_show(value)),
+            )
+            return None
+        if start == end:
+            self.add(
+                line,
+                _(
+                    "Giờ yên lặng “quiet_hours” bắt đầu và kết thúc cùng lúc ({time}); "
+                    "hãy ghi hai giờ khác nhau, hoặc false nếu không cần giờ yên lặng."
+                ).format(time=f"{start:%H:%M}"),
+            )
+            return None
+        return (QuietHours(start, end),)
+
+    def check_quiet(self, node: Any, schedule: Schedule, keys: list[str]) -> None:
+        """The reminder and digest times (of ``keys``) must not fall within the quiet hours."""
+        quiet = schedule.quiet_hours
+        if quiet is None:
+            return
+        moments = {"reminder_time": schedule.reminder_time}
+        if schedule.digest_weekday is not None:
+            moments["digest"] = schedule.digest_time
+        for key, moment in moments.items():
+            if key not in keys or not quiet.contains(moment):
+                continue
+            self.add(
+                _key_line(node, key if key in node else "quiet_hours"),
+                _(
+                    "Giờ “{key}” ({time}) rơi vào giờ yên lặng {quiet}: tin sẽ chỉ được gửi "
+                    "khi hết giờ yên lặng. Hãy dời sang một giờ ngoài khoảng này."
+                ).format(key=key, time=f"{moment:%H:%M}", quiet=quiet),
+            )
+
+
+def _parse_time(value: Any) -> time | None:
+    """``08:00`` or ``8:00`` (24-hour clock), also when YAML read ``8:00`` as base 60."""
+    if isinstance(value, _Sexagesimal):
+        value = value.text
+    if not isinstance(value, str):
+        return None
+    match = _TIME_RE.fullmatch(value.strip())
+    if match is None:
+        return None
+    return time(int(match.group(1)), int(match.group(2)))
 
 
 # --------------------------------------------------------------------------- entry points

@@ -100,6 +100,7 @@ class Conversations:
             if (identity.channel, identity.user_id) == (incoming.channel, incoming.user_id):
                 return (
                     rank > 0
+                    or identity.unreachable_at is not None  # they are back: clear it
                     or identity.chat_id != incoming.chat_id
                     or (
                         identity.display_name != incoming.display_name
@@ -216,7 +217,7 @@ class Conversations:
         if command is not None:
             name, args = command
             if name in ("/baocao", "/report"):
-                return await self._report(tx, person, draft, now)
+                return await self._report(tx, person, draft, now, args)
             if name in ("/huy", "/cancel"):
                 if draft is None:
                     return [Reply(_("Bạn không có báo cáo nào đang làm dở."))]
@@ -276,8 +277,11 @@ class Conversations:
         return [*replies, self.engine.prompt(draft)]
 
     async def _report(
-        self, tx: Transaction, person: Person, draft: Draft | None, now: datetime
+        self, tx: Transaction, person: Person, draft: Draft | None, now: datetime, args: str = ""
     ) -> list[Reply]:
+        """``/baocao``, or ``/baocao <form> <period>`` (a reminder's button): continue the
+        draft if there is one (never reset it), else start that form's period when it is
+        open, else offer the menu."""
         if person.role != ROLE_HEAD or not person.village_id:
             return [Reply(_("Báo cáo do trưởng thôn gửi; vai trò của bạn không gửi báo cáo."))]
         if self.plan.village(person.village_id) is None:
@@ -287,6 +291,11 @@ class Conversations:
         options = [
             await self._option(tx, person.village_id, form.id, now) for form in self.plan.forms
         ]
+        form_id, _sep, period = args.partition(" ")
+        for option in options:
+            if option.form_id == form_id and period.strip() in (option.period, option.late_period):
+                step = self.engine.open_form(person.village_id, option, period.strip())
+                return await self._apply(tx, person, step, now)
         return await self._apply(tx, person, self.engine.open(person.village_id, options), now)
 
     async def _option(

@@ -1,64 +1,146 @@
-"""Build the digest from storage: one section per form's period, figures against targets."""
+"""Build the digest from storage: one section per form's period, figures against targets,
+the people the bot cannot reach, and the workbook and chart that go with it."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from typing import cast
 
 from bot.chart import build_chart
-from bot.digest import FormSection, indicator_figures, render_digest, reporting
-from bot.periods import PeriodKind, current_period, parse_period
+from bot.digest import FormSection, Unreachable, indicator_figures, render_digest, reporting
+from bot.messages import OutgoingFile, Reply
+from bot.periods import Period, PeriodKind, current_period, parse_period
 from bot.plan import Plan
+from bot.schedule import DigestPeriod
+from bot.workbook import build_workbook
 from storage.repository import Transaction
 
+CHART_PERIODS = 6
 
-async def digest_sections(
-    plan: Plan, tx: Transaction, now: datetime, period: str | None = None
-) -> list[FormSection]:
-    """One section per form: its current period (or ``period``, for the forms of its kind)."""
+
+def periods_for(plan: Plan, now: datetime, period: str | None = None) -> list[DigestPeriod]:
+    """Each form's current period, or ``period`` for the forms of its kind."""
     wanted = parse_period(period) if period is not None else None
-    sections = []
+    chosen = []
     for form in plan.forms:
         if wanted is not None and wanted.kind != form.period:
             continue
         this = wanted or current_period(cast(PeriodKind, form.period), now, plan.tz)
-        current = await tx.period_answers(form.id, this.key)
-        previous = await tx.period_answers(form.id, this.previous().key)
-        first = await tx.first_sent(form.id, this.key)
+        chosen.append(DigestPeriod(form.id, this, False))
+    return chosen
+
+
+async def digest_sections(
+    plan: Plan,
+    tx: Transaction,
+    now: datetime,
+    period: str | None = None,
+    periods: list[DigestPeriod] | None = None,
+) -> list[FormSection]:
+    """One section per form's period: ``periods``, else each form's current period (or
+    ``period``, for the forms of its kind)."""
+    sections = []
+    for each in periods if periods is not None else periods_for(plan, now, period):
+        current = await tx.period_answers(each.form_id, each.period.key)
+        previous = await tx.period_answers(each.form_id, each.period.previous().key)
+        first = await tx.first_sent(each.form_id, each.period.key)
         sections.append(
             FormSection(
-                form.id,
-                reporting(plan, form.id, this, first),
-                indicator_figures(plan, form.id, current, previous),
+                each.form_id,
+                reporting(plan, each.form_id, each.period, first),
+                indicator_figures(plan, each.form_id, current, previous),
                 current,
+                final=each.final,
             )
         )
     return sections
 
 
+async def unreachable_people(plan: Plan, tx: Transaction) -> list[Unreachable]:
+    found = []
+    for person in await tx.people():
+        if person.unreachable:
+            village = plan.village(person.village_id or "") if person.village_id else None
+            since = min(i.unreachable_at for i in person.identities if i.unreachable_at)
+            found.append(Unreachable(person.name, village.name if village else None, since))
+    return found
+
+
+@dataclass(frozen=True)
+class DigestData:
+    """What a digest shows, read once; rendered per locale by ``render``."""
+
+    sections: list[FormSection]
+    history: list[tuple[str, list[Period]]]  # the chart's form, and its last periods
+    first_sent: dict[str, dict[str, datetime]]  # period key -> village -> first sent
+    unreachable: list[Unreachable]
+    now: datetime
+
+
+async def read_digest(
+    plan: Plan,
+    tx: Transaction,
+    now: datetime,
+    period: str | None = None,
+    periods: list[DigestPeriod] | None = None,
+) -> DigestData:
+    sections = await digest_sections(plan, tx, now, period, periods)
+    history: list[tuple[str, list[Period]]] = []
+    first_sent: dict[str, dict[str, datetime]] = {}
+    if sections:
+        # The chart follows the first form, from its most recent period shown.
+        form_id = sections[0].form_id
+        this = max(s.reporting.period for s in sections if s.form_id == form_id)
+        shown = [this]
+        while len(shown) < CHART_PERIODS:
+            shown.insert(0, shown[0].previous())
+        if plan.starts is not None:  # no report was expected before the plan began
+            shown = [p for p in shown if p.end >= plan.starts] or [this]
+        for each in shown:
+            first_sent[each.key] = await tx.first_sent(form_id, each.key)
+        history.append((form_id, shown))
+    return DigestData(sections, history, first_sent, await unreachable_people(plan, tx), now)
+
+
+def digest_text(plan: Plan, data: DigestData) -> str:
+    """The digest's text in the current locale."""
+    return render_digest(plan, data.sections, data.now.astimezone(plan.tz).date(), data.unreachable)
+
+
+def digest_chart(plan: Plan, data: DigestData) -> bytes:
+    """The digest's PNG: the indicators (of the final period when a form shows two) and the
+    first form's reporting by village over its last six periods."""
+    figures = []
+    finals = {s.form_id for s in data.sections if s.final}
+    for section in data.sections:
+        if section.final or section.form_id not in finals:
+            figures.extend(section.figures)
+    history = [
+        reporting(plan, form_id, each, data.first_sent[each.key])
+        for form_id, shown in data.history
+        for each in shown
+    ]
+    return build_chart(plan, figures, history)
+
+
+def digest_files(plan: Plan, data: DigestData) -> tuple[OutgoingFile, OutgoingFile]:
+    day = f"{data.now.astimezone(plan.tz):%Y-%m-%d}"
+    return (
+        OutgoingFile(f"thidua-{day}.xlsx", build_workbook(plan, data.sections)),
+        OutgoingFile(f"thidua-{day}.png", digest_chart(plan, data), is_image=True),
+    )
+
+
+def digest_reply(plan: Plan, data: DigestData) -> Reply:
+    """The digest as it is sent: the text, then the workbook and the chart."""
+    return Reply(digest_text(plan, data), files=digest_files(plan, data))
+
+
 async def digest_in(plan: Plan, tx: Transaction, now: datetime, period: str | None = None) -> str:
     """The digest as text, read within the unit of work ``tx``."""
-    sections = await digest_sections(plan, tx, now, period)
-    return render_digest(plan, sections, now.astimezone(plan.tz).date())
-
-
-CHART_PERIODS = 6
+    return digest_text(plan, await read_digest(plan, tx, now, period))
 
 
 async def chart_png(plan: Plan, tx: Transaction, now: datetime, period: str | None = None) -> bytes:
-    """The digest's chart: every indicator against its target, and the first form's
-    reporting by village over the last six periods."""
-    sections = await digest_sections(plan, tx, now, period)
-    figures = [figure for section in sections for figure in section.figures]
-    history = []
-    if sections:
-        form_id = sections[0].form_id
-        this = sections[0].reporting.period
-        periods = [this]
-        while len(periods) < CHART_PERIODS:
-            periods.insert(0, periods[0].previous())
-        if plan.starts is not None:  # no report was expected before the plan began
-            periods = [p for p in periods if p.end >= plan.starts] or [this]
-        for each in periods:
-            history.append(reporting(plan, form_id, each, await tx.first_sent(form_id, each.key)))
-    return build_chart(plan, figures, history)
+    return digest_chart(plan, await read_digest(plan, tx, now, period))

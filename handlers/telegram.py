@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import logging
-from dataclasses import replace
+from dataclasses import dataclass, replace
+from typing import Any
 
-from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, InputFile, Message, Update
-from telegram.ext import ContextTypes
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, InputFile, Message, Update
+from telegram.ext import ContextTypes, ExtBot
 
 from bot.channels.base import split_text
-from bot.messages import Attachment, Incoming, Reply
+from bot.messages import Attachment, Incoming, OutgoingFile, Reply
 from handlers.conversation import Conversations, Outcome
 
 log = logging.getLogger(__name__)
@@ -69,18 +70,49 @@ def keyboard(reply: Reply) -> InlineKeyboardMarkup | None:
     return InlineKeyboardMarkup(rows)
 
 
-async def send_replies(bot: Bot, chat_id: int | str, replies: list[Reply]) -> None:
+@dataclass(frozen=True)
+class Part:
+    """One Bot API call of a reply: a piece of text (with the buttons on the last piece), or a
+    file."""
+
+    text: str = ""
+    markup: InlineKeyboardMarkup | None = None
+    file: OutgoingFile | None = None
+
+
+def parts(replies: list[Reply]) -> list[Part]:
+    """Replies as Bot API calls: texts cut under 4096 characters at paragraph breaks."""
+    found: list[Part] = []
     for reply in replies:
         pieces = split_text(reply.text, TEXT_LIMIT)
         for index, piece in enumerate(pieces):
             markup = keyboard(reply) if index == len(pieces) - 1 else None
-            await bot.send_message(chat_id=chat_id, text=piece, reply_markup=markup)
-        for file in reply.files:
-            upload = InputFile(file.data, filename=file.name)
-            if file.is_image:
-                await bot.send_photo(chat_id=chat_id, photo=upload)
-            else:
-                await bot.send_document(chat_id=chat_id, document=upload)
+            found.append(Part(text=piece, markup=markup))
+        found.extend(Part(file=file) for file in reply.files)
+    return found
+
+
+async def send_part(
+    bot: ExtBot[Any], chat_id: int | str, part: Part, rate_limit_args: dict[str, Any] | None = None
+) -> None:
+    if part.file is None:
+        await bot.send_message(
+            chat_id=chat_id,
+            text=part.text,
+            reply_markup=part.markup,
+            rate_limit_args=rate_limit_args,
+        )
+        return
+    upload = InputFile(part.file.data, filename=part.file.name)
+    if part.file.is_image:
+        await bot.send_photo(chat_id=chat_id, photo=upload, rate_limit_args=rate_limit_args)
+    else:
+        await bot.send_document(chat_id=chat_id, document=upload, rate_limit_args=rate_limit_args)
+
+
+async def send_replies(bot: ExtBot[Any], chat_id: int | str, replies: list[Reply]) -> None:
+    for part in parts(replies):
+        await send_part(bot, chat_id, part)
 
 
 async def on_update(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

@@ -12,7 +12,8 @@ from contextlib import AbstractAsyncContextManager
 from datetime import datetime
 from typing import Any, Protocol
 
-from bot.domain import Identity, Invite, Person, Report
+from bot.domain import Identity, Invite, Person, QueuedMessage, Report
+from bot.messages import Reply
 
 
 class Transaction(Protocol):
@@ -62,6 +63,8 @@ class Transaction(Protocol):
     async def draft(self, person_id: int) -> dict[str, Any] | None: ...
     async def save_draft(self, person_id: int, state: dict[str, Any], now: datetime) -> None: ...
     async def delete_draft(self, person_id: int) -> None: ...
+    async def drafts(self, person_ids: list[int]) -> dict[int, dict[str, Any]]:
+        """person id -> open conversation, for those of ``person_ids`` that have one."""
 
     # reports
     async def add_report(
@@ -86,6 +89,45 @@ class Transaction(Protocol):
 
     async def reports(self, period: str | None = None, history: bool = False) -> list[Report]:
         """Reports (latest versions only unless ``history``), oldest first."""
+
+    # outbox: what the bot starts on its own, queued before it is sent
+    async def queue_message(
+        self,
+        key: str,
+        person_id: int,
+        identity: Identity,
+        locale: str,
+        replies: list[Reply],
+        now: datetime,
+    ) -> bool:
+        """Queue ``replies`` for the person at ``identity``; False (and nothing queued) when a
+        message with this ``key`` was queued before — a key names what a message is, once."""
+
+    async def is_queued(self, key: str) -> bool: ...
+    async def due_messages(
+        self, now: datetime, channels: list[str], limit: int
+    ) -> list[QueuedMessage]:
+        """Messages neither sent nor given up, due by ``now``, for these channels, oldest
+        first."""
+
+    async def next_due(self, channels: list[str]) -> datetime | None: ...
+    async def message_progress(self, message_id: int, parts_sent: int) -> None: ...
+    async def message_sent(self, message_id: int, parts_sent: int, now: datetime) -> None: ...
+    async def message_retry(
+        self, message_id: int, attempts: int, not_before: datetime, error: str
+    ) -> None: ...
+    async def message_failed(
+        self, message_id: int, attempts: int, now: datetime, error: str
+    ) -> None: ...
+    async def outbox(self, key_prefix: str = "") -> list[dict[str, Any]]:
+        """The outbox's rows (without contents) whose key starts with ``key_prefix``."""
+
+    async def mark_unreachable(self, channel: str, chat_id: str, now: datetime) -> int:
+        """Record that the channel cannot deliver to this chat (cleared when the person
+        writes again)."""
+
+    async def forget_outbox(self, before: datetime) -> int:
+        """Drop messages sent or given up before ``before``."""
 
 
 class Storage(Protocol):

@@ -14,7 +14,8 @@ from urllib.parse import urlparse
 
 import aiosqlite
 
-from bot.domain import Identity, Invite, Person, Report
+from bot.domain import Identity, Invite, Person, QueuedMessage, Report
+from bot.messages import Choice, OutgoingFile, Reply
 
 
 def sqlite_path(database_url: str) -> Path:
@@ -49,7 +50,8 @@ def _migrations() -> list[tuple[int, str]]:
 _PERSON = """p.*, (
     SELECT json_group_array(json_object(
         'channel', channel, 'user_id', user_id, 'chat_id', chat_id,
-        'display_name', display_name, 'last_seen_at', last_seen_at))
+        'display_name', display_name, 'last_seen_at', last_seen_at,
+        'unreachable_at', unreachable_at))
     FROM (SELECT * FROM identities WHERE person_id = p.id ORDER BY last_seen_at DESC)
 ) AS ids"""
 
@@ -186,6 +188,7 @@ class SqliteTransaction:
                     i["chat_id"],
                     i["display_name"],
                     _dt(i["last_seen_at"]),
+                    _dt(i["unreachable_at"]),
                 )
                 for i in ids
             ),
@@ -257,7 +260,7 @@ class SqliteTransaction:
 
     async def touch_identity(self, identity: Identity, now: datetime) -> None:
         await self._conn.execute(
-            "UPDATE identities SET chat_id = ?, last_seen_at = ?,"
+            "UPDATE identities SET chat_id = ?, last_seen_at = ?, unreachable_at = NULL,"
             " display_name = CASE WHEN ? <> '' THEN ? ELSE display_name END"
             " WHERE channel = ? AND user_id = ?",
             (
@@ -464,3 +467,178 @@ class SqliteTransaction:
             tuple(params),
         )
         return await self._reports(rows)
+
+    # outbox ----------------------------------------------------------------
+
+    async def queue_message(
+        self,
+        key: str,
+        person_id: int,
+        identity: Identity,
+        locale: str,
+        replies: list[Reply],
+        now: datetime,
+    ) -> bool:
+        cur = await self._conn.execute(
+            "INSERT OR IGNORE INTO outbox"
+            " (key, person_id, channel, chat_id, locale, replies, created_at, not_before)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                key,
+                person_id,
+                identity.channel,
+                identity.chat_id,
+                locale,
+                json.dumps([_reply_dict(r) for r in replies], ensure_ascii=False),
+                _ts(now),
+                _ts(now),
+            ),
+        )
+        if cur.rowcount != 1:
+            return False
+        files = [
+            (cur.lastrowid, index, position, f.name, int(f.is_image), f.data)
+            for index, reply in enumerate(replies)
+            for position, f in enumerate(reply.files)
+        ]
+        if files:
+            await self._conn.executemany(
+                "INSERT INTO outbox_files (outbox_id, reply, position, name, is_image, data)"
+                " VALUES (?, ?, ?, ?, ?, ?)",
+                files,
+            )
+        return True
+
+    async def is_queued(self, key: str) -> bool:
+        return await self._one("SELECT 1 FROM outbox WHERE key = ?", (key,)) is not None
+
+    async def due_messages(
+        self, now: datetime, channels: list[str], limit: int
+    ) -> list[QueuedMessage]:
+        if not channels:
+            return []
+        marks = ", ".join("?" for _ in channels)
+        rows = await self._all(
+            "SELECT * FROM outbox WHERE sent_at IS NULL AND failed_at IS NULL"
+            f" AND not_before <= ? AND channel IN ({marks}) ORDER BY not_before, id LIMIT ?",
+            (_ts(now), *channels, limit),
+        )
+        if not rows:
+            return []
+        ids = [row["id"] for row in rows]
+        files: dict[tuple[int, int], list[OutgoingFile]] = {}
+        id_marks = ", ".join("?" for _ in ids)
+        for f in await self._all(
+            "SELECT outbox_id, reply, name, is_image, data FROM outbox_files"
+            f" WHERE outbox_id IN ({id_marks}) ORDER BY outbox_id, reply, position",
+            tuple(ids),
+        ):
+            files.setdefault((f["outbox_id"], f["reply"]), []).append(
+                OutgoingFile(f["name"], bytes(f["data"]), bool(f["is_image"]))
+            )
+        return [
+            QueuedMessage(
+                id=row["id"],
+                key=row["key"],
+                person_id=row["person_id"],
+                channel=row["channel"],
+                chat_id=row["chat_id"],
+                locale=row["locale"],
+                replies=[
+                    _reply_from(data, files.get((row["id"], index), []))
+                    for index, data in enumerate(json.loads(row["replies"]))
+                ],
+                parts_sent=row["parts_sent"],
+                attempts=row["attempts"],
+            )
+            for row in rows
+        ]
+
+    async def next_due(self, channels: list[str]) -> datetime | None:
+        if not channels:
+            return None
+        marks = ", ".join("?" for _ in channels)
+        row = await self._one(
+            "SELECT MIN(not_before) AS due FROM outbox WHERE sent_at IS NULL"
+            f" AND failed_at IS NULL AND channel IN ({marks})",
+            tuple(channels),
+        )
+        return _dt(row["due"]) if row else None
+
+    async def message_progress(self, message_id: int, parts_sent: int) -> None:
+        await self._conn.execute(
+            "UPDATE outbox SET parts_sent = ? WHERE id = ?", (parts_sent, message_id)
+        )
+
+    async def message_sent(self, message_id: int, parts_sent: int, now: datetime) -> None:
+        await self._conn.execute(
+            "UPDATE outbox SET parts_sent = ?, sent_at = ? WHERE id = ?",
+            (parts_sent, _ts(now), message_id),
+        )
+
+    async def message_retry(
+        self, message_id: int, attempts: int, not_before: datetime, error: str
+    ) -> None:
+        await self._conn.execute(
+            "UPDATE outbox SET attempts = ?, not_before = ?, last_error = ? WHERE id = ?",
+            (attempts, _ts(not_before), error, message_id),
+        )
+
+    async def message_failed(
+        self, message_id: int, attempts: int, now: datetime, error: str
+    ) -> None:
+        await self._conn.execute(
+            "UPDATE outbox SET attempts = ?, failed_at = ?, last_error = ? WHERE id = ?",
+            (attempts, _ts(now), error, message_id),
+        )
+
+    async def outbox(self, key_prefix: str = "") -> list[dict[str, Any]]:
+        rows = await self._all(
+            "SELECT id, key, person_id, channel, chat_id, created_at, not_before, parts_sent,"
+            " attempts, last_error, sent_at, failed_at FROM outbox"
+            " WHERE substr(key, 1, ?) = ? ORDER BY id",
+            (len(key_prefix), key_prefix),
+        )
+        return [dict(row) for row in rows]
+
+    async def mark_unreachable(self, channel: str, chat_id: str, now: datetime) -> int:
+        cur = await self._conn.execute(
+            "UPDATE identities SET unreachable_at = ?"
+            " WHERE channel = ? AND chat_id = ? AND unreachable_at IS NULL",
+            (_ts(now), channel, chat_id),
+        )
+        return cur.rowcount
+
+    async def forget_outbox(self, before: datetime) -> int:
+        cur = await self._conn.execute(
+            "DELETE FROM outbox WHERE COALESCE(sent_at, failed_at) < ?", (_ts(before),)
+        )
+        return cur.rowcount
+
+    async def drafts(self, person_ids: list[int]) -> dict[int, dict[str, Any]]:
+        found: dict[int, dict[str, Any]] = {}
+        for start in range(0, len(person_ids), 500):
+            chunk = person_ids[start : start + 500]
+            marks = ", ".join("?" for _ in chunk)
+            rows = await self._all(
+                f"SELECT person_id, state FROM drafts WHERE person_id IN ({marks})", tuple(chunk)
+            )
+            found.update({row["person_id"]: json.loads(row["state"]) for row in rows})
+        return found
+
+
+def _reply_dict(reply: Reply) -> dict[str, Any]:
+    return {
+        "text": reply.text,
+        "choices": [[c.label, c.value] for c in reply.choices],
+        "typed_answer": reply.typed_answer,
+    }
+
+
+def _reply_from(data: dict[str, Any], files: list[OutgoingFile]) -> Reply:
+    return Reply(
+        data["text"],
+        tuple(Choice(label, value) for label, value in data["choices"]),
+        bool(data["typed_answer"]),
+        tuple(files),
+    )

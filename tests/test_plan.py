@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from datetime import time
 from decimal import Decimal
 from pathlib import Path
 
@@ -8,10 +9,13 @@ import pytest
 from bot.plan import (
     DEFAULT_PLAN_PATH,
     PERIOD_KINDS,
+    PLAN_KEYS,
     QUESTION_TYPES,
     Plan,
     PlanError,
     Problem,
+    QuietHours,
+    Schedule,
     Target,
     check_plan,
     check_plan_text,
@@ -312,7 +316,7 @@ def test_labels_units_and_choices() -> None:
 
 
 def test_unknown_top_level_keys_are_ignored() -> None:
-    text = BASE + "schedule:\n  remind: [20, 24]\nnomination_kinds: [nguoi_tot]\n"
+    text = BASE + "awards:\n  remind: [20, 24]\nnomination_kinds: [nguoi_tot]\n"
     plan, problems = check_plan_text(text)
     assert problems == []
     assert plan is not None
@@ -628,3 +632,348 @@ def test_load_plan_returns_the_plan(tmp_path: Path) -> None:
     good.write_text(BASE, encoding="utf-8")
     plan = load_plan(good)
     assert plan.form("tuan").due == 5
+
+
+# --------------------------------------------------------------------------- schedule
+
+# BASE has 39 lines: a schedule section appended to it starts on line 40.
+
+
+def schedule_of(section: str) -> Schedule:
+    plan, problems = check_plan_text(BASE + section)
+    assert problems == []
+    assert plan is not None
+    return plan.schedule
+
+
+def test_schedule_defaults_when_absent() -> None:
+    plan, problems = check_plan_text(BASE)
+    assert problems == [] and plan is not None
+    assert plan.schedule == Schedule()
+    assert plan.schedule.reminders == (-3, 0, 1)
+    assert plan.schedule.reminder_time == time(8, 0)
+    assert (plan.schedule.digest_weekday, plan.schedule.digest_time) == (0, time(7, 30))
+    assert plan.schedule.quiet_hours == QuietHours(time(21, 0), time(7, 0))
+    assert load_plan(DEFAULT_PLAN).schedule == Schedule()
+    assert "schedule" in PLAN_KEYS
+
+
+def test_plan_can_still_be_built_without_a_schedule() -> None:
+    plan = Plan(1, "t", "c", "Asia/Ho_Chi_Minh", None, None, (), (), ())
+    assert plan.schedule == Schedule()
+
+
+@pytest.mark.parametrize("section", ["schedule:\n", "schedule: {}\n", "schedule: null\n"])
+def test_empty_schedule_section_means_defaults(section: str) -> None:
+    assert schedule_of(section) == Schedule()
+
+
+def test_every_schedule_key_is_optional() -> None:
+    assert schedule_of("schedule:\n  reminders: [2]\n") == Schedule(reminders=(2,))
+    assert schedule_of("schedule:\n  reminder_time: '09:15'\n") == Schedule(
+        reminder_time=time(9, 15)
+    )
+    assert schedule_of("schedule:\n  digest: friday 17:00\n") == Schedule(
+        digest_weekday=4, digest_time=time(17, 0)
+    )
+    assert schedule_of("schedule:\n  quiet_hours: 22:00-06:00\n") == Schedule(
+        quiet_hours=QuietHours(time(22), time(6))
+    )
+
+
+def test_full_schedule_section() -> None:
+    schedule = schedule_of(
+        "schedule:\n"
+        "  reminders: [1, -3, 0, -7]\n"
+        '  reminder_time: "07:45"\n'
+        '  digest: "thứ bảy 16:30"\n'
+        '  quiet_hours: "22:30-06:15"\n'
+    )
+    assert schedule == Schedule(
+        reminders=(-7, -3, 0, 1),
+        reminder_time=time(7, 45),
+        digest_weekday=5,
+        digest_time=time(16, 30),
+        quiet_hours=QuietHours(time(22, 30), time(6, 15)),
+    )
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("[]", ()),
+        ("[0]", (0,)),
+        ("[-31, 31]", (-31, 31)),
+        ("[3, 2, 1, -1]", (-1, 1, 2, 3)),
+        ("\n    - 1\n    - -3", (-3, 1)),
+    ],
+)
+def test_reminders(value: str, expected: tuple[int, ...]) -> None:
+    assert schedule_of(f"schedule:\n  reminders: {value}\n").reminders == expected
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ('"08:00"', time(8, 0)),
+        ('"8:00"', time(8, 0)),
+        ("08:00", time(8, 0)),
+        ("8:00", time(8, 0)),  # YAML 1.1 reads this as 480 (base 60): still 08:00
+        ("'7:05'", time(7, 5)),
+        ("'20:59'", time(20, 59)),
+        ("'07:00'", time(7, 0)),  # when the quiet hours end
+        (" ' 9:30 '", time(9, 30)),
+    ],
+)
+def test_reminder_time(value: str, expected: time) -> None:
+    assert schedule_of(f"schedule:\n  reminder_time: {value}\n").reminder_time == expected
+
+
+def test_unquoted_times_past_noon_and_midnight() -> None:
+    schedule = schedule_of(
+        "schedule:\n  reminder_time: 0:30\n  digest: monday 23:59\n  quiet_hours: false\n"
+    )
+    assert (schedule.reminder_time, schedule.digest_time) == (time(0, 30), time(23, 59))
+    assert schedule_of("schedule:\n  reminder_time: 13:05\n").reminder_time == time(13, 5)
+
+
+@pytest.mark.parametrize(
+    ("value", "weekday", "moment"),
+    [
+        ("monday 07:30", 0, time(7, 30)),
+        ("Monday 7:30", 0, time(7, 30)),
+        ("TUESDAY 08:00", 1, time(8, 0)),
+        ("wednesday 08:00", 2, time(8, 0)),
+        ("thursday 08:00", 3, time(8, 0)),
+        ("friday 17:00", 4, time(17, 0)),
+        ("saturday 10:00", 5, time(10, 0)),
+        ("sunday 18:00", 6, time(18, 0)),
+        ("thứ hai 07:30", 0, time(7, 30)),
+        ("Thứ Ba 07:30", 1, time(7, 30)),
+        ("thứ tư 07:30", 2, time(7, 30)),
+        ("thứ năm 07:30", 3, time(7, 30)),
+        ("thứ sáu 07:30", 4, time(7, 30)),
+        ("THỨ BẢY 07:30", 5, time(7, 30)),
+        ("chủ nhật 07:30", 6, time(7, 30)),
+        ("Chủ Nhật 07:30", 6, time(7, 30)),
+        ("thu hai 07:30", 0, time(7, 30)),
+        ("thu bay 07:30", 5, time(7, 30)),
+        ("chu nhat 07:30", 6, time(7, 30)),
+        ("thu 2 07:30", 0, time(7, 30)),
+        ("thứ 4 07:30", 2, time(7, 30)),
+        ("thu 7 07:30", 5, time(7, 30)),
+        ("cn 07:30", 6, time(7, 30)),
+        ("CN 9:00", 6, time(9, 0)),
+        ("  thứ   hai   07:30 ", 0, time(7, 30)),
+    ],
+)
+def test_digest(value: str, weekday: int, moment: time) -> None:
+    schedule = schedule_of(f'schedule:\n  digest: "{value}"\n')
+    assert (schedule.digest_weekday, schedule.digest_time) == (weekday, moment)
+
+
+@pytest.mark.parametrize("value", ["null", "false", "", "~"])
+def test_digest_can_be_turned_off(value: str) -> None:
+    schedule = schedule_of(f"schedule:\n  digest: {value}\n")
+    assert schedule.digest_weekday is None
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ('"21:00-07:00"', QuietHours(time(21), time(7))),
+        ("22:00-06:00", QuietHours(time(22), time(6))),
+        ("'22:00 - 6:00'", QuietHours(time(22), time(6))),
+        ("'22:00–06:00'", QuietHours(time(22), time(6))),
+        ("'12:00-13:30'", QuietHours(time(12), time(13, 30))),
+        ("null", None),
+        ("false", None),
+    ],
+)
+def test_quiet_hours(value: str, expected: QuietHours | None) -> None:
+    assert schedule_of(f"schedule:\n  quiet_hours: {value}\n").quiet_hours == expected
+
+
+def test_quiet_hours_contains() -> None:
+    night = QuietHours(time(21), time(7))
+    for inside in (time(21), time(23, 59), time(0), time(3), time(6, 59, 59)):
+        assert night.contains(inside), inside
+    for outside in (time(7), time(12), time(20, 59, 59)):
+        assert not night.contains(outside), outside
+    lunch = QuietHours(time(12), time(13, 30))
+    assert lunch.contains(time(12)) and lunch.contains(time(13, 29))
+    assert not lunch.contains(time(13, 30)) and not lunch.contains(time(11, 59))
+    assert not lunch.contains(time(0))
+    assert str(night) == "21:00–07:00"
+
+
+SCHEDULE_PROBLEMS: list[tuple[str, str, int, str]] = [
+    # (case name, section appended to BASE, line, part of the message)
+    ("not a mapping", "schedule: [1, 2]\n", 40, "“schedule” phải là một bảng các khóa"),
+    ("a string", "schedule: hằng ngày\n", 40, "“schedule” phải là một bảng các khóa"),
+    (
+        "unknown key",
+        "schedule:\n  reminders: [1]\n  remind: [2]\n",
+        42,
+        "Khóa “remind” không dùng được trong lịch gửi “schedule”; các khóa hợp lệ: "
+        "reminders, reminder_time, digest, quiet_hours",
+    ),
+    ("reminders not a list", "schedule:\n  reminders: 3\n", 41, "“reminders” phải là"),
+    ("reminders null", "schedule:\n  reminders:\n", 41, "“reminders” phải là"),
+    ("reminder as text", "schedule:\n  reminders: [-3, ba]\n", 41, "Ngày nhắc “ba”"),
+    ("reminder a float", "schedule:\n  reminders: [1.5]\n", 41, "Ngày nhắc “1.5”"),
+    ("reminder a bool", "schedule:\n  reminders: [true]\n", 41, "Ngày nhắc “true”"),
+    ("reminder a string number", "schedule:\n  reminders: ['1']\n", 41, "Ngày nhắc “1”"),
+    ("reminder too early", "schedule:\n  reminders: [-32]\n", 41, "từ -31 đến 31"),
+    ("reminder too late", "schedule:\n  reminders: [32]\n", 41, "từ -31 đến 31"),
+    (
+        "reminder too late in a block list",
+        "schedule:\n  reminders:\n    - 1\n    - 45\n",
+        43,
+        "Ngày nhắc “45”",
+    ),
+    ("duplicate reminder", "schedule:\n  reminders: [0, 1, 0]\n", 41, "Ngày nhắc “0” bị trùng"),
+    (
+        "duplicate reminder in a block list",
+        "schedule:\n  reminders:\n    - -3\n    - 0\n    - -3\n",
+        44,
+        "Ngày nhắc “-3” bị trùng",
+    ),
+    ("reminder_time 24:00", "schedule:\n  reminder_time: '24:00'\n", 41, "“24:00”"),
+    ("reminder_time 24:00 unquoted", "schedule:\n  reminder_time: 24:00\n", 41, "“24:00”"),
+    ("reminder_time 8h", "schedule:\n  reminder_time: 8h\n", 41, "Giờ “reminder_time”"),
+    ("reminder_time 08:60", "schedule:\n  reminder_time: '08:60'\n", 41, "“08:60”"),
+    ("reminder_time 8:60 unquoted", "schedule:\n  reminder_time: 8:60\n", 41, "“8:60”"),
+    ("reminder_time a number", "schedule:\n  reminder_time: 8\n", 41, "“8”"),
+    ("reminder_time minutes", "schedule:\n  reminder_time: 480\n", 41, "“480”"),
+    ("reminder_time seconds", "schedule:\n  reminder_time: 8:00:00\n", 41, "“8:00:00”"),
+    ("reminder_time empty", "schedule:\n  reminder_time:\n", 41, "“null”"),
+    ("reminder_time AM", "schedule:\n  reminder_time: 8:00 AM\n", 41, "“8:00 AM”"),
+    ("digest without time", "schedule:\n  digest: monday\n", 41, "“digest” không hợp lệ"),
+    ("digest true", "schedule:\n  digest: true\n", 41, "“digest” không hợp lệ: “true”"),
+    ("digest time only", "schedule:\n  digest: '07:30'\n", 41, "“digest” không hợp lệ"),
+    ("digest time only unquoted", "schedule:\n  digest: 7:30\n", 41, "“7:30”"),
+    ("digest bad weekday", "schedule:\n  digest: funday 07:30\n", 41, "“funday”"),
+    ("digest weekday number", "schedule:\n  digest: thu 8 07:30\n", 41, "“thu 8”"),
+    ("digest bad time", "schedule:\n  digest: monday 25:00\n", 41, "“25:00”"),
+    ("digest time first", "schedule:\n  digest: 07:30 monday\n", 41, "“07:30”"),
+    ("quiet_hours one time", "schedule:\n  quiet_hours: '21:00'\n", 41, "“quiet_hours”"),
+    ("quiet_hours unquoted", "schedule:\n  quiet_hours: 21:00\n", 41, "“21:00”"),
+    ("quiet_hours hours", "schedule:\n  quiet_hours: 21-7\n", 41, "“21-7”"),
+    ("quiet_hours bad time", "schedule:\n  quiet_hours: 21:00-24:00\n", 41, "“21:00-24:00”"),
+    ("quiet_hours true", "schedule:\n  quiet_hours: true\n", 41, "“true”"),
+    ("quiet_hours empty span", "schedule:\n  quiet_hours: 21:00-21:00\n", 41, "cùng lúc"),
+]
+
+
+@pytest.mark.parametrize(
+    ("section", "line", "fragment"),
+    [case[1:] for case in SCHEDULE_PROBLEMS],
+    ids=[case[0] for case in SCHEDULE_PROBLEMS],
+)
+def test_each_schedule_problem_is_reported_on_its_line(
+    section: str, line: int, fragment: str
+) -> None:
+    assert_problem(BASE + section, line, fragment)
+
+
+@pytest.mark.parametrize(
+    ("section", "line", "key"),
+    [
+        ("schedule:\n  reminder_time: '22:00'\n", 41, "reminder_time"),
+        ("schedule:\n  reminder_time: '21:00'\n", 41, "reminder_time"),
+        ("schedule:\n  reminder_time: 6:59\n", 41, "reminder_time"),
+        ("schedule:\n  digest: sunday 06:00\n", 41, "digest"),
+        ("schedule:\n  quiet_hours: 12:00-13:00\n  reminder_time: 12:30\n", 42, "reminder_time"),
+        # left at their defaults, the times are blamed on the quiet hours that cover them
+        ("schedule:\n  quiet_hours: 06:00-09:00\n", 41, "reminder_time"),
+        ("schedule:\n  quiet_hours: 07:00-07:45\n", 41, "digest"),
+    ],
+)
+def test_a_time_within_the_quiet_hours_is_a_problem(section: str, line: int, key: str) -> None:
+    problems = problems_of(BASE + section)
+    [problem] = [p for p in problems if f"“{key}”" in p.message]
+    assert problem.line == line
+    assert "rơi vào giờ yên lặng" in problem.message
+    assert "khi hết giờ yên lặng" in problem.message
+
+
+def test_both_times_within_the_quiet_hours() -> None:
+    problems = problems_of(BASE + "schedule:\n  quiet_hours: '05:00-09:00'\n")
+    assert [p.line for p in problems] == [41, 41]
+    assert problems[0].message == (
+        "Giờ “reminder_time” (08:00) rơi vào giờ yên lặng 05:00–09:00: tin sẽ chỉ được gửi "
+        "khi hết giờ yên lặng. Hãy dời sang một giờ ngoài khoảng này."
+    )
+    assert "“digest” (07:30)" in problems[1].message
+
+
+def test_times_at_the_edges_of_the_quiet_hours() -> None:
+    schedule = schedule_of(
+        "schedule:\n  reminder_time: '07:00'\n  digest: monday 20:59\n  quiet_hours: 21:00-07:00\n"
+    )
+    assert (schedule.reminder_time, schedule.digest_time) == (time(7), time(20, 59))
+
+
+def test_a_turned_off_digest_may_keep_any_time() -> None:
+    schedule = schedule_of(
+        "schedule:\n  digest: false\n  quiet_hours: 07:00-08:00\n  reminder_time: '09:00'\n"
+    )
+    assert schedule.digest_weekday is None
+    assert schedule.quiet_hours == QuietHours(time(7), time(8))
+
+
+def test_without_quiet_hours_any_time_will_do() -> None:
+    schedule = schedule_of(
+        "schedule:\n  quiet_hours: null\n  reminder_time: '23:30'\n  digest: cn 03:00\n"
+    )
+    assert (schedule.reminder_time, schedule.digest_weekday, schedule.digest_time) == (
+        time(23, 30),
+        6,
+        time(3, 0),
+    )
+
+
+def test_every_schedule_problem_is_reported_at_once() -> None:
+    text = edit({10: "due: 0"}) + (
+        "schedule:\n"  # 40
+        "  reminders: [-3, x, -3]\n"
+        "  reminder_time: 8h\n"
+        "  digest: someday 7:30\n"
+        "  quiet_hours: 21:00\n"
+        "  weekly: true\n"  # 45
+    )
+    problems = problems_of(text)
+    assert [p.line for p in problems] == [10, 41, 41, 42, 43, 44, 45]
+    assert "“due”" in problems[0].message
+    assert "Ngày nhắc “x”" in problems[1].message
+    assert "Ngày nhắc “-3” bị trùng" in problems[2].message
+    assert "“8h”" in problems[3].message
+    assert "“someday”" in problems[4].message
+    assert "“21:00”" in problems[5].message
+    assert "Khóa “weekly”" in problems[6].message
+
+
+def test_the_quiet_hours_are_checked_with_what_could_be_read() -> None:
+    # a time that could not be read is reported once, not also against the quiet hours
+    problems = problems_of(BASE + "schedule:\n  reminder_time: '22:00'\n  digest: monday\n")
+    assert [p.line for p in problems] == [41, 42]
+    assert "rơi vào giờ yên lặng" in problems[0].message
+    assert "“digest” không hợp lệ" in problems[1].message
+    problems = problems_of(BASE + "schedule:\n  reminder_time: '24:00'\n  digest: cn 06:00\n")
+    assert [p.line for p in problems] == [41, 42]
+    assert "“24:00”" in problems[0].message
+    assert "rơi vào giờ yên lặng" in problems[1].message
+    problems = problems_of(BASE + "schedule:\n  reminder_time: '22:00'\n  quiet_hours: 21h\n")
+    assert [p.line for p in problems] == [42]
+    problems = problems_of(BASE + "schedule:\n  reminders: [x]\n  reminder_time: '22:00'\n")
+    assert [p.line for p in problems] == [41, 42]
+
+
+def test_schedule_problems_go_through_load_plan(tmp_path: Path) -> None:
+    bad = tmp_path / "hong.yaml"
+    bad.write_text(BASE + "schedule:\n  reminder_time: '24:00'\n", encoding="utf-8")
+    with pytest.raises(PlanError) as caught:
+        load_plan(bad)
+    assert [p.line for p in caught.value.problems] == [41]
+    assert str(caught.value).startswith("dòng 41: Giờ “reminder_time” không hợp lệ: “24:00”")

@@ -9,6 +9,7 @@ import pytest
 
 from bot.channels.telegram import TelegramChannel, TelegramOptions
 from bot.plan import Plan
+from bot.ratelimit import Limits
 from handlers.conversation import Conversations
 from storage.sqlite import SqliteStorage
 from tests.conftest import FakeClock, add_invite
@@ -20,7 +21,13 @@ async def channel(
     standin: BotApiStandIn, conversations: Conversations, small_plan: Plan
 ) -> AsyncIterator[TelegramChannel]:
     # The production default: AIORateLimiter at 30 messages/s.
-    options = TelegramOptions(token=standin.token, api_url=standin.base_url, poll_timeout=1)
+    # The simulated people answer instantly; a person's pace would not meet the per-chat limit.
+    options = TelegramOptions(
+        token=standin.token,
+        api_url=standin.base_url,
+        poll_timeout=1,
+        limits=Limits(chat_burst=100),
+    )
     telegram = TelegramChannel(options, conversations, small_plan.tz)
     await telegram.start()
     yield telegram

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Protocol
+from typing import Any, Protocol
 
 from bot.i18n import _
 from bot.messages import Reply
@@ -19,7 +19,38 @@ class Channel(Protocol):
     async def stop(self) -> None: ...
 
     async def send(self, chat_id: str, replies: list[Reply], locale: str) -> None:
-        """Send replies the bot starts on its own (reminders, digests)."""
+        """Send replies at once (all parts, no resuming)."""
+
+    def parts(self, replies: list[Reply]) -> list[Any]:
+        """The platform calls that deliver ``replies`` (in the current locale), in order;
+        the outbox records how many went through and resumes after them."""
+
+    async def send_part(self, chat_id: str, part: Any) -> None:
+        """Make one platform call; raise a ``DeliveryError`` when it did not go through."""
+
+
+class DeliveryError(Exception):
+    """A platform call that did not deliver; the subclass says what to do next."""
+
+
+class RetryLater(DeliveryError):
+    """The platform asked to wait (Telegram 429 ``retry_after``) before sending again."""
+
+    def __init__(self, seconds: float, detail: str = "") -> None:
+        super().__init__(detail or f"retry after {seconds:g} s")
+        self.seconds = seconds
+
+
+class TemporaryFailure(DeliveryError):
+    """A timeout, a network error or a server error: the same call may work later."""
+
+
+class Unreachable(DeliveryError):
+    """The person cannot be reached on this channel (blocked the bot, left, deleted)."""
+
+
+class Rejected(DeliveryError):
+    """The platform refused this message itself: sending it again would fail again."""
 
 
 def split_text(text: str, limit: int) -> list[str]:
@@ -51,6 +82,12 @@ def numbered_menu(reply: Reply) -> str:
     """A reply as text for channels without buttons: choices become ``1. Có   2. Không``."""
     if not reply.choices:
         return reply.text
+    if all(choice.is_command for choice in reply.choices):
+        words = "; ".join(
+            _("{label}: gõ {command}").format(label=c.label, command=c.value.split(" ", 1)[0])
+            for c in reply.choices
+        )
+        return f"{reply.text}\n({words})"
     if reply.typed_answer:
         words = "; ".join(_("gõ “{label}”").format(label=choice.label) for choice in reply.choices)
         return f"{reply.text}\n({words})"

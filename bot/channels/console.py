@@ -5,11 +5,11 @@ from __future__ import annotations
 import asyncio
 import sys
 from pathlib import Path
-from typing import TextIO
+from typing import Any, TextIO
 
 from bot.channels.base import numbered_menu
 from bot.i18n import _, use_locale
-from bot.messages import Incoming, Reply
+from bot.messages import Incoming, OutgoingFile, Reply
 from handlers.conversation import Conversations
 
 CHANNEL = "console"
@@ -40,12 +40,23 @@ class ConsoleChannel:
 
     async def send(self, chat_id: str, replies: list[Reply], locale: str) -> None:
         with use_locale(locale):
-            for reply in replies:
-                self._print(numbered_menu(reply) + "\n")
-                for file in reply.files:
-                    path = Path.cwd() / file.name
-                    path.write_bytes(file.data)
-                    self._print(_("(Đã lưu tệp {path})").format(path=path) + "\n")
+            for part in self.parts(replies):
+                await self.send_part(chat_id, part)
+
+    def parts(self, replies: list[Reply]) -> list[Any]:
+        found: list[Any] = []
+        for reply in replies:
+            found.append(numbered_menu(reply))
+            found.extend(reply.files)
+        return found
+
+    async def send_part(self, chat_id: str, part: Any) -> None:
+        if isinstance(part, OutgoingFile):
+            path = Path.cwd() / part.name
+            path.write_bytes(part.data)
+            self._print(_("(Đã lưu tệp {path})").format(path=path) + "\n")
+        else:
+            self._print(str(part) + "\n")
 
     async def start(self) -> None:
         return None

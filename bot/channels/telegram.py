@@ -2,17 +2,25 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import warnings
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from telegram import BotCommand, Update
-from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, Defaults, TypeHandler
+from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
+from telegram.ext import Application, ApplicationBuilder, BaseRateLimiter, Defaults, TypeHandler
 
+from bot.channels.base import Rejected, RetryLater, TemporaryFailure, Unreachable
 from bot.i18n import DEFAULT_LOCALE, N_, SUPPORTED_LOCALES, _, use_locale
 from bot.messages import Reply
+from bot.ratelimit import Limits, Pacer
 from handlers.conversation import Conversations
-from handlers.telegram import on_update, send_replies
+from handlers.telegram import Part, on_update, parts, send_part, send_replies
 
 log = logging.getLogger(__name__)
 
@@ -35,7 +43,9 @@ class TelegramOptions:
     webhook_secret: str | None = None
     webhook_port: int = 8443
     webhook_listen: str = "0.0.0.0"
-    rate_limit: float = 30.0  # messages per second in all; 0 turns the limiter off
+    rate_limit: float = 28.0  # messages per second in all; 0 turns pacing off
+    limits: Limits | None = None  # all the pacing limits (``rate_limit`` alone otherwise)
+    send_timeout: float | None = None  # seconds to wait for a Bot API answer (library default)
     poll_timeout: int = 30
 
     @property
@@ -63,10 +73,14 @@ class TelegramChannel:
             .defaults(Defaults(tzinfo=tz))
             .concurrent_updates(True)
         )
-        if options.rate_limit > 0:
-            builder = builder.rate_limiter(
-                AIORateLimiter(overall_max_rate=options.rate_limit, max_retries=3)
+        if options.send_timeout is not None:
+            builder = builder.read_timeout(options.send_timeout).write_timeout(
+                options.send_timeout
             )
+        self.pacer: Pacer | None = None
+        if options.rate_limit > 0:
+            self.pacer = Pacer(options.limits or Limits(rate=options.rate_limit))
+            builder = builder.rate_limiter(PacedRateLimiter(self.pacer))
         self.app: Application = builder.build()  # type: ignore[type-arg]
         self.app.bot_data["conversations"] = conversations
         self.app.add_handler(TypeHandler(Update, on_update))
@@ -123,3 +137,84 @@ class TelegramChannel:
     async def send(self, chat_id: str, replies: list[Reply], locale: str) -> None:
         with use_locale(locale):
             await send_replies(self.app.bot, chat_id, replies)
+
+    def parts(self, replies: list[Reply]) -> list[Any]:
+        return list(parts(replies))
+
+    async def send_part(self, chat_id: str, part: Any) -> None:
+        assert isinstance(part, Part)
+        try:
+            # A 429 comes back to the outbox, which waits by its own clock and retries.
+            await send_part(self.app.bot, chat_id, part, {"max_retries": 0})
+        except RetryAfter as error:
+            raise RetryLater(retry_seconds(error), error.message) from error
+        except Forbidden as error:
+            raise Unreachable(error.message) from error
+        except BadRequest as error:
+            if "chat not found" in error.message.lower():
+                raise Unreachable(error.message) from error
+            raise Rejected(error.message) from error
+        except NetworkError as error:  # TimedOut, 5xx, connection errors
+            raise TemporaryFailure(error.message or type(error).__name__) from error
+        except TelegramError as error:
+            raise Rejected(error.message) from error
+
+
+def retry_seconds(error: RetryAfter) -> float:
+    with warnings.catch_warnings():  # python-telegram-bot 22 warns about the int form
+        warnings.simplefilter("ignore")
+        value = error.retry_after
+    return value.total_seconds() if isinstance(value, timedelta) else float(value)
+
+
+def _is_group(chat_id: object) -> bool:
+    text = str(chat_id)
+    return text.startswith("-") or text.startswith("@")
+
+
+class PacedRateLimiter(BaseRateLimiter[dict[str, Any]]):
+    """Every message the bot sends, replies and outbox alike, waits its turn in one ``Pacer``.
+
+    A 429 holds all sending for ``retry_after``; the call is then retried up to
+    ``max_retries`` times (``rate_limit_args={"max_retries": 0}`` hands it back instead).
+    """
+
+    PACED = ("send", "edit", "copy", "forward")
+
+    def __init__(self, pacer: Pacer, max_retries: int = 3) -> None:
+        self.pacer = pacer
+        self.max_retries = max_retries
+
+    async def initialize(self) -> None:
+        return None
+
+    async def shutdown(self) -> None:
+        return None
+
+    async def process_request(
+        self,
+        callback: Callable[..., Coroutine[Any, Any, bool | dict[str, Any] | list[dict[str, Any]]]],
+        args: Any,
+        kwargs: dict[str, Any],
+        endpoint: str,
+        data: dict[str, Any],
+        rate_limit_args: dict[str, Any] | None,
+    ) -> bool | dict[str, Any] | list[dict[str, Any]]:
+        paced = endpoint.startswith(self.PACED) and endpoint != "sendChatAction"
+        retries = (rate_limit_args or {}).get("max_retries", self.max_retries)
+        chat = data.get("chat_id")
+        attempt = 0
+        while True:
+            if paced:
+                await self.pacer.wait(chat, _is_group(chat))
+            try:
+                return await callback(*args, **kwargs)
+            except RetryAfter as error:
+                if attempt >= retries:
+                    raise
+                attempt += 1
+                seconds = retry_seconds(error)
+                log.warning("Telegram asked to wait %s s (%s)", seconds, endpoint)
+                self.pacer.hold(seconds)
+                if not paced:
+                    await asyncio.sleep(seconds)

@@ -1,0 +1,269 @@
+"""The scheduled work: daily reminders and the weekly digest, queued to the outbox.
+
+Two jobs in all, whatever the number of people: each looks at the database when it runs
+("which villages have not sent this period's report") and queues one message per person,
+under a key that names it (``reminder:<person>:<form>:<period>:<kind>``), so a job that runs
+twice — after a restart, or on two instances — queues nothing twice.
+
+``Jobs`` holds what the jobs do, with time injected; ``Scheduler`` runs them on
+APScheduler in the plan's timezone and catches up, at start, a run missed by less than
+12 hours.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from typing import Any
+
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from apscheduler.triggers.cron import CronTrigger
+
+from bot import reminders
+from bot.clock import Clock
+from bot.digest import reporting
+from bot.domain import ROLE_CHAIR, ROLE_HEAD, ROLE_SECRETARIAT, Person
+from bot.i18n import use_locale
+from bot.messages import Reply
+from bot.plan import Plan
+from bot.schedule import (
+    DigestPeriod,
+    ReminderDue,
+    digest_periods,
+    last_digest_time,
+    last_reminder_time,
+    reminders_on,
+)
+from handlers.digest import digest_reply, periods_for, read_digest
+from storage.repository import Storage, Transaction
+
+log = logging.getLogger(__name__)
+
+OFFICER_ROLES = (ROLE_SECRETARIAT, ROLE_CHAIR)
+CATCH_UP = timedelta(hours=12)
+REMINDERS, DIGEST = "reminders", "digest"
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+def _week(moment: datetime) -> str:
+    iso = moment.isocalendar()
+    return f"{iso.year:04d}-W{iso.week:02d}"
+
+
+class Jobs:
+    def __init__(
+        self, plan: Plan, storage: Storage, clock: Clock, queued: Callable[[], None] = lambda: None
+    ) -> None:
+        self.plan = plan
+        self.storage = storage
+        self.clock = clock
+        self.queued = queued  # told when something was queued (wakes the outbox)
+
+    # -- reminders ----------------------------------------------------------------------
+
+    async def remind(self, occasion: datetime) -> int:
+        """Queue the reminders of the day of ``occasion``; returns how many were queued."""
+        day = occasion.astimezone(self.plan.tz).date()
+        count = 0
+        async with self.storage.transaction() as tx:
+            dues = reminders_on(self.plan, day)
+            if dues:
+                people = await tx.people()
+                heads = [p for p in people if p.role == ROLE_HEAD and p.village_id]
+                officers = [p for p in people if p.role in OFFICER_ROLES]
+                drafts = await tx.drafts([h.id for h in heads if h.reachable])
+                for due in dues:
+                    count += await self._remind_one(tx, due, heads, officers, drafts)
+            await tx.set_meta(f"schedule:{REMINDERS}", occasion.isoformat())
+        log.info("reminders for %s: %s queued", day, count)
+        if count:
+            self.queued()
+        return count
+
+    async def _remind_one(
+        self,
+        tx: Transaction,
+        due: ReminderDue,
+        heads: list[Person],
+        officers: list[Person],
+        drafts: dict[int, dict[str, Any]],
+    ) -> int:
+        now = self.clock()
+        status = reporting(
+            self.plan, due.form_id, due.period, await tx.first_sent(due.form_id, due.period.key)
+        )
+        missing = status.missing
+        count = 0
+        for head in heads:
+            identity = head.reachable
+            if head.village_id not in missing or identity is None:
+                continue
+            village = self.plan.village(head.village_id or "")
+            key = f"reminder:{head.id}:{due.form_id}:{due.period.key}:{due.kind}"
+            with use_locale(head.locale):
+                reply = reminders.reminder(
+                    self.plan,
+                    due,
+                    head.name,
+                    village.name if village else "",
+                    reminders.draft_progress(self.plan, due, drafts.get(head.id)),
+                )
+            count += await tx.queue_message(key, head.id, identity, head.locale, [reply], now)
+        if not due.late:
+            return count
+        late = status.late
+        if not missing and not late:
+            return count
+        with_head = {h.village_id for h in heads if h.reachable}
+        without_head = [v for v in missing if v not in with_head]
+        for officer in officers:
+            identity = officer.reachable
+            if identity is None:
+                continue
+            key = f"late:{officer.id}:{due.form_id}:{due.period.key}:{due.kind}"
+            with use_locale(officer.locale):
+                reply = reminders.late_notice(self.plan, due, missing, late, without_head)
+            count += await tx.queue_message(key, officer.id, identity, officer.locale, [reply], now)
+        return count
+
+    # -- the digest ---------------------------------------------------------------------
+
+    async def weekly_digest(self, occasion: datetime) -> int:
+        """Queue the weekly digest to every secretariat and chair member, once per week."""
+        periods = digest_periods(self.plan, occasion, weekly=True)
+        week = _week(occasion.astimezone(self.plan.tz))
+        count = await self._digest(periods, lambda person: f"digest:{person.id}:{week}")
+        async with self.storage.transaction() as tx:
+            await tx.set_meta(f"schedule:{DIGEST}", occasion.isoformat())
+        log.info("weekly digest %s: %s queued", week, count)
+        return count
+
+    async def digest_now(self, period: str | None = None) -> list[Person]:
+        """Queue a digest of the current period (or ``period``) to every secretariat and chair
+        member now (``thidua digest --send``); returns whom it was queued to."""
+        now = self.clock()
+        periods = periods_for(self.plan, now, period)
+        stamp = now.isoformat()
+        recipients: list[Person] = []
+
+        def key(person: Person) -> str:
+            recipients.append(person)
+            return f"digest-now:{person.id}:{period or ''}:{stamp}"
+
+        await self._digest(periods, key)
+        return recipients
+
+    async def _digest(self, periods: list[DigestPeriod], key: Callable[[Person], str]) -> int:
+        now = self.clock()
+        count = 0
+        async with self.storage.transaction() as tx:
+            officers = [p for p in await tx.people() if p.role in OFFICER_ROLES and p.reachable]
+            if not officers:
+                return 0
+            data = await read_digest(self.plan, tx, now, periods=periods)
+            rendered: dict[str, Reply] = {}
+            for officer in officers:
+                identity = officer.reachable
+                assert identity is not None
+                if officer.locale not in rendered:
+                    with use_locale(officer.locale):
+                        rendered[officer.locale] = digest_reply(self.plan, data)
+                reply = rendered[officer.locale]
+                count += await tx.queue_message(
+                    key(officer), officer.id, identity, officer.locale, [reply], now
+                )
+        if count:
+            self.queued()
+        return count
+
+    # -- catching up --------------------------------------------------------------------
+
+    async def catch_up(self) -> None:
+        """At start: run a job whose last time passed while the bot was down, if that was
+        less than 12 hours ago; else log that it was skipped."""
+        now = self.clock()
+        schedule = self.plan.schedule
+        missed = [(REMINDERS, last_reminder_time(schedule, now, self.plan.tz))]
+        digest_at = last_digest_time(schedule, now, self.plan.tz)
+        if digest_at is not None:
+            missed.append((DIGEST, digest_at))
+        for name, occasion in missed:
+            async with self.storage.transaction() as tx:
+                done = await tx.meta(f"schedule:{name}")
+            if done is not None and datetime.fromisoformat(done) >= occasion:
+                continue
+            if now - occasion > CATCH_UP:
+                log.warning(
+                    "%s of %s missed while the bot was down, %s ago: skipped",
+                    name,
+                    occasion.isoformat(),
+                    now - occasion,
+                )
+                async with self.storage.transaction() as tx:
+                    await tx.set_meta(f"schedule:{name}", occasion.isoformat())
+                continue
+            log.info("%s of %s missed while the bot was down: catching up", name, occasion)
+            if name == REMINDERS:
+                await self.remind(occasion)
+            else:
+                await self.weekly_digest(occasion)
+
+
+class Scheduler:
+    """The jobs on APScheduler's ``AsyncIOScheduler``, at the plan's wall-clock times."""
+
+    def __init__(self, jobs: Jobs) -> None:
+        self.jobs = jobs
+        plan = jobs.plan
+        schedule = plan.schedule
+        self.aps = AsyncIOScheduler(timezone=plan.tz)
+        grace = int(CATCH_UP.total_seconds())
+        self.aps.add_job(
+            self._remind,
+            CronTrigger(
+                hour=schedule.reminder_time.hour,
+                minute=schedule.reminder_time.minute,
+                timezone=plan.tz,
+            ),
+            id=REMINDERS,
+            misfire_grace_time=grace,
+            coalesce=True,
+            max_instances=1,
+        )
+        if schedule.digest_weekday is not None:
+            self.aps.add_job(
+                self._digest,
+                CronTrigger(
+                    day_of_week=WEEKDAYS[schedule.digest_weekday],
+                    hour=schedule.digest_time.hour,
+                    minute=schedule.digest_time.minute,
+                    timezone=plan.tz,
+                ),
+                id=DIGEST,
+                misfire_grace_time=grace,
+                coalesce=True,
+                max_instances=1,
+            )
+
+    async def _remind(self) -> None:
+        jobs = self.jobs
+        await jobs.remind(last_reminder_time(jobs.plan.schedule, jobs.clock(), jobs.plan.tz))
+
+    async def _digest(self) -> None:
+        jobs = self.jobs
+        occasion = last_digest_time(jobs.plan.schedule, jobs.clock(), jobs.plan.tz)
+        if occasion is not None:
+            await jobs.weekly_digest(occasion)
+
+    async def start(self) -> None:
+        """Catch up what was missed, then run the jobs on time."""
+        try:
+            await self.jobs.catch_up()
+        except Exception:
+            log.exception("catching up the scheduled jobs failed")
+        self.aps.start()
+
+    def stop(self) -> None:
+        if self.aps.running:
+            self.aps.shutdown(wait=False)
