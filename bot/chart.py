@@ -17,13 +17,38 @@ from bot.i18n import _, format_number
 from bot.plan import Plan
 
 MISSING, LATE, ON_TIME = 0, 1, 2
+MAX_VILLAGE_ROWS = 60
 COLOURS = ListedColormap(["#d9534f", "#f0ad4e", "#5cb85c"])
+
+
+def _state(village: str, status: Reporting) -> int:
+    return ON_TIME if village in status.on_time else LATE if village in status.late else MISSING
+
+
+def _worst(villages: list[str], history: list[Reporting]) -> list[str]:
+    """The ``MAX_VILLAGE_ROWS`` villages with the most missing, then late, reports, kept in
+    the plan's order: a chart of 2,000 rows would help no one."""
+    on_time = [set(status.on_time) for status in history]
+    late = [set(status.late) for status in history]
+
+    def shortfall(village: str) -> int:
+        return sum(
+            0 if village in good else 1 if village in slow else 2
+            for good, slow in zip(on_time, late, strict=True)
+        )
+
+    ranked = sorted(range(len(villages)), key=lambda i: -shortfall(villages[i]))
+    keep = sorted(ranked[:MAX_VILLAGE_ROWS])
+    return [villages[i] for i in keep]
 
 
 def build_chart(plan: Plan, figures: list[IndicatorFigure], history: list[Reporting]) -> bytes:
     """A PNG with two panels. ``history`` is oldest first (one form's last periods)."""
     shown = [f for f in figures if f.value is not None and f.indicator.target is not None]
     villages = list(history[-1].expected) if history else [v.id for v in plan.villages]
+    total_villages = len(villages)
+    if total_villages > MAX_VILLAGE_ROWS:
+        villages = _worst(villages, history)
     names = {v.id: v.name for v in plan.villages}
     height = max(4.0, 0.35 * max(len(shown), len(villages)) + 1.5)
     fig, (left, right) = plt.subplots(
@@ -56,18 +81,17 @@ def build_chart(plan: Plan, figures: list[IndicatorFigure], history: list[Report
     )
 
     # Reporting: villages × periods, missing / late / on time.
-    grid = [
-        [
-            ON_TIME if v in status.on_time else LATE if v in status.late else MISSING
-            for status in history
-        ]
-        for v in villages
-    ]
+    grid = [[_state(v, status) for status in history] for v in villages]
     if history:
         right.imshow(grid, cmap=COLOURS, vmin=0, vmax=2, aspect="auto")
         right.set_xticks(range(len(history)), [s.period.key for s in history], fontsize=8)
         right.set_yticks(range(len(villages)), [names.get(v, v) for v in villages], fontsize=8)
-    right.set_title(_("Báo cáo của các thôn: xanh đúng hạn, vàng muộn, đỏ chưa gửi"), fontsize=10)
+    title = _("Báo cáo của các thôn: xanh đúng hạn, vàng muộn, đỏ chưa gửi")
+    if len(villages) < total_villages:
+        title += "\n" + _("({shown} thôn báo cáo kém nhất trong {total} thôn)").format(
+            shown=len(villages), total=total_villages
+        )
+    right.set_title(title, fontsize=10)
 
     fig.tight_layout()
     buffer = io.BytesIO()

@@ -83,3 +83,30 @@ def test_reporting_and_on_time_rates(small_plan: Plan) -> None:
     assert status.on_time == ["thon_1"]
     assert status.late == ["thon_2"]
     assert status.missing == ["thon_3"]
+
+
+def test_the_chart_keeps_to_the_worst_villages_when_there_are_many(small_plan: Plan) -> None:
+    import io
+    from dataclasses import replace
+
+    from PIL import Image
+
+    from bot.chart import MAX_VILLAGE_ROWS, _worst, build_chart
+    from bot.plan import Village
+
+    villages = tuple(Village(f"thon_{n}", f"Thôn {n}") for n in range(1, 201))
+    plan = replace(small_plan, villages=villages)
+    period = parse_period("2026-10")
+    sent = datetime(2026, 10, 20, tzinfo=UTC)
+    # Every village on time except numbers 150-199 (missing) and 5 (late).
+    first = {v.id: sent for v in villages if not 150 <= int(v.id[5:]) <= 199}
+    first["thon_5"] = datetime(2026, 10, 27, tzinfo=UTC)
+    history = [reporting(plan, "thang", period, first)]
+    worst = _worst([v.id for v in villages], history)
+    assert len(worst) == MAX_VILLAGE_ROWS
+    bad = {"thon_5", *(f"thon_{n}" for n in range(150, 200))}
+    assert bad <= set(worst)  # all 51, then on-time ones, shown in the plan's order
+    assert worst == sorted(worst, key=lambda v: int(v[5:]))
+    png = build_chart(plan, [], history)
+    with Image.open(io.BytesIO(png)) as image:
+        assert image.format == "PNG" and image.height < 3000
