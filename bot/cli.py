@@ -23,6 +23,7 @@ from bot.plan import PlanError, check_plan
 from bot.workbook import build_workbook
 from handlers.conversation import role_name
 from handlers.digest import chart_png, digest_in, digest_sections
+from scheduler.jobs import Jobs
 
 
 def _fail(message: str, code: int = 2) -> int:
@@ -322,7 +323,9 @@ async def _export_workbook(settings: Settings, period: str | None, out: str) -> 
     return 0
 
 
-async def _digest(settings: Settings, period: str | None, chart: str | None) -> int:
+async def _digest(
+    settings: Settings, period: str | None, chart: str | None, send: bool = False
+) -> int:
     if period is not None and not _valid_period(period):
         return _fail(
             _("Kỳ “{period}” không hợp lệ. Ví dụ: 2026-11, 2026-W48, 2026-Q4, 2026.").format(
@@ -335,17 +338,35 @@ async def _digest(settings: Settings, period: str | None, chart: str | None) -> 
         async with app.storage.transaction() as tx:
             text = await digest_in(app.plan, tx, now, period)
             png = await chart_png(app.plan, tx, now, period) if chart else None
+        recipients = await Jobs(app.plan, app.storage, app.clock).digest_now(period) if send else []
     finally:
         await app.close()
     print(text)
     if chart and png is not None:
         await asyncio.to_thread(Path(chart).write_bytes, png)
         print(_("Đã ghi biểu đồ vào {file}.").format(file=chart), file=sys.stderr)
+    if send:
+        if not recipients:
+            print(
+                _(
+                    "Không gửi được: chưa có thường trực hay Chủ tịch nào đăng ký và liên lạc "
+                    "được. Tạo mã mời: thidua invite --role secretariat"
+                ),
+                file=sys.stderr,
+            )
+            return 1
+        print(
+            _(
+                "Đã xếp bản tổng hợp (kèm bảng tính và biểu đồ) vào hàng gửi cho {names}. "
+                "Bot đang chạy sẽ gửi ngay; nếu bot chưa chạy, sẽ gửi khi bot chạy."
+            ).format(names=", ".join(p.name for p in recipients)),
+            file=sys.stderr,
+        )
     return 0
 
 
 def cmd_digest(args: argparse.Namespace) -> int:
-    return asyncio.run(_digest(Settings.from_env(), args.period, args.chart))
+    return asyncio.run(_digest(Settings.from_env(), args.period, args.chart, args.send))
 
 
 def cmd_export(args: argparse.Namespace) -> int:
@@ -404,6 +425,11 @@ def parser() -> argparse.ArgumentParser:
         "--period", help=_("kỳ cần tổng hợp, ví dụ 2026-11 (mặc định: kỳ hiện tại)")
     )
     digest.add_argument("--chart", metavar="TỆP.png", help=_("ghi thêm biểu đồ PNG vào tệp này"))
+    digest.add_argument(
+        "--send",
+        action="store_true",
+        help=_("gửi bản tổng hợp cho thường trực và Chủ tịch (qua bot)"),
+    )
     digest.set_defaults(func=cmd_digest)
 
     plan = sub.add_parser("plan", help=_("kiểm tra tệp kế hoạch"))

@@ -338,3 +338,42 @@ def test_digest_chart_is_a_png(env: Path, capsys: pytest.CaptureFixture[str]) ->
     assert data.startswith(b"\x89PNG\r\n\x1a\n")
     pixels = imread(chart)
     assert pixels.shape[0] > 300 and pixels.shape[1] > 600
+
+
+def test_digest_send_queues_it_for_the_secretariat_and_chair(
+    env: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = env / "data" / "thidua.db"
+    asyncio.run(_seed_digest(path))
+    nobody = run(capsys, "digest", "--period", "2024-05", "--send")
+    assert nobody[0] == 1 and "thidua invite --role secretariat" in nobody[2]
+
+    async def officers() -> None:
+        store = await SqliteStorage.open(path)
+        now = datetime(2024, 6, 1, tzinfo=UTC)
+        async with store.transaction() as tx:
+            for name, role, chat in (
+                ("Chị Thư", "secretariat", "501"),
+                ("Ông Hùng", "chair", "502"),
+            ):
+                person = await tx.create_person(name, role, None, "vi", now)
+                await tx.add_identity(person.id, Identity("telegram", chat, chat), now)
+        await store.close()
+
+    async def queued() -> list[tuple[str, str, int]]:
+        store = await SqliteStorage.open(path)
+        async with store.transaction() as tx:
+            rows = await tx.outbox("digest-now:")
+            due = await tx.due_messages(datetime(2030, 1, 1, tzinfo=UTC), ["telegram"], 10)
+        await store.close()
+        assert [m.key for m in due] == [r["key"] for r in rows]
+        return [(m.chat_id, m.replies[0].text, len(m.replies[0].files)) for m in due]
+
+    asyncio.run(officers())
+    code, out, err = run(capsys, "digest", "--period", "2024-05", "--send")
+    assert code == 0, err
+    assert "Đã báo cáo: 2/3 thôn" in out
+    assert "Chị Thư, Ông Hùng" in err
+    messages = asyncio.run(queued())
+    assert [chat for chat, _text, _files in messages] == ["501", "502"]
+    assert all(text.strip() == out.strip() and files == 2 for _chat, text, files in messages)

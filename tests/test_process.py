@@ -8,17 +8,35 @@ import signal
 import sqlite3
 import subprocess
 import sys
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
+from bot.domain import Identity
+from storage.sqlite import SqliteStorage
 from tests.conftest import SMALL_PLAN
 from tests.standin.telegram import BotApiStandIn
+
+
+def plan_file(
+    tmp_path: Path, schedule: str, text: str | None = None, name: str = "plan.yaml"
+) -> Path:
+    """The small plan (or ``text``) with its own ``schedule:`` section, in ``tmp_path``."""
+    path = tmp_path / name
+    body = text if text is not None else SMALL_PLAN.read_text(encoding="utf-8")
+    path.write_text(body + "\nschedule:\n" + schedule, encoding="utf-8")
+    return path
+
+
+# These processes run on the real clock: no reminder or digest may fall on the day of the run.
+NO_JOBS = "  reminders: []\n  digest: false\n"
 
 
 def thidua_env(tmp_path: Path, **extra: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "THIDUA_"))}
     env.update(
         DATABASE_URL=f"sqlite:///{tmp_path / 'thidua.db'}",
-        PLAN_FILE=str(SMALL_PLAN),
+        PLAN_FILE=str(plan_file(tmp_path, NO_JOBS, name="plan-no-jobs.yaml")),
         PYTHONUNBUFFERED="1",
     )
     env.update(extra)
@@ -56,13 +74,15 @@ async def spawn_run(
     )
 
 
-async def start_bot(tmp_path: Path, standin: BotApiStandIn) -> asyncio.subprocess.Process:
+async def start_bot(
+    tmp_path: Path, standin: BotApiStandIn, **env: str
+) -> asyncio.subprocess.Process:
+    settings = {"TELEGRAM_RATE_LIMIT": "0", "THIDUA_LOG_LEVEL": "DEBUG", **env}
     process = await spawn_run(
         tmp_path,
         TELEGRAM_BOT_TOKEN=standin.token,
         TELEGRAM_API_URL=standin.base_url,
-        TELEGRAM_RATE_LIMIT="0",
-        THIDUA_LOG_LEVEL="DEBUG",
+        **settings,
     )
     # Ready once it polls.
     for _ in range(200):
@@ -161,3 +181,65 @@ async def test_a_rejected_token_is_reported_without_the_token(
     assert process.returncode == 2
     assert "từ chối token" in text
     assert "WRONG-SECRET" not in text
+
+
+async def test_reminders_missed_at_start_are_sent_once_through_a_kill_9(tmp_path: Path) -> None:
+    """A real ``thidua run`` started after today's reminder time catches the reminders up;
+    killed with SIGKILL halfway through sending them, the next process sends the rest: each
+    head gets one reminder (two at most for the one in flight at the kill), none lost."""
+    vietnam = ZoneInfo("Asia/Ho_Chi_Minh")
+    occasion = datetime.now(vietnam) - timedelta(minutes=2)
+    heads = 40
+    villages = ", ".join(f"Thôn {n}" for n in range(1, heads + 1))
+    text = (
+        SMALL_PLAN.read_text(encoding="utf-8")
+        .replace("villages: [Thôn 1, Thôn 2, Thôn 3]", f"villages: [{villages}]")
+        .replace("due: 25", f"due: {occasion.day}")
+    )
+    plan = plan_file(
+        tmp_path,
+        f'  reminders: [0]\n  reminder_time: "{occasion:%H:%M}"\n'
+        "  digest: false\n  quiet_hours: false\n",
+        text,
+    )
+    store = await SqliteStorage.open(tmp_path / "thidua.db")
+    async with store.transaction() as tx:
+        now = datetime.now(UTC)
+        for n in range(1, heads + 1):
+            person = await tx.create_person(f"Trưởng thôn {n}", "head", f"thon_{n}", "vi", now)
+            chat = str(5000 + n)
+            await tx.add_identity(person.id, Identity("telegram", chat, chat), now)
+    await store.close()
+
+    async with BotApiStandIn(global_rate=30) as standin:
+        env = {"PLAN_FILE": str(plan), "TELEGRAM_RATE_LIMIT": "10", "THIDUA_LOG_LEVEL": "INFO"}
+        standin.mark = len(standin.requests)  # type: ignore[attr-defined]
+        bot = await start_bot(tmp_path, standin, **env)
+        try:
+            await standin.wait_until(lambda: len(standin.sent_times()) >= heads // 3, timeout=20)
+        finally:
+            bot.send_signal(signal.SIGKILL)
+            await bot.wait()
+        before = len(standin.sent_times())
+        assert bot.stderr is not None
+        log = (await bot.stderr.read()).decode()
+        assert heads // 3 <= before < heads, log[-3000:]  # killed halfway
+
+        standin.mark = len(standin.requests)  # type: ignore[attr-defined]
+        bot = await start_bot(tmp_path, standin, **env)
+        try:
+            assert await standin.wait_until(
+                lambda: all(standin.messages_to(5000 + n) for n in range(1, heads + 1)),
+                timeout=30,
+            )
+            await asyncio.sleep(0.5)  # anything more would come now
+        finally:
+            bot.send_signal(signal.SIGTERM)
+            await asyncio.wait_for(bot.wait(), 20)
+        counts = [len(standin.messages_to(5000 + n)) for n in range(1, heads + 1)]
+        assert set(counts) <= {1, 2} and counts.count(2) <= 1, counts
+        assert standin.flood_rejections == []
+        assert "hôm nay" in standin.messages_to(5001)[0]["text"]
+    db = sqlite3.connect(tmp_path / "thidua.db")
+    rows = db.execute("SELECT COUNT(*), COUNT(sent_at) FROM outbox").fetchone()
+    assert rows == (heads, heads)

@@ -72,6 +72,7 @@ class TelegramChannel:
             .base_file_url(options.files_url)
             .defaults(Defaults(tzinfo=tz))
             .concurrent_updates(True)
+            .job_queue(None)  # scheduled work lives in ``scheduler``, not in the channel
         )
         if options.send_timeout is not None:
             builder = builder.read_timeout(options.send_timeout).write_timeout(
