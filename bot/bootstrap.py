@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import logging
 import signal
 from dataclasses import dataclass, field
@@ -162,6 +163,10 @@ async def serve(app: App) -> None:
             if username:
                 async with app.storage.transaction() as tx:
                     await tx.set_meta("telegram_username", username)
+        # What start-up built lives as long as the process: keep it out of the garbage
+        # collector's full passes, whose pauses would otherwise stall sending.
+        gc.collect()
+        gc.freeze()
         await app.start_background()
         log.info("thidua is running (%s); Ctrl-C stops it", ", ".join(c.name for c in app.channels))
         await stop.wait()

@@ -4,6 +4,7 @@ last periods. Rendered with matplotlib's Agg backend (no screen needed)."""
 from __future__ import annotations
 
 import io
+import threading
 
 import matplotlib
 
@@ -18,6 +19,7 @@ from bot.plan import Plan
 
 MISSING, LATE, ON_TIME = 0, 1, 2
 MAX_VILLAGE_ROWS = 60
+_PYPLOT = threading.Lock()
 COLOURS = ListedColormap(["#d9534f", "#f0ad4e", "#5cb85c"])
 
 
@@ -43,7 +45,13 @@ def _worst(villages: list[str], history: list[Reporting]) -> list[str]:
 
 
 def build_chart(plan: Plan, figures: list[IndicatorFigure], history: list[Reporting]) -> bytes:
-    """A PNG with two panels. ``history`` is oldest first (one form's last periods)."""
+    """A PNG with two panels. ``history`` is oldest first (one form's last periods).
+    Safe to call from worker threads: pyplot's global state is used by one at a time."""
+    with _PYPLOT:
+        return _build_chart(plan, figures, history)
+
+
+def _build_chart(plan: Plan, figures: list[IndicatorFigure], history: list[Reporting]) -> bytes:
     shown = [f for f in figures if f.value is not None and f.indicator.target is not None]
     villages = list(history[-1].expected) if history else [v.id for v in plan.villages]
     total_villages = len(villages)

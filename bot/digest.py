@@ -89,10 +89,7 @@ def indicator_figures(
 ) -> list[IndicatorFigure]:
     """Every indicator computed from one form's answers, with last period's value."""
     figures = []
-    form_questions = {q.id for q in plan.form(form_id).questions}
-    for indicator in plan.indicators:
-        if not set(indicator.questions) <= form_questions:
-            continue
+    for indicator in plan.form_indicators(form_id):
         figures.append(
             IndicatorFigure(
                 indicator,

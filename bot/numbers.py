@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from decimal import Decimal, localcontext
+from functools import lru_cache
 from typing import Literal, TypeAlias
 
 from bot.text import normalize_text
@@ -282,7 +283,13 @@ def stored_number(value: object) -> Decimal | None:
     answer, a yes/no, or anything that is not a number."""
     if value is None or isinstance(value, bool):
         return None
+    return _stored_decimal(str(value))
+
+
+@lru_cache(maxsize=8192)
+def _stored_decimal(text: str) -> Decimal | None:
+    # Answers repeat (household counts, 0, 1…): the digest reads tens of thousands of them.
     try:
-        return Decimal(str(value))
+        return Decimal(text)
     except ArithmeticError:
         return None

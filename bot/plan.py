@@ -274,6 +274,16 @@ class Plan:
                 return indicator
         raise KeyError(indicator_id)
 
+    def form_indicators(self, form_id: str) -> list[Indicator]:
+        """The indicators computed from one form's answers (all their questions in it)."""
+        asked = {q.id for q in self.form(form_id).questions}
+        return [i for i in self.indicators if set(i.questions) <= asked]
+
+    def indicator_questions(self, form_id: str) -> list[str]:
+        """The questions of ``form_id`` its indicators read, each once, in form order."""
+        used = {q for i in self.form_indicators(form_id) for q in i.questions}
+        return [q.id for q in self.form(form_id).questions if q.id in used]
+
 
 @dataclass(frozen=True)
 class Problem:

@@ -30,9 +30,7 @@ def draft_progress(plan: Plan, due: ReminderDue, draft: dict[str, Any] | None) -
     return len(questions & set(draft.get("answers") or {}))
 
 
-def reminder(
-    plan: Plan, due: ReminderDue, name: str, village: str, answered: int | None
-) -> Reply:
+def reminder(plan: Plan, due: ReminderDue, name: str, village: str, answered: int | None) -> Reply:
     """The reminder to a village head whose village has not sent ``due``'s report yet;
     ``answered`` is their draft's progress (None: no draft)."""
     form = plan.form(due.form_id)
@@ -96,9 +94,9 @@ def late_notice(
         lines.append(_("Gửi muộn: {names}").format(names=", ".join(names[v] for v in late)))
     if without_head:
         lines.append(
-            _("Chưa có trưởng thôn đăng ký (không nhắc được): {names}").format(
-                names=", ".join(names[v] for v in without_head)
-            )
+            _(
+                "Không nhắc được (chưa có trưởng thôn đăng ký, hoặc không liên lạc được): {names}"
+            ).format(names=", ".join(names[v] for v in without_head))
         )
     if missing:
         lines.append(_("Các trưởng thôn chưa gửi đã được nhắc lại hôm nay."))

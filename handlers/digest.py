@@ -37,13 +37,18 @@ async def digest_sections(
     now: datetime,
     period: str | None = None,
     periods: list[DigestPeriod] | None = None,
+    every_answer: bool = True,
 ) -> list[FormSection]:
     """One section per form's period: ``periods``, else each form's current period (or
-    ``period``, for the forms of its kind)."""
+    ``period``, for the forms of its kind). ``every_answer=False`` reads only the answers
+    the indicators need (the text digest), not all a workbook shows."""
     sections = []
     for each in periods if periods is not None else periods_for(plan, now, period):
-        current = await tx.period_answers(each.form_id, each.period.key)
-        previous = await tx.period_answers(each.form_id, each.period.previous().key)
+        needed = plan.indicator_questions(each.form_id)
+        current = await tx.period_answers(
+            each.form_id, each.period.key, None if every_answer else needed
+        )
+        previous = await tx.period_answers(each.form_id, each.period.previous().key, needed)
         first = await tx.first_sent(each.form_id, each.period.key)
         sections.append(
             FormSection(
@@ -59,7 +64,7 @@ async def digest_sections(
 
 async def unreachable_people(plan: Plan, tx: Transaction) -> list[Unreachable]:
     found = []
-    for person in await tx.people():
+    for person in await tx.people(unreachable_only=True):
         if person.unreachable:
             village = plan.village(person.village_id or "") if person.village_id else None
             since = min(i.unreachable_at for i in person.identities if i.unreachable_at)
@@ -84,11 +89,14 @@ async def read_digest(
     now: datetime,
     period: str | None = None,
     periods: list[DigestPeriod] | None = None,
+    text_only: bool = False,
 ) -> DigestData:
-    sections = await digest_sections(plan, tx, now, period, periods)
+    """Everything a digest shows; ``text_only`` leaves out what only the workbook and the
+    chart show (most answers, the reporting history)."""
+    sections = await digest_sections(plan, tx, now, period, periods, not text_only)
     history: list[tuple[str, list[Period]]] = []
     first_sent: dict[str, dict[str, datetime]] = {}
-    if sections:
+    if sections and not text_only:
         # The chart follows the first form, from its most recent period shown.
         form_id = sections[0].form_id
         this = max(s.reporting.period for s in sections if s.form_id == form_id)
@@ -139,7 +147,7 @@ def digest_reply(plan: Plan, data: DigestData) -> Reply:
 
 async def digest_in(plan: Plan, tx: Transaction, now: datetime, period: str | None = None) -> str:
     """The digest as text, read within the unit of work ``tx``."""
-    return digest_text(plan, await read_digest(plan, tx, now, period))
+    return digest_text(plan, await read_digest(plan, tx, now, period, text_only=True))
 
 
 async def chart_png(plan: Plan, tx: Transaction, now: datetime, period: str | None = None) -> bytes:

@@ -12,6 +12,7 @@ APScheduler in the plan's timezone and catches up, at start, a run missed by les
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Callable
 from datetime import datetime, timedelta
@@ -156,22 +157,34 @@ class Jobs:
 
     async def _digest(self, periods: list[DigestPeriod], key: Callable[[Person], str]) -> int:
         now = self.clock()
-        count = 0
         async with self.storage.transaction() as tx:
-            officers = [p for p in await tx.people() if p.role in OFFICER_ROLES and p.reachable]
+            officers = [
+                (officer, key(officer))
+                for officer in await tx.people()
+                if officer.role in OFFICER_ROLES and officer.reachable
+            ]
+            officers = [(o, k) for o, k in officers if not await tx.is_queued(k)]
             if not officers:
                 return 0
             data = await read_digest(self.plan, tx, now, periods=periods)
-            rendered: dict[str, Reply] = {}
-            for officer in officers:
+        # The workbook and the chart take a second of CPU: made outside the transaction
+        # and off the event loop, so conversations go on meanwhile.
+        rendered: dict[str, Reply] = {}
+        for locale in sorted({officer.locale for officer, _key in officers}):
+            with use_locale(locale):
+                rendered[locale] = await asyncio.to_thread(digest_reply, self.plan, data)
+        count = 0
+        async with self.storage.transaction() as tx:
+            for officer, message_key in officers:
                 identity = officer.reachable
                 assert identity is not None
-                if officer.locale not in rendered:
-                    with use_locale(officer.locale):
-                        rendered[officer.locale] = digest_reply(self.plan, data)
-                reply = rendered[officer.locale]
                 count += await tx.queue_message(
-                    key(officer), officer.id, identity, officer.locale, [reply], now
+                    message_key,
+                    officer.id,
+                    identity,
+                    officer.locale,
+                    [rendered[officer.locale]],
+                    now,
                 )
         if count:
             self.queued()

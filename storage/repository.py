@@ -8,6 +8,7 @@ implementation only has to provide the same two protocols.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from contextlib import AbstractAsyncContextManager
 from datetime import datetime
 from typing import Any, Protocol
@@ -35,7 +36,11 @@ class Transaction(Protocol):
     ) -> tuple[Person, dict[str, Any] | None] | None:
         """The person behind an identity and their open conversation, in one read."""
 
-    async def people(self, include_revoked: bool = False) -> list[Person]: ...
+    async def people(
+        self, include_revoked: bool = False, unreachable_only: bool = False
+    ) -> list[Person]:
+        """Everyone (not revoked, unless asked), or only those a channel reported
+        unreachable on at least one identity."""
     async def create_person(
         self,
         name: str,
@@ -80,9 +85,11 @@ class Transaction(Protocol):
     async def report_before(self, village_id: str, form_id: str, period: str) -> Report | None:
         """The latest version of the most recent report of an earlier period."""
 
-    async def period_answers(self, form_id: str, period: str) -> dict[str, dict[str, Any]]:
+    async def period_answers(
+        self, form_id: str, period: str, questions: Sequence[str] | None = None
+    ) -> dict[str, dict[str, Any]]:
         """village id -> question id -> answer, from the latest version of each village's
-        report of ``form_id`` for ``period``."""
+        report of ``form_id`` for ``period`` (only ``questions``, when given)."""
 
     async def first_sent(self, form_id: str, period: str) -> dict[str, datetime]:
         """village id -> when the first version of its report for ``period`` was sent."""

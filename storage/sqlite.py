@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from datetime import datetime
 from importlib import resources
@@ -220,8 +220,16 @@ class SqliteTransaction:
         row = await self._one(f"SELECT {_PERSON} FROM people p WHERE p.id = ?", (person_id,))
         return self._person(row)
 
-    async def people(self, include_revoked: bool = False) -> list[Person]:
-        where = "" if include_revoked else " WHERE p.revoked_at IS NULL"
+    async def people(
+        self, include_revoked: bool = False, unreachable_only: bool = False
+    ) -> list[Person]:
+        conditions = [] if include_revoked else ["p.revoked_at IS NULL"]
+        if unreachable_only:
+            conditions.append(
+                "EXISTS (SELECT 1 FROM identities u WHERE u.person_id = p.id"
+                " AND u.unreachable_at IS NOT NULL)"
+            )
+        where = (" WHERE " + " AND ".join(conditions)) if conditions else ""
         rows = await self._all(f"SELECT {_PERSON} FROM people p{where} ORDER BY p.id")
         return [p for p in map(self._person, rows) if p is not None]
 
@@ -427,19 +435,27 @@ class SqliteTransaction:
         found = await self._reports(rows)
         return found[0] if found else None
 
-    async def period_answers(self, form_id: str, period: str) -> dict[str, dict[str, Any]]:
+    async def period_answers(
+        self, form_id: str, period: str, questions: Sequence[str] | None = None
+    ) -> dict[str, dict[str, Any]]:
+        # One row per village, its answers joined into one JSON object by SQLite (each value
+        # is already JSON): a digest reads 2,000 villages' answers in a few thousand Python
+        # steps instead of one per answer.
+        only = ""
+        if questions is not None:
+            only = f" AND a.question_id IN ({', '.join('?' for _ in questions)})"
         rows = await self._all(
-            "SELECT r.village_id, a.question_id, a.value FROM reports r"
-            " JOIN answers a ON a.report_id = r.id"
+            "SELECT r.village_id,"
+            " '{' || group_concat(json_quote(a.question_id) || ':' || COALESCE(a.value, 'null'))"
+            " || '}' AS answers"
+            " FROM reports r JOIN answers a ON a.report_id = r.id"
             " WHERE r.form_id = ? AND r.period = ? AND r.version = ("
             "   SELECT MAX(l.version) FROM reports l WHERE l.form_id = r.form_id"
-            "   AND l.period = r.period AND l.village_id = r.village_id)",
-            (form_id, period),
+            f"   AND l.period = r.period AND l.village_id = r.village_id){only}"
+            " GROUP BY r.id",
+            (form_id, period, *(questions or ())),
         )
-        result: dict[str, dict[str, Any]] = {}
-        for row in rows:
-            result.setdefault(row["village_id"], {})[row["question_id"]] = json.loads(row["value"])
-        return result
+        return {village_id: json.loads(answers) for village_id, answers in rows}
 
     async def first_sent(self, form_id: str, period: str) -> dict[str, datetime]:
         rows = await self._all(

@@ -178,7 +178,7 @@ async def test_the_day_after_the_due_date_heads_are_reminded_and_officers_told_w
         )
         assert "Chưa gửi: Thôn 3" in notice
         assert "Gửi muộn: Thôn 2" in notice
-        assert "Chưa có trưởng thôn" not in notice
+        assert "Không nhắc được" not in notice
 
 
 async def test_no_reminder_on_other_days_or_before_the_plan(
@@ -295,6 +295,15 @@ async def test_the_digest_lists_people_the_bot_cannot_reach(
     async with storage.transaction() as tx:
         keys = [row["key"] for row in await tx.outbox("reminder:")]
     assert not any(key.startswith(f"reminder:{people.two.id}:thang:2026-11:d+0") for key in keys)
+    # …and the late notice says her village could not be reminded.
+    clock.now = at(26, 8)
+    await jobs.remind(clock())
+    await make_outbox(storage, telegram, clock, small_plan).send_due()
+    notice = sent_texts(standin, 2001)[-1]
+    assert "Chưa gửi: Thôn 1, Thôn 2, Thôn 3" in notice
+    assert "Không nhắc được (chưa có trưởng thôn đăng ký, hoặc không liên lạc được): Thôn 2" in (
+        notice
+    )
 
 
 async def test_a_long_digest_is_split_under_telegrams_limit(
