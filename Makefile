@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 DOMAIN := thidua
 
-.PHONY: run test lint format bench locales-extract locales-update locales-compile clean
+.PHONY: run test lint format bench bench-fanout bench-digest locales-extract locales-update locales-compile clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -39,6 +39,14 @@ format: $(VENV)/.installed-test
 
 bench: $(VENV)/.installed-test locales-compile
 	$(BIN)/python -m bench.reports
+
+# Reminders to 3,000 heads through a stand-in enforcing Telegram's 30 messages/s (~2 min).
+bench-fanout: $(VENV)/.installed-test locales-compile
+	$(BIN)/python -m bench.fanout
+
+# The digest of one period in a database of 2 million answers (builds it first, ~20 s).
+bench-digest: $(VENV)/.installed-test locales-compile
+	$(BIN)/python -m bench.digest
 
 locales-extract: $(VENV)/.installed
 	$(BIN)/pybabel extract -F babel.cfg -k _ -k N_ -k ngettext:1,2 --no-location \

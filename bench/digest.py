@@ -8,6 +8,8 @@ Builds (or reuses, with ``--db``) a SQLite database for the Nam Dong plan stretc
 on one aiosqlite connection as the bot uses it:
 
 - the digest of the latest month as ``/tonghop`` builds it (read, compute, render the text);
+- once, the weekly digest as it is queued: the same plus every answer, the workbook and the
+  chart;
 - the single SQL aggregate query that digest needs at the least: each question's count and
   sum over the latest versions of the month and of the month before (for the change), in
   the fastest of the forms tried (a correlated ``MAX(version)``; ``NOT EXISTS`` and a
@@ -35,7 +37,7 @@ from bot.i18n import use_locale
 from bot.periods import parse_period
 from bot.plan import Plan, Question, check_plan_text
 from bot.schedule import DigestPeriod
-from handlers.digest import digest_text, read_digest
+from handlers.digest import digest_reply, digest_text, read_digest
 from storage.sqlite import SqliteStorage
 
 FORM = "thang"
@@ -149,10 +151,19 @@ async def measure(path: Path, plan: Plan, month: str, repeat: int) -> None:
             rows = await tx._all(AGGREGATE, (FORM, month, period.previous().key))  # type: ignore[attr-defined]
         assert rows
 
+    async def weekly() -> None:
+        async with store.transaction() as tx:
+            data = await read_digest(plan, tx, now, periods=[DigestPeriod(FORM, period, True)])
+        with use_locale("vi"):
+            reply = digest_reply(plan, data)
+        sizes.extend(len(f.data) for f in reply.files)
+
+    sizes: list[int] = []
     await digest()  # warm the page cache and the code paths once
     await aggregate()
     digest_times = await timed(repeat, digest)
     aggregate_times = await timed(repeat, aggregate)
+    weekly_times = await timed(1, weekly)
     await store.close()
     answers = sqlite3.connect(path).execute("SELECT COUNT(*) FROM answers").fetchone()[0]
     d, a = statistics.median(digest_times), statistics.median(aggregate_times)
@@ -160,6 +171,11 @@ async def measure(path: Path, plan: Plan, month: str, repeat: int) -> None:
     print(f"digest of {month}: median {d * 1000:.0f} ms (min {min(digest_times) * 1000:.0f})")
     print(f"single SQL aggregate: median {a * 1000:.0f} ms (min {min(aggregate_times) * 1000:.0f})")
     print(f"digest / aggregate: {d / a:.2f}×   ({len(text):,} characters of digest)")
+    print(
+        f"weekly digest with workbook and chart: {weekly_times[0]:.1f} s"
+        f" (XLSX {sizes[0] / 1024:.0f} KiB, PNG {sizes[1] / 1024:.0f} KiB; built in a worker"
+        " thread, outside any transaction)"
+    )
 
 
 def main() -> None:
