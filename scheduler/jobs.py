@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -228,36 +228,26 @@ class Scheduler:
 
     def __init__(self, jobs: Jobs) -> None:
         self.jobs = jobs
-        plan = jobs.plan
-        schedule = plan.schedule
-        self.aps = AsyncIOScheduler(timezone=plan.tz)
-        grace = int(CATCH_UP.total_seconds())
+        schedule = jobs.plan.schedule
+        self.aps = AsyncIOScheduler(timezone=jobs.plan.tz)
+        at = schedule.reminder_time
+        self._add(REMINDERS, self._remind, hour=at.hour, minute=at.minute)
+        if schedule.digest_weekday is not None:
+            at = schedule.digest_time
+            day = WEEKDAYS[schedule.digest_weekday]
+            self._add(DIGEST, self._digest, day_of_week=day, hour=at.hour, minute=at.minute)
+
+    def _add(self, name: str, job: Callable[[], Awaitable[None]], **when: int | str) -> None:
+        """A job at a wall-clock time of the plan's timezone; a run the event loop could not
+        start on time still starts within 12 hours, and missed runs make one."""
         self.aps.add_job(
-            self._remind,
-            CronTrigger(
-                hour=schedule.reminder_time.hour,
-                minute=schedule.reminder_time.minute,
-                timezone=plan.tz,
-            ),
-            id=REMINDERS,
-            misfire_grace_time=grace,
+            job,
+            CronTrigger(timezone=self.jobs.plan.tz, **when),
+            id=name,
+            misfire_grace_time=int(CATCH_UP.total_seconds()),
             coalesce=True,
             max_instances=1,
         )
-        if schedule.digest_weekday is not None:
-            self.aps.add_job(
-                self._digest,
-                CronTrigger(
-                    day_of_week=WEEKDAYS[schedule.digest_weekday],
-                    hour=schedule.digest_time.hour,
-                    minute=schedule.digest_time.minute,
-                    timezone=plan.tz,
-                ),
-                id=DIGEST,
-                misfire_grace_time=grace,
-                coalesce=True,
-                max_instances=1,
-            )
 
     async def _remind(self) -> None:
         jobs = self.jobs

@@ -6,8 +6,10 @@ from pathlib import Path
 
 import pytest
 
+from bot.channels.telegram import TelegramChannel, TelegramOptions
 from bot.domain import Invite
 from bot.plan import Plan, load_plan
+from bot.ratelimit import Limits
 from handlers.conversation import Conversations
 from storage.sqlite import SqliteStorage
 from tests.standin.telegram import BotApiStandIn
@@ -73,3 +75,23 @@ async def standin() -> AsyncIterator[BotApiStandIn]:
 @pytest.fixture
 def conversations(small_plan: Plan, storage: SqliteStorage, clock: FakeClock) -> Conversations:
     return Conversations(small_plan, storage, clock)
+
+
+@pytest.fixture
+async def telegram(
+    standin: BotApiStandIn, conversations: Conversations, small_plan: Plan
+) -> AsyncIterator[TelegramChannel]:
+    """The real Telegram channel (python-telegram-bot's Application) polling the stand-in."""
+    options = TelegramOptions(
+        token=standin.token,
+        api_url=standin.base_url,
+        poll_timeout=1,
+        # The simulated people answer instantly; a person's pace would not meet the per-chat
+        # limit, which tests/test_ratelimit.py checks on its own.
+        limits=Limits(chat_burst=100),
+        send_timeout=1.0,
+    )
+    channel = TelegramChannel(options, conversations, small_plan.tz)
+    await channel.start()
+    yield channel
+    await channel.stop()

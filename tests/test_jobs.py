@@ -5,18 +5,16 @@ from __future__ import annotations
 
 import io
 import logging
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.channels.telegram import TelegramChannel, TelegramOptions
+from bot.channels.telegram import TelegramChannel
 from bot.domain import Person
 from bot.engine import Draft
 from bot.plan import Plan, check_plan_text
-from bot.ratelimit import Limits
 from bot.schedule import last_digest_time, last_reminder_time
 from handlers.conversation import Conversations
 from scheduler.jobs import Jobs, Scheduler
@@ -39,22 +37,6 @@ ANSWERS = {
 def at(day: int, hour: int, minute: int = 0, month: int = 11) -> datetime:
     """A moment of November 2026 on the Vietnamese wall clock."""
     return datetime(2026, month, day, hour, minute, tzinfo=VN)
-
-
-@pytest.fixture
-async def telegram(
-    standin: BotApiStandIn, conversations: Conversations, small_plan: Plan
-) -> AsyncIterator[TelegramChannel]:
-    options = TelegramOptions(
-        token=standin.token,
-        api_url=standin.base_url,
-        poll_timeout=1,
-        limits=Limits(chat_burst=100),
-    )
-    channel = TelegramChannel(options, conversations, small_plan.tz)
-    await channel.start()
-    yield channel
-    await channel.stop()
 
 
 async def report(storage: SqliteStorage, person: Person, village: str, when: datetime) -> None:

@@ -3,40 +3,19 @@ Application against the Bot API stand-in, and a clock the tests move (no sleepin
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-import pytest
-
-from bot.channels.telegram import TelegramChannel, TelegramOptions
+from bot.channels.telegram import TelegramChannel
 from bot.domain import Identity, Person
 from bot.messages import Incoming, OutgoingFile, Reply
 from bot.plan import Plan
-from bot.ratelimit import Limits
 from bot.schedule import quiet_until
 from handlers.conversation import Conversations
 from scheduler.outbox import Outbox
 from storage.sqlite import SqliteStorage
 from tests.conftest import FakeClock
 from tests.standin.telegram import BotApiStandIn
-
-
-@pytest.fixture
-async def telegram(
-    standin: BotApiStandIn, conversations: Conversations, small_plan: Plan
-) -> AsyncIterator[TelegramChannel]:
-    options = TelegramOptions(
-        token=standin.token,
-        api_url=standin.base_url,
-        poll_timeout=1,
-        limits=Limits(chat_burst=100),
-        send_timeout=0.5,
-    )
-    channel = TelegramChannel(options, conversations, small_plan.tz)
-    await channel.start()
-    yield channel
-    await channel.stop()
 
 
 def make_outbox(
@@ -229,7 +208,7 @@ async def test_a_timed_out_send_is_tried_again(
 ) -> None:
     head = await register(storage, clock, "Anh Một", 1001)
     await queue(storage, clock, head, "a", Reply("Nhắc"))
-    standin.delay_next("sendMessage", 1.5)  # longer than the channel's 0.5 s timeout
+    standin.delay_next("sendMessage", 2.0)  # longer than the channel's 1 s timeout
     outbox = make_outbox(storage, telegram, clock, small_plan)
     assert await outbox.send_due() == 0
     row = (await rows(storage))["a"]

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
 
 from bot.channels.telegram import TelegramChannel, TelegramOptions
 from bot.plan import Plan
-from bot.ratelimit import Limits
 from handlers.conversation import Conversations
 from storage.sqlite import SqliteStorage
 from tests.conftest import FakeClock, add_invite
@@ -17,21 +15,8 @@ from tests.standin.telegram import BotApiStandIn, SimUser
 
 
 @pytest.fixture
-async def channel(
-    standin: BotApiStandIn, conversations: Conversations, small_plan: Plan
-) -> AsyncIterator[TelegramChannel]:
-    # The production default: AIORateLimiter at 30 messages/s.
-    # The simulated people answer instantly; a person's pace would not meet the per-chat limit.
-    options = TelegramOptions(
-        token=standin.token,
-        api_url=standin.base_url,
-        poll_timeout=1,
-        limits=Limits(chat_burst=100),
-    )
-    telegram = TelegramChannel(options, conversations, small_plan.tz)
-    await telegram.start()
-    yield telegram
-    await telegram.stop()
+def channel(telegram: TelegramChannel) -> TelegramChannel:
+    return telegram
 
 
 def texts(messages: list[dict[str, object]]) -> str:
