@@ -20,6 +20,7 @@ from bot.i18n import _, format_date
 from bot.invites import generate_code
 from bot.periods import parse_period
 from bot.plan import PlanError, check_plan
+from bot.schedule import quiet_until
 from bot.workbook import build_workbook
 from handlers.conversation import role_name
 from handlers.digest import chart_png, digest_in, digest_sections
@@ -355,13 +356,17 @@ async def _digest(
                 file=sys.stderr,
             )
             return 1
-        print(
-            _(
-                "Đã xếp bản tổng hợp (kèm bảng tính và biểu đồ) vào hàng gửi cho {names}. "
-                "Bot đang chạy sẽ gửi ngay; nếu bot chưa chạy, sẽ gửi khi bot chạy."
-            ).format(names=", ".join(p.name for p in recipients)),
-            file=sys.stderr,
-        )
+        queued = _(
+            "Đã xếp bản tổng hợp (kèm bảng tính và biểu đồ) vào hàng gửi cho {names}."
+        ).format(names=", ".join(p.name for p in recipients))
+        quiet_end = quiet_until(app.plan.schedule, now, app.plan.tz)
+        if quiet_end is not None:
+            when = _("Đang trong giờ yên lặng nên bot sẽ gửi lúc {time}.").format(
+                time=f"{quiet_end.astimezone(app.plan.tz):%H:%M}"
+            )
+        else:
+            when = _("Bot đang chạy sẽ gửi ngay; nếu bot chưa chạy, sẽ gửi khi bot chạy.")
+        print(f"{queued} {when}", file=sys.stderr)
     return 0
 
 
