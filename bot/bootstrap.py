@@ -100,6 +100,7 @@ class App:
     async def start_background(self) -> None:
         """The outbox's sender loop and the scheduled jobs (reminders, weekly digest)."""
         outbox = self.outbox()
+        self.conversations.queued = outbox.wake  # nominations queue notices as they happen
         self.sender = asyncio.create_task(outbox.run(), name="outbox")
         self.scheduler = Scheduler(Jobs(self.plan, self.storage, self.clock, outbox.wake))
         await self.scheduler.start()

@@ -18,12 +18,11 @@ from bot.domain import ROLE_HEAD, ROLES, Identity, Invite
 from bot.export import to_csv
 from bot.i18n import _, format_date
 from bot.invites import generate_code
-from bot.periods import parse_period
+from bot.periods import Period, parse_period
 from bot.plan import PlanError, check_plan
 from bot.schedule import quiet_until
-from bot.workbook import build_workbook
 from handlers.conversation import role_name
-from handlers.digest import chart_png, digest_in, digest_sections
+from handlers.digest import chart_png, digest_in, digest_workbook, read_digest
 from scheduler.jobs import Jobs
 
 
@@ -315,8 +314,8 @@ async def _export_workbook(settings: Settings, period: str | None, out: str) -> 
     app = await _app(settings)
     try:
         async with app.storage.transaction() as tx:
-            sections = await digest_sections(app.plan, tx, app.clock(), period)
-        data = build_workbook(app.plan, sections)
+            digest = await read_digest(app.plan, tx, app.clock(), period)
+        data = digest_workbook(app.plan, digest)
     finally:
         await app.close()
     await asyncio.to_thread(Path(out).write_bytes, data)
@@ -368,6 +367,30 @@ async def _digest(
             when = _("Bot đang chạy sẽ gửi ngay; nếu bot chưa chạy, sẽ gửi khi bot chạy.")
         print(f"{queued} {when}", file=sys.stderr)
     return 0
+
+
+async def _bulletin(settings: Settings, week: str | None) -> int:
+    chosen: Period | None = None
+    if week is not None:
+        try:
+            chosen = parse_period(week)
+        except ValueError:
+            chosen = None
+        if chosen is None or chosen.kind != "week":
+            return _fail(_("Tuần “{week}” không hợp lệ. Ví dụ: 2026-W48.").format(week=week))
+    app = await _app(settings)
+    try:
+        desk = app.conversations.desk
+        async with app.storage.transaction() as tx:
+            text = await desk.bulletin(tx, chosen or desk.this_week(app.clock()))
+    finally:
+        await app.close()
+    print(text)
+    return 0
+
+
+def cmd_bulletin(args: argparse.Namespace) -> int:
+    return asyncio.run(_bulletin(Settings.from_env(), args.week))
 
 
 def cmd_digest(args: argparse.Namespace) -> int:
@@ -436,6 +459,12 @@ def parser() -> argparse.ArgumentParser:
         help=_("gửi bản tổng hợp cho thường trực và Chủ tịch (qua bot)"),
     )
     digest.set_defaults(func=cmd_digest)
+
+    bulletin = sub.add_parser(
+        "bulletin", help=_("in bản tin gương người tốt, việc tốt của tuần cho đài truyền thanh")
+    )
+    bulletin.add_argument("--week", help=_("tuần, ví dụ 2026-W48 (mặc định: tuần này)"))
+    bulletin.set_defaults(func=cmd_bulletin)
 
     plan = sub.add_parser("plan", help=_("kiểm tra tệp kế hoạch"))
     plan_sub = plan.add_subparsers(dest="plan_command", required=True)

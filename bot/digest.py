@@ -203,6 +203,7 @@ def render_digest(
     sections: list[FormSection],
     today: date,
     unreachable: Sequence[Unreachable] = (),
+    nominations: str | None = None,
 ) -> str:
     """The digest as text, paragraphs separated by blank lines (for splitting)."""
     names = {v.id: v.name for v in plan.villages}
@@ -252,6 +253,8 @@ def render_digest(
                 )
                 figure_lines.append(_figure_line(figure, unit))
             paragraphs.append("\n".join(figure_lines))
+    if nominations:
+        paragraphs.append(nominations)
     if unreachable:
         lines = [_("Không liên lạc được (đã chặn bot hoặc bỏ tài khoản):")]
         for person in unreachable:

@@ -95,3 +95,36 @@ class QueuedMessage:
     replies: list[Reply]
     parts_sent: int = 0  # platform calls already confirmed (never repeated)
     attempts: int = 0
+
+
+# Nominations (gương người tốt, việc tốt): from sending until closed.
+REVIEW, NEEDS_INFO, CLOSED = "review", "needs_info", "closed"
+STAGES = ("phat_hien", "boi_duong", "tong_ket", "nhan_rong")  # the plan's four stages
+NOMINATION_STATUSES = (REVIEW, NEEDS_INFO, *STAGES, CLOSED)
+
+
+@dataclass(frozen=True)
+class Nomination:
+    id: int
+    number: str  # ĐC-2026-0007
+    nominator_id: int
+    nominee: str  # a person's name or a collective
+    village_id: str
+    deed: str
+    kind: str
+    status: str  # one of NOMINATION_STATUSES
+    created_at: datetime
+    updated_at: datetime
+    photos: tuple[str, ...] = ()  # stored file keys
+
+
+@dataclass(frozen=True)
+class NominationEvent:
+    """One change of a nomination: who, when, what it became, and their comment."""
+
+    nomination_id: int
+    at: datetime
+    person_id: int | None
+    action: str  # sent, accepted, asked, answered, rejected, advanced, moved_back, closed
+    status: str  # the status after the change
+    comment: str = ""

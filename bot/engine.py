@@ -41,7 +41,8 @@ InputKind = Literal["text", "choice", "photo", "other"]
 class Input:
     kind: InputKind
     text: str = ""  # typed text, or the value of a pressed choice
-    file_id: str | None = None  # for photos
+    file_id: str | None = None  # for photos: the stored file's key (None: not downloaded)
+    size: int | None = None  # for photos: bytes, as the channel announced them
 
 
 @dataclass(frozen=True)

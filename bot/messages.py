@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 InputKind = Literal["text", "choice", "photo", "other"]
+MAX_FILE_BYTES = 10 * 1024 * 1024  # the largest photo a person may send; larger is refused
 
 
 @dataclass(frozen=True)
@@ -51,6 +52,7 @@ class Attachment:
     file_id: str
     size: int | None = None
     mime_type: str | None = None
+    data: bytes | None = None  # the content, when the channel fetched it
 
 
 @dataclass(frozen=True)

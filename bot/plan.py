@@ -9,6 +9,7 @@ and raises ``PlanError`` when anything is wrong.
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Callable, Hashable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, time
@@ -35,7 +36,7 @@ DEFAULT_PLAN_PATH = Path(__file__).resolve().parent.parent / "plans" / "nam-dong
 
 REQUIRED_PLAN_KEYS = ("plan", "title", "commune", "timezone", "villages", "forms")
 # Every top-level key the plan reads; others are left alone (for later versions).
-PLAN_KEYS = (*REQUIRED_PLAN_KEYS, "starts", "ends", "indicators", "schedule")
+PLAN_KEYS = (*REQUIRED_PLAN_KEYS, "starts", "ends", "indicators", "schedule", "nomination_kinds")
 SCHEDULE_KEYS = ("reminders", "reminder_time", "digest", "quiet_hours")
 # How far from the due day a reminder may be, in days either way.
 MAX_REMINDER_OFFSET = 31
@@ -59,6 +60,19 @@ _TARGET_RE = re.compile(r"\s*(>=|<=|==|=|>|<|≥|≤)?\s*(.+?)\s*")
 _OP_ALIASES = {"=": "==", "≥": ">=", "≤": "<="}
 _TIME_RE = re.compile(r"([01]?[0-9]|2[0-3]):([0-5][0-9])")
 _QUIET_RE = re.compile(r"\s*(\S+?)\s*[-–]\s*(\S+)\s*")
+
+# The kinds of good examples (gương người tốt, việc tốt) a nomination is sent as, each a
+# Telegram button: when the plan names none, these.
+DEFAULT_NOMINATION_KINDS = (
+    "Sản xuất kinh doanh giỏi",
+    "Từ thiện nhân đạo",
+    "Sáng kiến cải tiến",
+    "Cán bộ gương mẫu",
+    "Người tốt việc tốt",
+    "Khác",
+)
+MAX_NOMINATION_KINDS = 12
+MAX_NOMINATION_KIND_LENGTH = 40  # characters
 
 # Names of the days of the week, Monday first.
 _WEEKDAYS = (
@@ -237,6 +251,7 @@ class Plan:
     indicators: tuple[Indicator, ...]
     source: Path | None = None
     schedule: Schedule = Schedule()
+    nomination_kinds: tuple[str, ...] = DEFAULT_NOMINATION_KINDS
 
     @property
     def tz(self) -> ZoneInfo:
@@ -599,6 +614,7 @@ class _Checker:
         self.check_at_most()
         indicators = self.indicators(root)
         schedule = self.schedule(root)
+        nomination_kinds = self.nomination_kinds(root)
 
         if self.problems:
             return None
@@ -615,6 +631,7 @@ class _Checker:
             indicators=indicators,
             source=self.source,
             schedule=schedule or Schedule(),
+            nomination_kinds=nomination_kinds or DEFAULT_NOMINATION_KINDS,
         )
 
     def timezone(self, root: Any) -> str | None:
@@ -1285,6 +1302,68 @@ class _Checker:
                     "khi hết giờ yên lặng. Hãy dời sang một giờ ngoài khoảng này."
                 ).format(key=key, time=f"{moment:%H:%M}", quiet=quiet),
             )
+
+    # ---- nomination kinds
+
+    def nomination_kinds(self, root: Any) -> tuple[str, ...] | None:
+        """The kinds of good examples, in plan order; None when absent or with a problem."""
+        items = self.seq(root, "nomination_kinds")
+        if items is None:
+            return None
+        line = _key_line(root, "nomination_kinds")
+        if not items:
+            self.add(
+                line,
+                _(
+                    "Danh sách loại gương “nomination_kinds” đang trống; hãy ghi ít nhất "
+                    "một loại, hoặc bỏ khóa này để dùng các loại mặc định."
+                ),
+            )
+            return None
+        before = len(self.problems)
+        if len(items) > MAX_NOMINATION_KINDS:
+            self.add(
+                line,
+                _(
+                    "Có {count} loại gương trong “nomination_kinds”, nhiều nhất được {max} "
+                    "loại (mỗi loại là một nút bấm)."
+                ).format(count=len(items), max=MAX_NOMINATION_KINDS),
+            )
+        result: list[str] = []
+        seen: dict[str, str] = {}
+        for index, item in enumerate(items):
+            item_line = _item_line(items, index)
+            if not isinstance(item, str):
+                self.add(
+                    item_line,
+                    _("Loại gương “{value}” phải là một chuỗi chữ.").format(value=_show(item)),
+                )
+                continue
+            name = unicodedata.normalize("NFC", item.strip())
+            if not name:
+                self.add(item_line, _("Tên loại gương không được để trống."))
+                continue
+            if len(name) > MAX_NOMINATION_KIND_LENGTH:
+                self.add(
+                    item_line,
+                    _(
+                        "Tên loại gương “{name}” dài quá: nhiều nhất {max} ký tự "
+                        "(để vừa một nút bấm)."
+                    ).format(name=name, max=MAX_NOMINATION_KIND_LENGTH),
+                )
+                continue
+            key = _normalize(name)
+            if key in seen:
+                self.add(
+                    item_line,
+                    _("Loại gương “{name}” bị trùng với “{other}”.").format(
+                        name=name, other=seen[key]
+                    ),
+                )
+                continue
+            seen[key] = name
+            result.append(name)
+        return tuple(result) if len(self.problems) == before else None
 
 
 def _parse_time(value: Any) -> time | None:

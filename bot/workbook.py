@@ -1,8 +1,11 @@
-"""The XLSX workbook for the secretariat: a summary sheet and one sheet per form."""
+"""The XLSX workbook for the secretariat: a summary sheet, one sheet per form, and the
+nominations with their history."""
 
 from __future__ import annotations
 
 import io
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
@@ -11,8 +14,10 @@ from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 
 from bot.digest import FormSection
+from bot.domain import Nomination, NominationEvent
 from bot.export import spreadsheet_safe
 from bot.i18n import _
+from bot.nominations import status_name
 from bot.plan import Plan, Question
 
 BOLD = Font(bold=True)
@@ -39,7 +44,18 @@ def _fit(sheet: Any) -> None:
         sheet.column_dimensions[get_column_letter(index)].width = min(max(width + 2, 8), 60)
 
 
-def build_workbook(plan: Plan, sections: list[FormSection]) -> bytes:
+@dataclass(frozen=True)
+class NominationRow:
+    """A nomination for the workbook, with its history and the names of those involved."""
+
+    nomination: Nomination
+    events: list[NominationEvent]
+    names: Mapping[int, str]  # person id -> name
+
+
+def build_workbook(
+    plan: Plan, sections: list[FormSection], nominations: Sequence[NominationRow] = ()
+) -> bytes:
     book = Workbook()
     summary = book.active
     summary.title = _("Tổng hợp")[:SHEET_TITLE_LIMIT]
@@ -102,7 +118,60 @@ def build_workbook(plan: Plan, sections: list[FormSection]) -> bytes:
             sheet.append(row)
         sheet.freeze_panes = "B2"
         _fit(sheet)
+    if nominations:
+        _nominations_sheet(book, plan, nominations)
 
     buffer = io.BytesIO()
     book.save(buffer)
     return buffer.getvalue()
+
+
+def _nominations_sheet(book: Any, plan: Plan, rows: Sequence[NominationRow]) -> None:
+    """One row per nomination; its history (when, who, what, comment) in the last column."""
+    sheet = book.create_sheet(_("Đề cử")[:SHEET_TITLE_LIMIT])
+    sheet.append(
+        [
+            _("Số"),
+            _("Người được đề cử"),
+            _("Thôn"),
+            _("Loại"),
+            _("Việc làm"),
+            _("Người đề cử"),
+            _("Giai đoạn"),
+            _("Ngày gửi"),
+            _("Lịch sử"),
+        ]
+    )
+    for cell in sheet[1]:
+        cell.font = BOLD
+    for row in rows:
+        n = row.nomination
+        village = plan.village(n.village_id)
+        history = "\n".join(
+            " – ".join(
+                part
+                for part in (
+                    f"{event.at.astimezone(plan.tz):%d/%m/%Y %H:%M}",
+                    row.names.get(event.person_id or 0, ""),
+                    status_name(event.status),
+                    event.comment,
+                )
+                if part
+            )
+            for event in row.events
+        )
+        sheet.append(
+            [
+                n.number,
+                spreadsheet_safe(n.nominee),
+                village.name if village else n.village_id,
+                n.kind,
+                spreadsheet_safe(n.deed),
+                row.names.get(n.nominator_id, ""),
+                status_name(n.status),
+                n.created_at.astimezone(plan.tz).date(),
+                spreadsheet_safe(history),
+            ]
+        )
+    sheet.freeze_panes = "B2"
+    _fit(sheet)

@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import cast
+from typing import Any, cast
 from weakref import WeakValueDictionary
 
 from babel.dates import format_time
@@ -26,13 +27,25 @@ from bot.messages import Choice, Incoming, OutgoingFile, Reply
 from bot.periods import PeriodKind, current_period
 from bot.plan import Plan
 from bot.text import normalize_text
-from bot.workbook import build_workbook
-from handlers.digest import digest_in, digest_sections
+from handlers.digest import digest_in, digest_workbook, read_digest
+from handlers.nominations import ANSWER_FLOW, REVIEW_FLOW, NominationDesk
 from storage.repository import Storage, Transaction
 
 log = logging.getLogger(__name__)
 
 LANGUAGE_NAMES = {"vi": "Tiếng Việt", "en": "English"}
+REPORT, NOMINATION = "report", "nomination"
+NEW = "moi"  # the last word of a command that drops the open draft to start anew
+# Commands that open a draft, and the flow of that draft.
+STARTS = {
+    "/baocao": REPORT,
+    "/report": REPORT,
+    "/detcu": NOMINATION,
+    "/nominate": NOMINATION,
+    "/duyet": REVIEW_FLOW,
+    "/traloi": ANSWER_FLOW,
+    "/answer": ANSWER_FLOW,
+}
 DIGEST_ROLES = (ROLE_SECRETARIAT, ROLE_CHAIR, ROLE_ADMIN)
 IDENTITY_REFRESH = timedelta(minutes=15)
 
@@ -60,6 +73,8 @@ class Conversations:
         self.storage = storage
         self.clock = clock
         self.engine = FormEngine(plan)
+        self.desk = NominationDesk(plan, lambda: self.queued())
+        self.queued: Callable[[], None] = lambda: None  # the outbox's wake-up, once running
         # Held only while a message is applied; unused locks are collected.
         self._locks: WeakValueDictionary[tuple[str, str], asyncio.Lock] = WeakValueDictionary()
 
@@ -88,8 +103,7 @@ class Conversations:
                         current_locale.set(person.locale)
                         if self._stale_identity(person, incoming, now):
                             await tx.touch_identity(self._identity(incoming), now)
-                        draft = Draft.from_dict(saved) if saved else None
-                        replies = await self._member(tx, person, draft, incoming, now)
+                        replies = await self._member(tx, person, saved, incoming, now)
                     return Outcome(replies, current_locale.get())
 
     @staticmethod
@@ -206,40 +220,86 @@ class Conversations:
         self,
         tx: Transaction,
         person: Person,
-        draft: Draft | None,
+        saved: dict[str, Any] | None,
         incoming: Incoming,
         now: datetime,
     ) -> list[Reply]:
+        flow = saved.get("flow", REPORT) if saved else None
+        draft = Draft.from_dict(saved) if saved and flow == REPORT else None
         if incoming.kind == "choice" and incoming.text.startswith("lang:"):
             return await self._set_language(tx, person, incoming.text[5:])
 
         command = incoming.command
         if command is not None:
             name, args = command
+            words = args.split()
+            fresh = bool(words) and words[-1] == NEW  # "… moi": drop the open draft first
+            if fresh:
+                words = words[:-1]
+                args = " ".join(words)
+            starts = STARTS.get(name)
+            if starts is not None and saved is not None and flow != starts:
+                if not fresh:
+                    return self._busy(saved, f"{name} {args}".strip())
+                await tx.delete_draft(person.id)
+                saved, draft, flow = None, None, None
             if name in ("/baocao", "/report"):
                 return await self._report(tx, person, draft, now, args)
+            if name in ("/detcu", "/nominate"):
+                if saved is not None:
+                    replies, state = self.desk.resume(saved)
+                    await tx.save_draft(person.id, state, now)
+                    return replies
+                return await self.desk.start(tx, person, now)
+            if name in ("/detcu_ds", "/nominations"):
+                return self._with_draft(await self.desk.listing(tx, person), saved)
+            if name == "/duyet":
+                return await self.desk.review(tx, person, words, now)
+            if name in ("/traloi", "/answer"):
+                return await self.desk.answer(tx, person, words, now)
+            if name in ("/tieptuc", "/continue"):
+                if saved is None:
+                    return [Reply(_("Bạn không có việc gì đang làm dở."))]
+                if draft is not None:
+                    return await self._apply(tx, person, self.engine.resume(draft), now)
+                replies, state = self.desk.resume(saved)
+                await tx.save_draft(person.id, state, now)
+                return replies
+            if name in ("/bantin", "/bulletin"):
+                if person.role not in DIGEST_ROLES:
+                    text = _("Bản tin dành cho thường trực và Chủ tịch Hội đồng Thi đua.")
+                    return self._with_draft([Reply(text)], saved)
+                bulletin = await self.desk.bulletin(tx, self.desk.this_week(now))
+                return self._with_draft([Reply(bulletin)], saved)
             if name in ("/huy", "/cancel"):
-                if draft is None:
-                    return [Reply(_("Bạn không có báo cáo nào đang làm dở."))]
-                return await self._apply(tx, person, self.engine.cancel(draft), now)
+                if saved is None:
+                    return [Reply(_("Bạn không có việc gì đang làm dở."))]
+                if draft is not None:
+                    return await self._apply(tx, person, self.engine.cancel(draft), now)
+                replies, state = self.desk.cancel(saved)
+                if state is None:
+                    await tx.delete_draft(person.id)
+                else:
+                    await tx.save_draft(person.id, state, now)
+                return replies
             if name in ("/tonghop", "/digest"):
                 if person.role not in DIGEST_ROLES:
                     text = _("Bản tổng hợp dành cho thường trực và Chủ tịch Hội đồng Thi đua.")
-                    return self._with_draft([Reply(text)], draft)
-                return self._with_draft([Reply(await digest_in(self.plan, tx, now))], draft)
+                    return self._with_draft([Reply(text)], saved)
+                return self._with_draft([Reply(await digest_in(self.plan, tx, now))], saved)
             if name in ("/xuat", "/export"):
                 if person.role not in DIGEST_ROLES:
                     text = _("Bảng tính dành cho thường trực và Chủ tịch Hội đồng Thi đua.")
-                    return self._with_draft([Reply(text)], draft)
-                sections = await digest_sections(self.plan, tx, now)
+                    return self._with_draft([Reply(text)], saved)
+                data = await read_digest(self.plan, tx, now)
                 workbook = OutgoingFile(
                     f"thidua-{now.astimezone(self.plan.tz):%Y-%m-%d}.xlsx",
-                    build_workbook(self.plan, sections),
+                    digest_workbook(self.plan, data),
                 )
                 text = _("Bảng tính tổng hợp các kỳ hiện tại:")
-                return self._with_draft([Reply(text, files=(workbook,))], draft)
+                return self._with_draft([Reply(text, files=(workbook,))], saved)
             if name in ("/huongdan", "/help"):
-                return self._with_draft([Reply(self._help(person))], draft)
+                return self._with_draft([Reply(self._help(person))], saved)
             if name in ("/ngonngu", "/language"):
                 if args:
                     return await self._set_language(tx, person, args)
@@ -251,10 +311,12 @@ class Conversations:
                     if person.village_id
                     else "",
                 )
-                return self._with_draft([Reply(text)], draft)
+                return self._with_draft([Reply(text)], saved)
             text = _("Không có lệnh {command}. Gõ /huongdan để xem các lệnh.").format(command=name)
-            return self._with_draft([Reply(text)], draft)
+            return self._with_draft([Reply(text)], saved)
 
+        if saved is not None and flow != REPORT:
+            return await self._flow_input(tx, person, saved, flow, incoming, now)
         if draft is None:
             wanted = normalize_text(incoming.text) if incoming.kind == "text" else ""
             for code, language in LANGUAGE_NAMES.items():
@@ -266,15 +328,68 @@ class Conversations:
                 return [Reply(_("Gõ /baocao để gửi báo cáo, /huongdan để xem hướng dẫn."))]
             return [Reply(_("Gõ /huongdan để xem hướng dẫn."))]
 
-        file_id = incoming.attachments[0].file_id if incoming.attachments else None
-        step = self.engine.handle(draft, Input(incoming.kind, incoming.text, file_id))
+        step = self.engine.handle(draft, await self._input(tx, incoming, now))
         return await self._apply(tx, person, step, now)
 
-    def _with_draft(self, replies: list[Reply], draft: Draft | None) -> list[Reply]:
-        """After help or a stray command, show the open question again so the form goes on."""
-        if draft is None:
+    async def _input(self, tx: Transaction, incoming: Incoming, now: datetime) -> Input:
+        """The engine's input; a photo the channel downloaded is stored, and the input
+        carries its key (or no key, with the size, when it was too large to fetch)."""
+        if incoming.kind == "photo" and incoming.attachments:
+            attachment = incoming.attachments[0]
+            key = None
+            if attachment.data is not None:
+                key = await tx.store_file(attachment.data, attachment.mime_type, now)
+            return Input("photo", "", key, attachment.size)
+        return Input(incoming.kind, incoming.text)
+
+    async def _flow_input(
+        self,
+        tx: Transaction,
+        person: Person,
+        saved: dict[str, Any],
+        flow: str | None,
+        incoming: Incoming,
+        now: datetime,
+    ) -> list[Reply]:
+        if flow == NOMINATION:
+            inp = await self._input(tx, incoming, now)
+            return await self.desk.nomination_input(tx, person, saved, inp, now)
+        if incoming.kind != "text":
+            return [Reply(_("Xin gõ bằng chữ.")), self.desk.prompt(saved)]
+        if flow == REVIEW_FLOW:
+            return await self.desk.review_input(tx, person, saved, incoming.text, now)
+        return await self.desk.answer_input(tx, person, saved, incoming.text, now)
+
+    def _busy(self, saved: dict[str, Any], command: str) -> list[Reply]:
+        """One open draft at a time: finish it, or drop it for the new one."""
+        flow = saved.get("flow", REPORT)
+        if flow == REPORT and saved.get("form"):
+            what = _("báo cáo {form}").format(form=self.plan.form(saved["form"]).title)
+        elif flow == REPORT:
+            what = _("một báo cáo")
+        elif flow == NOMINATION:
+            what = _("một đề cử")
+        elif flow == REVIEW_FLOW:
+            what = _("việc xét một đề cử")
+        else:
+            what = _("câu trả lời bổ sung cho một đề cử")
+        text = _(
+            "Bạn đang làm dở {what}. Mỗi lúc chỉ làm một việc: làm tiếp việc đó, "
+            "hay bỏ nó để bắt đầu việc mới?"
+        ).format(what=what)
+        choices = (
+            Choice(_("Làm tiếp"), "/tieptuc"),
+            Choice(_("Bỏ, làm việc mới"), f"{command} {NEW}"),
+        )
+        return [Reply(text, choices)]
+
+    def _with_draft(self, replies: list[Reply], saved: dict[str, Any] | None) -> list[Reply]:
+        """After help or a stray command, show the open screen again so the work goes on."""
+        if saved is None:
             return replies
-        return [*replies, self.engine.prompt(draft)]
+        if saved.get("flow", REPORT) == REPORT:
+            return [*replies, self.engine.prompt(Draft.from_dict(saved))]
+        return [*replies, self.desk.prompt(saved)]
 
     async def _report(
         self, tx: Transaction, person: Person, draft: Draft | None, now: datetime, args: str = ""
@@ -369,7 +484,7 @@ class Conversations:
         if person.role == ROLE_HEAD:
             lines += [
                 _("/baocao: gửi (hoặc làm tiếp) báo cáo của thôn."),
-                _("/huy: bỏ báo cáo đang làm dở."),
+                _("/huy: bỏ việc đang làm dở."),
                 _(
                     "Mỗi lần một câu hỏi. Gõ số như thường viết: 1.234 hay 12,5 hay 65 triệu. "
                     "Bấm nút hoặc gõ chữ trên nút (không dấu cũng được)."
@@ -380,6 +495,11 @@ class Conversations:
                 _("Vai trò của bạn: {role}.").format(role=role_name(person.role)),
                 _("/tonghop: ai đã báo cáo, chỉ tiêu của xã so với mục tiêu."),
                 _("/xuat: bảng tính XLSX của các kỳ hiện tại."),
+                _("/detcu_ds: các đề cử đang mở, để xét và chuyển giai đoạn."),
+                _("/bantin: bản tin gương người tốt, việc tốt của tuần cho đài truyền thanh."),
             ]
+        lines += [_("/detcu: đề cử một gương người tốt, việc tốt (dưới một phút).")]
+        if person.role == ROLE_HEAD:
+            lines += [_("/detcu_ds: các đề cử bạn đã gửi và giai đoạn của chúng.")]
         lines += [_("/ngonngu: đổi ngôn ngữ."), _("/huongdan: xem hướng dẫn này.")]
         return "\n".join(lines)

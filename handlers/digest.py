@@ -3,17 +3,19 @@ the people the bot cannot reach, and the workbook and chart that go with it."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import datetime
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from typing import cast
 
 from bot.chart import build_chart
 from bot.digest import FormSection, Unreachable, indicator_figures, render_digest, reporting
+from bot.domain import REVIEW, Nomination, NominationEvent
 from bot.messages import OutgoingFile, Reply
+from bot.nominations import WAITING_TOO_LONG_DAYS, digest_paragraph
 from bot.periods import Period, PeriodKind, current_period, parse_period
 from bot.plan import Plan
 from bot.schedule import DigestPeriod
-from bot.workbook import build_workbook
+from bot.workbook import NominationRow, build_workbook
 from storage.repository import Transaction
 
 CHART_PERIODS = 6
@@ -81,6 +83,9 @@ class DigestData:
     first_sent: dict[str, dict[str, datetime]]  # period key -> village -> first sent
     unreachable: list[Unreachable]
     now: datetime
+    new_nominations: list[Nomination] = field(default_factory=list)  # the last 7 days
+    waiting_nominations: list[Nomination] = field(default_factory=list)  # review, > 7 days
+    nominations: list[NominationRow] = field(default_factory=list)  # all, for the workbook
 
 
 async def read_digest(
@@ -108,12 +113,39 @@ async def read_digest(
         for each in shown:
             first_sent[each.key] = await tx.first_sent(form_id, each.key)
         history.append((form_id, shown))
-    return DigestData(sections, history, first_sent, await unreachable_people(plan, tx), now)
+    week_ago = now - timedelta(days=WAITING_TOO_LONG_DAYS)
+    new = await tx.nominations(since=week_ago)
+    waiting = [n for n in await tx.nominations(statuses=(REVIEW,)) if n.created_at < week_ago]
+    rows: list[NominationRow] = []
+    if not text_only:
+        every = await tx.nominations()
+        if every:
+            names = {p.id: p.name for p in await tx.people(include_revoked=True)}
+            events: dict[int, list[NominationEvent]] = {}
+            for event in await tx.nomination_events():
+                events.setdefault(event.nomination_id, []).append(event)
+            rows = [NominationRow(n, events.get(n.id, []), names) for n in every]
+    return DigestData(
+        sections,
+        history,
+        first_sent,
+        await unreachable_people(plan, tx),
+        now,
+        new,
+        waiting,
+        rows,
+    )
 
 
 def digest_text(plan: Plan, data: DigestData) -> str:
     """The digest's text in the current locale."""
-    return render_digest(plan, data.sections, data.now.astimezone(plan.tz).date(), data.unreachable)
+    return render_digest(
+        plan,
+        data.sections,
+        data.now.astimezone(plan.tz).date(),
+        data.unreachable,
+        digest_paragraph(plan, data.new_nominations, data.waiting_nominations),
+    )
 
 
 def digest_chart(plan: Plan, data: DigestData) -> bytes:
@@ -135,9 +167,13 @@ def digest_chart(plan: Plan, data: DigestData) -> bytes:
 def digest_files(plan: Plan, data: DigestData) -> tuple[OutgoingFile, OutgoingFile]:
     day = f"{data.now.astimezone(plan.tz):%Y-%m-%d}"
     return (
-        OutgoingFile(f"thidua-{day}.xlsx", build_workbook(plan, data.sections)),
+        OutgoingFile(f"thidua-{day}.xlsx", digest_workbook(plan, data)),
         OutgoingFile(f"thidua-{day}.png", digest_chart(plan, data), is_image=True),
     )
+
+
+def digest_workbook(plan: Plan, data: DigestData) -> bytes:
+    return build_workbook(plan, data.sections, data.nominations)
 
 
 def digest_reply(plan: Plan, data: DigestData) -> Reply:

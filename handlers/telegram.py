@@ -7,10 +7,11 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, InputFile, Message, Update
+from telegram.error import TelegramError
 from telegram.ext import ContextTypes, ExtBot
 
 from bot.channels.base import split_text
-from bot.messages import Attachment, Incoming, OutgoingFile, Reply
+from bot.messages import MAX_FILE_BYTES, Attachment, Incoming, OutgoingFile, Reply
 from handlers.conversation import Conversations, Outcome
 
 log = logging.getLogger(__name__)
@@ -57,6 +58,24 @@ def _from_message(message: Message, base: Incoming) -> Incoming:
         attachment = Attachment(document.file_id, document.file_size, document.mime_type)
         return replace(base, kind="photo", attachments=(attachment,))
     return base  # a sticker, a voice note…: "other"
+
+
+async def with_photo(bot: ExtBot[Any], incoming: Incoming) -> Incoming:
+    """The photo fetched from the Bot API (before the message is applied, outside any
+    transaction); left without its content when too large or when fetching fails."""
+    attachment = incoming.attachments[0]
+    if attachment.size is not None and attachment.size > MAX_FILE_BYTES:
+        return incoming
+    try:
+        file = await bot.get_file(attachment.file_id)
+        if file.file_size is not None and file.file_size > MAX_FILE_BYTES:
+            return replace(incoming, attachments=(replace(attachment, size=file.file_size),))
+        data = bytes(await file.download_as_bytearray())
+    except TelegramError as error:
+        log.warning("could not fetch a photo: %s", error)
+        return incoming
+    fetched = replace(attachment, data=data, size=len(data))
+    return replace(incoming, attachments=(fetched,))
 
 
 def keyboard(reply: Reply) -> InlineKeyboardMarkup | None:
@@ -123,5 +142,7 @@ async def on_update(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if incoming is None:
         return
     conversations: Conversations = context.bot_data["conversations"]
+    if incoming.kind == "photo":
+        incoming = await with_photo(context.bot, incoming)
     outcome: Outcome = await conversations.handle(incoming)
     await send_replies(context.bot, incoming.chat_id, outcome.replies)

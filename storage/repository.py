@@ -13,7 +13,15 @@ from contextlib import AbstractAsyncContextManager
 from datetime import datetime
 from typing import Any, Protocol
 
-from bot.domain import Identity, Invite, Person, QueuedMessage, Report
+from bot.domain import (
+    Identity,
+    Invite,
+    Nomination,
+    NominationEvent,
+    Person,
+    QueuedMessage,
+    Report,
+)
 from bot.messages import Reply
 
 
@@ -41,6 +49,7 @@ class Transaction(Protocol):
     ) -> list[Person]:
         """Everyone (not revoked, unless asked), or only those a channel reported
         unreachable on at least one identity."""
+
     async def create_person(
         self,
         name: str,
@@ -135,6 +144,53 @@ class Transaction(Protocol):
 
     async def forget_outbox(self, before: datetime) -> int:
         """Drop messages sent or given up before ``before``."""
+
+    # files people sent
+    async def store_file(self, data: bytes, mime_type: str | None, now: datetime) -> str:
+        """Keep ``data`` (once, by content); returns its key."""
+
+    async def file(self, key: str) -> tuple[bytes, str | None] | None: ...
+
+    # nominations
+    async def add_nomination(
+        self,
+        nominator_id: int,
+        nominee: str,
+        village_id: str,
+        deed: str,
+        kind: str,
+        photos: list[str],
+        year: int,
+        now: datetime,
+    ) -> Nomination:
+        """A new nomination waiting for review, numbered ĐC-<year>-<next of that year>."""
+
+    async def change_nomination(
+        self,
+        nomination_id: int,
+        expected_status: str,
+        status: str,
+        person_id: int,
+        action: str,
+        comment: str,
+        now: datetime,
+    ) -> bool:
+        """Move a nomination from ``expected_status`` to ``status`` and record the change;
+        False (nothing changed) when it was no longer in ``expected_status``."""
+
+    async def nomination(self, nomination_id: int) -> Nomination | None: ...
+    async def nominations(
+        self,
+        nominator_id: int | None = None,
+        statuses: Sequence[str] | None = None,
+        since: datetime | None = None,
+    ) -> list[Nomination]: ...
+    async def nomination_events(
+        self,
+        nomination_id: int | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
+    ) -> list[NominationEvent]: ...
 
 
 class Storage(Protocol):

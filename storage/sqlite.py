@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import json
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
-from datetime import datetime
+from datetime import UTC, datetime
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -14,7 +15,16 @@ from urllib.parse import urlparse
 
 import aiosqlite
 
-from bot.domain import Identity, Invite, Person, QueuedMessage, Report
+from bot.domain import (
+    REVIEW,
+    Identity,
+    Invite,
+    Nomination,
+    NominationEvent,
+    Person,
+    QueuedMessage,
+    Report,
+)
 from bot.messages import Choice, OutgoingFile, Reply
 
 
@@ -30,7 +40,8 @@ def sqlite_path(database_url: str) -> Path:
 
 
 def _ts(value: datetime | None) -> str | None:
-    return value.isoformat() if value is not None else None
+    """Stored in UTC, so that timestamps compare (and sort) as text."""
+    return value.astimezone(UTC).isoformat() if value is not None else None
 
 
 def _dt(value: str | None) -> datetime | None:
@@ -641,6 +652,171 @@ class SqliteTransaction:
             )
             found.update({row["person_id"]: json.loads(row["state"]) for row in rows})
         return found
+
+    # files -----------------------------------------------------------------
+
+    async def store_file(self, data: bytes, mime_type: str | None, now: datetime) -> str:
+        key = hashlib.sha256(data).hexdigest()
+        await self._conn.execute(
+            "INSERT OR IGNORE INTO files (key, mime_type, size, data, created_at)"
+            " VALUES (?, ?, ?, ?, ?)",
+            (key, mime_type, len(data), data, _ts(now)),
+        )
+        return key
+
+    async def file(self, key: str) -> tuple[bytes, str | None] | None:
+        row = await self._one("SELECT data, mime_type FROM files WHERE key = ?", (key,))
+        return (bytes(row["data"]), row["mime_type"]) if row else None
+
+    # nominations -----------------------------------------------------------
+
+    async def add_nomination(
+        self,
+        nominator_id: int,
+        nominee: str,
+        village_id: str,
+        deed: str,
+        kind: str,
+        photos: list[str],
+        year: int,
+        now: datetime,
+    ) -> Nomination:
+        row = await self._one(
+            "SELECT COALESCE(MAX(seq), 0) + 1 FROM nominations WHERE year = ?", (year,)
+        )
+        seq = int(row[0]) if row else 1
+        number = f"ĐC-{year}-{seq:04d}"
+        cur = await self._conn.execute(
+            "INSERT INTO nominations (year, seq, number, nominator_id, nominee, village_id,"
+            " deed, kind, status, created_at, updated_at)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (year, seq, number, nominator_id, nominee, village_id, deed, kind, REVIEW,
+             _ts(now), _ts(now)),
+        )  # fmt: skip
+        nomination_id = int(cur.lastrowid or 0)
+        await self._conn.executemany(
+            "INSERT INTO nomination_photos (nomination_id, position, file_key) VALUES (?, ?, ?)",
+            [(nomination_id, position, key) for position, key in enumerate(photos)],
+        )
+        await self._event(nomination_id, now, nominator_id, "sent", REVIEW, "")
+        found = await self.nomination(nomination_id)
+        assert found is not None
+        return found
+
+    async def _event(
+        self,
+        nomination_id: int,
+        at: datetime,
+        person_id: int | None,
+        action: str,
+        status: str,
+        comment: str,
+    ) -> None:
+        await self._conn.execute(
+            "INSERT INTO nomination_events (nomination_id, at, person_id, action, status, comment)"
+            " VALUES (?, ?, ?, ?, ?, ?)",
+            (nomination_id, _ts(at), person_id, action, status, comment),
+        )
+
+    async def change_nomination(
+        self,
+        nomination_id: int,
+        expected_status: str,
+        status: str,
+        person_id: int,
+        action: str,
+        comment: str,
+        now: datetime,
+    ) -> bool:
+        cur = await self._conn.execute(
+            "UPDATE nominations SET status = ?, updated_at = ? WHERE id = ? AND status = ?",
+            (status, _ts(now), nomination_id, expected_status),
+        )
+        if cur.rowcount != 1:
+            return False
+        await self._event(nomination_id, now, person_id, action, status, comment)
+        return True
+
+    _NOMINATION = (
+        "n.*, (SELECT json_group_array(file_key) FROM (SELECT file_key FROM nomination_photos"
+        " WHERE nomination_id = n.id ORDER BY position)) AS photos"
+    )
+
+    @staticmethod
+    def _nomination(row: aiosqlite.Row) -> Nomination:
+        return Nomination(
+            id=row["id"],
+            number=row["number"],
+            nominator_id=row["nominator_id"],
+            nominee=row["nominee"],
+            village_id=row["village_id"],
+            deed=row["deed"],
+            kind=row["kind"],
+            status=row["status"],
+            created_at=datetime.fromisoformat(row["created_at"]),
+            updated_at=datetime.fromisoformat(row["updated_at"]),
+            photos=tuple(json.loads(row["photos"])),
+        )
+
+    async def nomination(self, nomination_id: int) -> Nomination | None:
+        row = await self._one(
+            f"SELECT {self._NOMINATION} FROM nominations n WHERE n.id = ?", (nomination_id,)
+        )
+        return self._nomination(row) if row else None
+
+    async def nominations(
+        self,
+        nominator_id: int | None = None,
+        statuses: Sequence[str] | None = None,
+        since: datetime | None = None,
+    ) -> list[Nomination]:
+        conditions: list[str] = []
+        params: list[Any] = []
+        if nominator_id is not None:
+            conditions.append("n.nominator_id = ?")
+            params.append(nominator_id)
+        if statuses is not None:
+            conditions.append(f"n.status IN ({', '.join('?' for _ in statuses)})")
+            params.extend(statuses)
+        if since is not None:
+            conditions.append("n.created_at >= ?")
+            params.append(_ts(since))
+        where = (" WHERE " + " AND ".join(conditions)) if conditions else ""
+        rows = await self._all(
+            f"SELECT {self._NOMINATION} FROM nominations n{where} ORDER BY n.id", tuple(params)
+        )
+        return [self._nomination(row) for row in rows]
+
+    async def nomination_events(
+        self,
+        nomination_id: int | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
+    ) -> list[NominationEvent]:
+        conditions: list[str] = []
+        params: list[Any] = []
+        if nomination_id is not None:
+            conditions.append("nomination_id = ?")
+            params.append(nomination_id)
+        if since is not None:
+            conditions.append("at >= ?")
+            params.append(_ts(since))
+        if until is not None:
+            conditions.append("at < ?")
+            params.append(_ts(until))
+        where = (" WHERE " + " AND ".join(conditions)) if conditions else ""
+        rows = await self._all(f"SELECT * FROM nomination_events{where} ORDER BY id", tuple(params))
+        return [
+            NominationEvent(
+                nomination_id=row["nomination_id"],
+                at=datetime.fromisoformat(row["at"]),
+                person_id=row["person_id"],
+                action=row["action"],
+                status=row["status"],
+                comment=row["comment"],
+            )
+            for row in rows
+        ]
 
 
 def _reply_dict(reply: Reply) -> dict[str, Any]:

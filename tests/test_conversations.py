@@ -177,7 +177,7 @@ async def test_cancel_needs_confirmation(
     await add_invite(storage, clock, "HEAD2345")
     await send(conversations, "1", "/start HEAD2345")
     nothing = await send(conversations, "1", "/huy")
-    assert "không có báo cáo nào" in joined(nothing)
+    assert "không có việc gì đang làm dở" in joined(nothing)
     await send(conversations, "1", "/baocao")
     await send(conversations, "1", "2")
     asked = await send(conversations, "1", "/cancel")

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import unicodedata
 from datetime import time
 from decimal import Decimal
 from pathlib import Path
@@ -7,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from bot.plan import (
+    DEFAULT_NOMINATION_KINDS,
     DEFAULT_PLAN_PATH,
     PERIOD_KINDS,
     PLAN_KEYS,
@@ -977,3 +979,137 @@ def test_schedule_problems_go_through_load_plan(tmp_path: Path) -> None:
         load_plan(bad)
     assert [p.line for p in caught.value.problems] == [41]
     assert str(caught.value).startswith("dòng 41: Giờ “reminder_time” không hợp lệ: “24:00”")
+
+
+# --------------------------------------------------------------------------- nomination kinds
+
+# Like the schedule, a nomination_kinds section appended to BASE starts on line 40.
+
+
+def kinds_of(section: str) -> tuple[str, ...]:
+    plan, problems = check_plan_text(BASE + section)
+    assert problems == []
+    assert plan is not None
+    return plan.nomination_kinds
+
+
+def test_nomination_kinds_default_when_absent() -> None:
+    plan, problems = check_plan_text(BASE)
+    assert problems == [] and plan is not None
+    assert (
+        plan.nomination_kinds
+        == DEFAULT_NOMINATION_KINDS
+        == (
+            "Sản xuất kinh doanh giỏi",
+            "Từ thiện nhân đạo",
+            "Sáng kiến cải tiến",
+            "Cán bộ gương mẫu",
+            "Người tốt việc tốt",
+            "Khác",
+        )
+    )
+    assert load_plan(DEFAULT_PLAN).nomination_kinds == DEFAULT_NOMINATION_KINDS
+    assert "nomination_kinds" in PLAN_KEYS
+    built = Plan(1, "t", "c", "Asia/Ho_Chi_Minh", None, None, (), (), ())
+    assert built.nomination_kinds == DEFAULT_NOMINATION_KINDS
+
+
+def test_custom_nomination_kinds_keep_their_order() -> None:
+    assert kinds_of(
+        "nomination_kinds:\n  - Hiến đất làm đường\n  - '  Dân vận khéo  '\n  - Khác\n"
+    ) == ("Hiến đất làm đường", "Dân vận khéo", "Khác")
+    assert kinds_of("nomination_kinds: [Một loại]\n") == ("Một loại",)
+
+
+def test_nomination_kinds_at_the_limits() -> None:
+    twelve = [f"Loại {n}" for n in range(1, 13)]
+    assert kinds_of(f"nomination_kinds: [{', '.join(twelve)}]\n") == tuple(twelve)
+    longest = "Đ" * 40
+    assert kinds_of(f"nomination_kinds: [{longest}]\n") == (longest,)
+
+
+def test_nomination_kind_length_counts_letters_not_code_points() -> None:
+    # the same 40 letters written decomposed (a letter, then its marks) still fit
+    decomposed = unicodedata.normalize("NFD", "Ắ" * 40)
+    assert len(decomposed) > 40
+    assert kinds_of(f"nomination_kinds: ['{decomposed}']\n") == ("Ắ" * 40,)
+
+
+NOMINATION_KIND_PROBLEMS: list[tuple[str, str, int, str]] = [
+    # (case name, section appended to BASE, line, part of the message)
+    ("not a list", "nomination_kinds: Khác\n", 40, "“nomination_kinds” phải là một danh sách"),
+    ("a mapping", "nomination_kinds:\n  a: b\n", 40, "“nomination_kinds” phải là một danh sách"),
+    ("null", "nomination_kinds:\n", 40, "“nomination_kinds” phải là một danh sách"),
+    ("empty list", "nomination_kinds: []\n", 40, "“nomination_kinds” đang trống"),
+    ("a number", "nomination_kinds:\n  - Khác\n  - 12\n", 42, "Loại gương “12” phải là một chuỗi"),
+    ("a bool", "nomination_kinds: [true]\n", 40, "Loại gương “true” phải là một chuỗi"),
+    ("a null item", "nomination_kinds:\n  -\n", 41, "Loại gương “null” phải là một chuỗi"),
+    ("a nested list", "nomination_kinds:\n  - [a, b]\n", 41, "phải là một chuỗi chữ"),
+    ("an empty name", "nomination_kinds:\n  - Khác\n  - ''\n", 42, "không được để trống"),
+    ("a blank name", "nomination_kinds: ['   ']\n", 40, "không được để trống"),
+    (
+        "too long",
+        "nomination_kinds:\n  - Khác\n  - " + "a" * 41 + "\n",
+        42,
+        "dài quá: nhiều nhất 40 ký tự",
+    ),
+    (
+        "duplicate",
+        "nomination_kinds:\n  - Khác\n  - Từ thiện\n  - Khác\n",
+        43,
+        "Loại gương “Khác” bị trùng với “Khác”",
+    ),
+    (
+        "duplicate without case or diacritics",
+        "nomination_kinds:\n  - Từ thiện nhân đạo\n  - tu thien  nhan dao\n",
+        42,
+        "Loại gương “tu thien  nhan dao” bị trùng với “Từ thiện nhân đạo”",
+    ),
+    (
+        "too many",
+        "nomination_kinds: [" + ", ".join(f"Loại {n}" for n in range(1, 14)) + "]\n",
+        40,
+        "Có 13 loại gương trong “nomination_kinds”, nhiều nhất được 12 loại",
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("section", "line", "fragment"),
+    [case[1:] for case in NOMINATION_KIND_PROBLEMS],
+    ids=[case[0] for case in NOMINATION_KIND_PROBLEMS],
+)
+def test_each_nomination_kind_problem_is_reported_on_its_line(
+    section: str, line: int, fragment: str
+) -> None:
+    assert_problem(BASE + section, line, fragment)
+
+
+def test_every_nomination_kind_problem_is_reported_at_once() -> None:
+    text = edit({10: "due: 0"}) + (
+        "nomination_kinds:\n"  # 40
+        "  - Khác\n"
+        "  - 7\n"
+        "  - ''\n"
+        f"  - {'x' * 41}\n"
+        "  - KHÁC\n"  # 45
+        "  - Hiến đất\n"
+    )
+    problems = problems_of(text)
+    assert [p.line for p in problems] == [10, 42, 43, 44, 45]
+    assert "“due”" in problems[0].message
+    assert "“7”" in problems[1].message
+    assert "không được để trống" in problems[2].message
+    assert "dài quá" in problems[3].message
+    assert "bị trùng với “Khác”" in problems[4].message
+
+
+def test_nomination_kind_problems_go_through_load_plan(tmp_path: Path) -> None:
+    bad = tmp_path / "hong.yaml"
+    bad.write_text(BASE + "nomination_kinds: []\n", encoding="utf-8")
+    with pytest.raises(PlanError) as caught:
+        load_plan(bad)
+    assert [p.line for p in caught.value.problems] == [40]
+    assert str(caught.value).startswith(
+        "dòng 40: Danh sách loại gương “nomination_kinds” đang trống"
+    )

@@ -26,9 +26,12 @@ log = logging.getLogger(__name__)
 
 COMMANDS = [
     ("baocao", N_("Gửi báo cáo của thôn")),
-    ("huy", N_("Bỏ báo cáo đang làm dở")),
+    ("detcu", N_("Đề cử gương người tốt, việc tốt")),
+    ("detcu_ds", N_("Các đề cử (của bạn, hoặc đang mở)")),
+    ("huy", N_("Bỏ việc đang làm dở")),
     ("tonghop", N_("Tổng hợp (thường trực, Chủ tịch)")),
     ("xuat", N_("Bảng tính XLSX (thường trực, Chủ tịch)")),
+    ("bantin", N_("Bản tin cho đài truyền thanh (thường trực, Chủ tịch)")),
     ("huongdan", N_("Hướng dẫn")),
     ("ngonngu", N_("Đổi ngôn ngữ")),
 ]
@@ -75,9 +78,7 @@ class TelegramChannel:
             .job_queue(None)  # scheduled work lives in ``scheduler``, not in the channel
         )
         if options.send_timeout is not None:
-            builder = builder.read_timeout(options.send_timeout).write_timeout(
-                options.send_timeout
-            )
+            builder = builder.read_timeout(options.send_timeout).write_timeout(options.send_timeout)
         self.pacer: Pacer | None = None
         if options.rate_limit > 0:
             self.pacer = Pacer(options.limits or Limits(rate=options.rate_limit))

@@ -1,0 +1,366 @@
+"""The good-deed nomination as a conversation: five short steps, a summary, a receipt.
+
+Like the report engine (``bot.engine``) it is pure: it takes the saved draft and one input
+and returns the replies, the draft to save and, when the person presses Gửi, an effect for
+the caller to store. Buttons carry the draft's step number, so a stale button changes
+nothing; every button can also be typed (its words, or its number on a choice-only step).
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from bot.engine import Input
+from bot.i18n import _, format_number
+from bot.messages import MAX_FILE_BYTES, Choice, Reply
+from bot.plan import Plan
+from bot.text import normalize_text
+
+FLOW = "nomination"
+STEPS = ("who", "village", "deed", "kind", "photos")
+NAME_LIMIT = 200
+DEED_LIMIT = 1000
+MAX_PHOTOS = 3
+PHOTO_LIMIT = MAX_FILE_BYTES
+VILLAGE_BUTTONS = 30  # more villages than this: the own village as a button, others typed
+
+SKIP, DONE, BACK, SEND, CANCEL, YES, NO = "skip", "done", "back", "send", "cancel", "y", "n"
+
+
+@dataclass
+class NominationDraft:
+    own_village: str | None = None
+    mode: str = "who"  # one of STEPS, "summary" or "confirm_cancel"
+    seq: int = 0
+    nominee: str = ""
+    village: str | None = None
+    deed: str = ""
+    kind: str | None = None
+    photos: list[str] = field(default_factory=list)
+    resume: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["flow"] = FLOW
+        return data
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> NominationDraft:
+        return cls(**{k: v for k, v in data.items() if k in cls.__dataclass_fields__})
+
+
+@dataclass(frozen=True)
+class SubmitNomination:
+    """Store this nomination and call ``NominationFlow.submitted`` with its number."""
+
+    nominee: str
+    village: str
+    deed: str
+    kind: str
+    photos: tuple[str, ...]
+
+
+@dataclass
+class NominationStep:
+    replies: list[Reply]
+    draft: NominationDraft | None
+    effect: SubmitNomination | None = None
+
+
+def size_text(size: int) -> str:
+    return _("{size} MB").format(size=format_number(round(size / 1024 / 1024, 1)))
+
+
+class NominationFlow:
+    def __init__(self, plan: Plan) -> None:
+        self.plan = plan
+
+    # -- entry points -------------------------------------------------------------------
+
+    def start(self, own_village: str | None) -> NominationStep:
+        return self._show(NominationDraft(own_village=own_village), [])
+
+    def resume(self, draft: NominationDraft) -> NominationStep:
+        lead = _("Bạn đang làm dở một đề cử. Tiếp tục từ chỗ đã dừng:")
+        return self._show(draft, [lead], bump=False)
+
+    def prompt(self, draft: NominationDraft) -> Reply:
+        return self._render(draft)
+
+    def cancel(self, draft: NominationDraft) -> NominationStep:
+        if draft.mode == "who" and not draft.nominee:
+            return NominationStep([Reply(_("Đã hủy đề cử."))], None)
+        if draft.mode != "confirm_cancel":
+            draft.resume = draft.mode
+            draft.mode = "confirm_cancel"
+        return self._show(draft, [])
+
+    def submitted(self, number: str) -> NominationStep:
+        text = _(
+            "Đã nhận đề cử số {number}. Cảm ơn anh/chị! Thường trực Hội đồng Thi đua – "
+            "Khen thưởng sẽ xem xét và báo lại. Gõ /detcu_ds để xem các đề cử của bạn."
+        ).format(number=number)
+        return NominationStep([Reply(text)], None)
+
+    # -- one input ----------------------------------------------------------------------
+
+    def handle(self, draft: NominationDraft, inp: Input) -> NominationStep:
+        token: str | None = None
+        if inp.kind == "choice":
+            seq, _sep, token = inp.text.partition(":")
+            if not seq.isdigit() or int(seq) != draft.seq:
+                stale = _("Nút này thuộc một bước trước nên không còn dùng được.")
+                return self._show(draft, [stale], bump=False)
+        elif inp.kind == "text":
+            token = self._typed(draft, inp.text)
+        if token == BACK:
+            return self._back(draft)
+        handler = getattr(self, f"_on_{draft.mode}")
+        result: NominationStep = handler(draft, inp, token)
+        return result
+
+    def _typed(self, draft: NominationDraft, text: str) -> str | None:
+        wanted = normalize_text(text)
+        choices = self._choices(draft)
+        for choice in choices:
+            if wanted == normalize_text(choice.label):
+                return choice.value.partition(":")[2]
+        if wanted == normalize_text(_("Quay lại")) and draft.mode != "who":
+            return BACK
+        if draft.mode in ("village", "kind", "summary", "confirm_cancel") and wanted.isdigit():
+            number = int(wanted)
+            if 1 <= number <= len(choices):
+                return choices[number - 1].value.partition(":")[2]
+        return None
+
+    def _text_answer(self, inp: Input, limit: int) -> tuple[str | None, str | None]:
+        """The typed text, or a problem to tell."""
+        if inp.kind == "photo":
+            return None, _("Bước này cần chữ, không phải ảnh.")
+        if inp.kind != "text":
+            return None, _("Xin gõ câu trả lời bằng chữ.")
+        text = inp.text.strip()
+        if not text:
+            return None, _("Xin gõ câu trả lời bằng chữ.")
+        if len(text) > limit:
+            return None, _(
+                "Dài quá: tối đa {limit} ký tự, bạn đã gửi {count} ký tự. Xin rút gọn rồi gửi lại."
+            ).format(limit=format_number(limit), count=format_number(len(text)))
+        return text, None
+
+    def _on_who(self, draft: NominationDraft, inp: Input, token: str | None) -> NominationStep:
+        text, problem = self._text_answer(inp, NAME_LIMIT)
+        if text is None:
+            return self._show(draft, [problem or ""], bump=False)
+        draft.nominee = text
+        return self._next(draft)
+
+    def _on_village(self, draft: NominationDraft, inp: Input, token: str | None) -> NominationStep:
+        if token and token.startswith("v") and token[1:].isdigit():
+            index = int(token[1:])
+            if 0 <= index < len(self.plan.villages):
+                draft.village = self.plan.villages[index].id
+                return self._next(draft)
+        if inp.kind == "text" and inp.text.strip():
+            village = self.plan.village(inp.text.strip())
+            if village is not None:
+                draft.village = village.id
+                return self._next(draft)
+            problem = _("Không thấy thôn “{name}”. Xin chọn hoặc gõ lại tên thôn.").format(
+                name=inp.text.strip()[:60]
+            )
+            return self._show(draft, [problem], bump=False)
+        return self._show(draft, [_("Xin chọn một thôn.")], bump=False)
+
+    def _on_deed(self, draft: NominationDraft, inp: Input, token: str | None) -> NominationStep:
+        text, problem = self._text_answer(inp, DEED_LIMIT)
+        if text is None:
+            return self._show(draft, [problem or ""], bump=False)
+        draft.deed = text
+        return self._next(draft)
+
+    def _on_kind(self, draft: NominationDraft, inp: Input, token: str | None) -> NominationStep:
+        kinds = self.plan.nomination_kinds
+        if token and token.startswith("k") and token[1:].isdigit():
+            index = int(token[1:])
+            if 0 <= index < len(kinds):
+                draft.kind = kinds[index]
+                return self._next(draft)
+        return self._show(draft, [_("Xin chọn một loại.")], bump=False)
+
+    def _on_photos(self, draft: NominationDraft, inp: Input, token: str | None) -> NominationStep:
+        if token in (SKIP, DONE):
+            draft.mode = "summary"
+            return self._show(draft, [])
+        if inp.kind == "photo":
+            if inp.size is not None and inp.size > PHOTO_LIMIT:
+                problem = _(
+                    "Ảnh này lớn quá ({size}); tối đa {limit}. Xin gửi ảnh nhỏ hơn."
+                ).format(size=size_text(inp.size), limit=size_text(PHOTO_LIMIT))
+                return self._show(draft, [problem], bump=False)
+            if not inp.file_id:
+                return self._show(draft, [_("Không tải được ảnh này, xin gửi lại.")], bump=False)
+            draft.photos.append(inp.file_id)
+            if len(draft.photos) >= MAX_PHOTOS:
+                draft.mode = "summary"
+                lead = _("Đã nhận đủ {count} ảnh.").format(count=MAX_PHOTOS)
+                return self._show(draft, [lead])
+            lead = _("Đã nhận ảnh {count}/{limit}.").format(
+                count=len(draft.photos), limit=MAX_PHOTOS
+            )
+            return self._show(draft, [lead])
+        return self._show(draft, [_("Xin gửi ảnh, hoặc bấm nút bên dưới.")], bump=False)
+
+    def _on_summary(self, draft: NominationDraft, inp: Input, token: str | None) -> NominationStep:
+        if token == SEND:
+            assert draft.village is not None and draft.kind is not None
+            effect = SubmitNomination(
+                draft.nominee, draft.village, draft.deed, draft.kind, tuple(draft.photos)
+            )
+            return NominationStep([], draft, effect)
+        if token == CANCEL:
+            return self.cancel(draft)
+        return self._show(draft, [_("Xin chọn Gửi, Quay lại hoặc Hủy.")], bump=False)
+
+    def _on_confirm_cancel(
+        self, draft: NominationDraft, inp: Input, token: str | None
+    ) -> NominationStep:
+        if token == YES:
+            return NominationStep([Reply(_("Đã bỏ đề cử đang làm."))], None)
+        if token == NO:
+            draft.mode = draft.resume or "who"
+            draft.resume = None
+            return self._show(draft, [])
+        return self._show(draft, [_("Xin chọn Có hoặc Không.")], bump=False)
+
+    def _next(self, draft: NominationDraft) -> NominationStep:
+        index = STEPS.index(draft.mode)
+        draft.mode = STEPS[index + 1] if index + 1 < len(STEPS) else "summary"
+        return self._show(draft, [])
+
+    def _back(self, draft: NominationDraft) -> NominationStep:
+        if draft.mode == "summary":
+            draft.mode = "photos"
+            draft.photos = []  # the photo step starts again: send them anew
+        elif draft.mode in STEPS and draft.mode != "who":
+            draft.mode = STEPS[STEPS.index(draft.mode) - 1]
+            if draft.mode == "photos":
+                draft.photos = []
+        else:
+            return self._show(draft, [], bump=False)
+        return self._show(draft, [])
+
+    # -- rendering ----------------------------------------------------------------------
+
+    def _show(self, draft: NominationDraft, lead: list[str], bump: bool = True) -> NominationStep:
+        if bump:
+            draft.seq += 1
+        reply = self._render(draft)
+        text = "\n\n".join([*[line for line in lead if line], reply.text])
+        return NominationStep([Reply(text, reply.choices, reply.typed_answer)], draft)
+
+    def _render(self, draft: NominationDraft) -> Reply:
+        typed = draft.mode in ("who", "deed", "village")
+        return Reply(self._text(draft), tuple(self._choices(draft)), typed_answer=typed)
+
+    def _choice(self, draft: NominationDraft, label: str, token: str) -> Choice:
+        return Choice(label, f"{draft.seq}:{token}")
+
+    def _villages(self, draft: NominationDraft) -> list[int]:
+        """Indexes of the villages offered as buttons: the person's own first."""
+        indexes = list(range(len(self.plan.villages)))
+        own = [i for i in indexes if self.plan.villages[i].id == draft.own_village]
+        if len(indexes) > VILLAGE_BUTTONS:
+            return own
+        return own + [i for i in indexes if i not in own]
+
+    def _choices(self, draft: NominationDraft) -> list[Choice]:
+        c = self._choice
+        back = [c(draft, _("Quay lại"), BACK)]
+        mode = draft.mode
+        if mode == "who":
+            return []
+        if mode == "village":
+            names = [(i, self.plan.villages[i].name) for i in self._villages(draft)]
+            return [c(draft, name, f"v{i}") for i, name in names] + back
+        if mode == "deed":
+            return back
+        if mode == "kind":
+            kinds = self.plan.nomination_kinds
+            return [c(draft, kind, f"k{i}") for i, kind in enumerate(kinds)] + back
+        if mode == "photos":
+            if draft.photos:
+                return [c(draft, _("Xong"), DONE), *back]
+            return [c(draft, _("Bỏ qua"), SKIP), *back]
+        if mode == "summary":
+            return [c(draft, _("Gửi"), SEND), *back, c(draft, _("Hủy"), CANCEL)]
+        if mode == "confirm_cancel":
+            return [c(draft, _("Có, bỏ đề cử"), YES), c(draft, _("Không, làm tiếp"), NO)]
+        return []
+
+    def _village_name(self, village_id: str | None) -> str:
+        village = self.plan.village(village_id or "")
+        return village.name if village else (village_id or "")
+
+    def _text(self, draft: NominationDraft) -> str:
+        mode = draft.mode
+        total = len(STEPS)
+        if mode == "who":
+            return "\n".join(
+                [
+                    _("Đề cử gương người tốt, việc tốt · bước {n}/{total}").format(
+                        n=1, total=total
+                    ),
+                    _("Ai được đề cử? Gõ họ tên một người, hoặc tên một tập thể."),
+                ]
+            )
+        if mode == "village":
+            lines = [
+                _("Bước {n}/{total}").format(n=2, total=total),
+                _("{nominee} ở thôn nào?").format(nominee=draft.nominee),
+            ]
+            if len(self.plan.villages) > VILLAGE_BUTTONS:
+                lines.append(_("Gõ tên thôn."))
+            return "\n".join(lines)
+        if mode == "deed":
+            return "\n".join(
+                [
+                    _("Bước {n}/{total}").format(n=3, total=total),
+                    _(
+                        "{nominee} đã làm việc tốt gì? Kể ngắn gọn trong một tin nhắn "
+                        "(tối đa {limit} ký tự)."
+                    ).format(nominee=draft.nominee, limit=format_number(DEED_LIMIT)),
+                ]
+            )
+        if mode == "kind":
+            return "\n".join(
+                [_("Bước {n}/{total}").format(n=4, total=total), _("Thuộc loại gương nào?")]
+            )
+        if mode == "photos":
+            lines = [_("Bước {n}/{total}").format(n=5, total=total)]
+            if draft.photos:
+                lines.append(
+                    _("Gửi thêm ảnh (tối đa {limit}), hoặc bấm Xong.").format(limit=MAX_PHOTOS)
+                )
+            else:
+                lines.append(
+                    _("Gửi từ 1 đến {limit} ảnh (không bắt buộc), hoặc bấm Bỏ qua.").format(
+                        limit=MAX_PHOTOS
+                    )
+                )
+            return "\n".join(lines)
+        if mode == "confirm_cancel":
+            return _("Bỏ đề cử đang làm? Những gì đã nhập sẽ mất.")
+        return "\n".join(
+            [
+                _("Tóm tắt đề cử:"),
+                _("Người được đề cử: {nominee}").format(nominee=draft.nominee),
+                _("Thôn: {village}").format(village=self._village_name(draft.village)),
+                _("Việc làm: {deed}").format(deed=draft.deed),
+                _("Loại: {kind}").format(kind=draft.kind or ""),
+                _("Ảnh: {count}").format(count=len(draft.photos)),
+                "",
+                _("Bấm Gửi để gửi đề cử."),
+            ]
+        )
