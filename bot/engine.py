@@ -15,7 +15,7 @@ from decimal import Decimal
 from typing import Any, Literal
 
 from bot.i18n import _, format_number
-from bot.messages import Choice, Reply
+from bot.messages import MAX_FILE_BYTES, Choice, Reply
 from bot.numbers import Ambiguous, Invalid, Parsed, parse_number, stored_number
 from bot.periods import parse_period
 from bot.plan import Form, Plan, Question
@@ -240,6 +240,9 @@ class FormEngine:
                 return choices[number - 1].value.partition(":")[2]
         return None
 
+    def expects_photo(self, draft: Draft) -> bool:
+        return draft.mode == "ask" and self._question(draft).type == "photo"
+
     def _choice_only(self, draft: Draft) -> bool:
         """Whether every answer on this screen is a choice (so a bare number picks one)."""
         if draft.mode != "ask":
@@ -314,9 +317,12 @@ class FormEngine:
             return self._show(draft, [_("Lựa chọn này không dùng được ở câu hỏi này.")], False)
 
         if inp.kind == "photo":
-            if question.type == "photo":
-                return self._store(draft, question, {"file_id": inp.file_id}, [])
-            return self._show(draft, [self._photo_not_expected(question)], False)
+            if question.type != "photo":
+                return self._show(draft, [self._photo_not_expected(question)], False)
+            problem = photo_problem(inp)
+            if problem is not None:
+                return self._show(draft, [problem], False)
+            return self._store(draft, question, {"file_id": inp.file_id}, [])
         if inp.kind == "other":
             return self._show(
                 draft,
@@ -750,6 +756,21 @@ class FormEngine:
     def _village_name(self, village_id: str) -> str:
         village = self.plan.village(village_id)
         return village.name if village else village_id
+
+
+def megabytes(size: int) -> str:
+    return _("{size} MB").format(size=format_number(round(size / 1024 / 1024, 1)))
+
+
+def photo_problem(inp: Input) -> str | None:
+    """Why a photo cannot be taken (too large, or not fetched), or None."""
+    if inp.size is not None and inp.size > MAX_FILE_BYTES:
+        return _("Ảnh này lớn quá ({size}); tối đa {limit}. Xin gửi ảnh nhỏ hơn.").format(
+            size=megabytes(inp.size), limit=megabytes(MAX_FILE_BYTES)
+        )
+    if not inp.file_id:
+        return _("Không tải được ảnh này, xin gửi lại.")
+    return None
 
 
 def _plain(value: Decimal) -> str:

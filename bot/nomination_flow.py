@@ -11,9 +11,9 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from bot.engine import Input
+from bot.engine import Input, photo_problem
 from bot.i18n import _, format_number
-from bot.messages import MAX_FILE_BYTES, Choice, Reply
+from bot.messages import Choice, Reply
 from bot.plan import Plan
 from bot.text import normalize_text
 
@@ -22,7 +22,6 @@ STEPS = ("who", "village", "deed", "kind", "photos")
 NAME_LIMIT = 200
 DEED_LIMIT = 1000
 MAX_PHOTOS = 3
-PHOTO_LIMIT = MAX_FILE_BYTES
 VILLAGE_BUTTONS = 30  # more villages than this: the own village as a button, others typed
 
 SKIP, DONE, BACK, SEND, CANCEL, YES, NO = "skip", "done", "back", "send", "cancel", "y", "n"
@@ -66,10 +65,6 @@ class NominationStep:
     replies: list[Reply]
     draft: NominationDraft | None
     effect: SubmitNomination | None = None
-
-
-def size_text(size: int) -> str:
-    return _("{size} MB").format(size=format_number(round(size / 1024 / 1024, 1)))
 
 
 class NominationFlow:
@@ -194,13 +189,9 @@ class NominationFlow:
             draft.mode = "summary"
             return self._show(draft, [])
         if inp.kind == "photo":
-            if inp.size is not None and inp.size > PHOTO_LIMIT:
-                problem = _(
-                    "Ảnh này lớn quá ({size}); tối đa {limit}. Xin gửi ảnh nhỏ hơn."
-                ).format(size=size_text(inp.size), limit=size_text(PHOTO_LIMIT))
-                return self._show(draft, [problem], bump=False)
-            if not inp.file_id:
-                return self._show(draft, [_("Không tải được ảnh này, xin gửi lại.")], bump=False)
+            problem = photo_problem(inp)
+            if problem is not None or inp.file_id is None:
+                return self._show(draft, [problem or ""], bump=False)
             draft.photos.append(inp.file_id)
             if len(draft.photos) >= MAX_PHOTOS:
                 draft.mode = "summary"

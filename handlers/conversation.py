@@ -24,6 +24,7 @@ from bot.engine import Begin, Draft, FormEngine, FormOption, Input, Step, Submit
 from bot.i18n import SUPPORTED_LOCALES, _, current_locale, format_date, normalize_locale, use_locale
 from bot.invites import MAX_FAILURES, locked_until, normalize_code
 from bot.messages import Choice, Incoming, OutgoingFile, Reply
+from bot.nominations import ACTIONS
 from bot.periods import PeriodKind, current_period
 from bot.plan import Plan
 from bot.text import normalize_text
@@ -56,6 +57,12 @@ class Outcome:
 
     replies: list[Reply] = field(default_factory=list)
     locale: str = "vi"
+
+
+def needs_words(words: list[str]) -> bool:
+    """Whether ``/duyet <id> <action>`` waits for typed words (a question, a reason)."""
+    action = ACTIONS.get(words[1]) if len(words) > 1 else None
+    return action is None or action.needs_text
 
 
 def role_name(role: str) -> str:
@@ -238,6 +245,8 @@ class Conversations:
                 words = words[:-1]
                 args = " ".join(words)
             starts = STARTS.get(name)
+            if name == "/duyet" and not needs_words(words):
+                starts = None  # a one-tap review (Ghi nhận, → next stage) opens no draft
             if starts is not None and saved is not None and flow != starts:
                 if not fresh:
                     return self._busy(saved, f"{name} {args}".strip())
@@ -328,16 +337,20 @@ class Conversations:
                 return [Reply(_("Gõ /baocao để gửi báo cáo, /huongdan để xem hướng dẫn."))]
             return [Reply(_("Gõ /huongdan để xem hướng dẫn."))]
 
-        step = self.engine.handle(draft, await self._input(tx, incoming, now))
+        inp = await self._input(tx, incoming, now, self.engine.expects_photo(draft))
+        step = self.engine.handle(draft, inp)
         return await self._apply(tx, person, step, now)
 
-    async def _input(self, tx: Transaction, incoming: Incoming, now: datetime) -> Input:
-        """The engine's input; a photo the channel downloaded is stored, and the input
-        carries its key (or no key, with the size, when it was too large to fetch)."""
+    async def _input(
+        self, tx: Transaction, incoming: Incoming, now: datetime, wanted: bool
+    ) -> Input:
+        """The engine's input; a photo the channel downloaded is stored when the screen
+        asks for one, and the input carries its key (or no key, with the size, when it was
+        too large to fetch)."""
         if incoming.kind == "photo" and incoming.attachments:
             attachment = incoming.attachments[0]
             key = None
-            if attachment.data is not None:
+            if attachment.data is not None and wanted:
                 key = await tx.store_file(attachment.data, attachment.mime_type, now)
             return Input("photo", "", key, attachment.size)
         return Input(incoming.kind, incoming.text)
@@ -352,7 +365,7 @@ class Conversations:
         now: datetime,
     ) -> list[Reply]:
         if flow == NOMINATION:
-            inp = await self._input(tx, incoming, now)
+            inp = await self._input(tx, incoming, now, saved.get("mode") == "photos")
             return await self.desk.nomination_input(tx, person, saved, inp, now)
         if incoming.kind != "text":
             return [Reply(_("Xin gõ bằng chữ.")), self.desk.prompt(saved)]

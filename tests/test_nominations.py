@@ -377,3 +377,26 @@ async def test_the_bulletin_presents_the_weeks_summarised_nominations(
         Incoming("telegram", "1001", "1001", "text", "/bantin", update_key="b2")
     )
     assert "dành cho thường trực" in by_head.replies[0].text
+
+
+async def test_a_one_tap_review_needs_no_draft_and_a_stale_question_is_not_applied(
+    storage: SqliteStorage, clock: FakeClock, conversations: Conversations
+) -> None:
+    from bot.messages import Incoming
+
+    head, clerk, _chair = await people(storage, clock)
+    async with storage.transaction() as tx:
+        await tx.add_nomination(head.id, "Bà Lan", "thon_2", "Nấu cơm.", "Khác", [], 2026, clock())
+
+    def said(text: str, key: str) -> Incoming:
+        return Incoming("telegram", "2001", "2001", "text", text, update_key=key)
+
+    await conversations.handle(said("/duyet 1 ask", "r1"))  # about to type a question
+    accepted = await conversations.handle(said("/duyet 1 accept", "r2"))  # then accepts
+    assert "Phát hiện" in accepted.replies[0].text
+    late = await conversations.handle(said("Bà giúp bao nhiêu người?", "r3"))
+    assert "đã thay đổi trong lúc đó" in late.replies[0].text
+    async with storage.transaction() as tx:
+        nomination = await tx.nomination(1)
+        assert await tx.draft(clerk.id) is None
+    assert nomination is not None and nomination.status == "phat_hien"
