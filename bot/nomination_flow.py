@@ -123,7 +123,10 @@ class NominationFlow:
                 return choice.value.partition(":")[2]
         if wanted == normalize_text(_("Quay lại")) and draft.mode != "who":
             return BACK
-        if draft.mode in ("village", "kind", "summary", "confirm_cancel") and wanted.isdigit():
+        if (
+            draft.mode in ("village", "kind", "photos", "summary", "confirm_cancel")
+            and wanted.isdigit()
+        ):
             number = int(wanted)
             if 1 <= number <= len(choices):
                 return choices[number - 1].value.partition(":")[2]
@@ -252,7 +255,8 @@ class NominationFlow:
         return NominationStep([Reply(text, reply.choices, reply.typed_answer)], draft)
 
     def _render(self, draft: NominationDraft) -> Reply:
-        typed = draft.mode in ("who", "deed", "village")
+        many = len(self.plan.villages) > VILLAGE_BUTTONS  # then the village is typed
+        typed = draft.mode in ("who", "deed") or (draft.mode == "village" and many)
         return Reply(self._text(draft), tuple(self._choices(draft)), typed_answer=typed)
 
     def _choice(self, draft: NominationDraft, label: str, token: str) -> Choice:

@@ -285,11 +285,11 @@ class Conversations:
                     return [Reply(_("Bạn không có việc gì đang làm dở."))]
                 if draft is not None:
                     return await self._apply(tx, person, self.engine.cancel(draft), now)
-                replies, state = self.desk.cancel(saved)
-                if state is None:
+                replies, left = self.desk.cancel(saved)
+                if left is None:
                     await tx.delete_draft(person.id)
                 else:
-                    await tx.save_draft(person.id, state, now)
+                    await tx.save_draft(person.id, left, now)
                 return replies
             if name in ("/tonghop", "/digest"):
                 if person.role not in DIGEST_ROLES:

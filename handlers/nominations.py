@@ -139,15 +139,16 @@ class NominationDesk:
         if problem is not None or nomination is None:
             return [Reply(problem or "")]
         if rules.ACTIONS[action].needs_text:
+            text = rules.prompt(nomination, action)
             draft = {
                 "flow": REVIEW_FLOW,
                 "nomination": nomination.id,
                 "action": action,
                 "status": nomination.status,
-                "prompt": rules.prompt(nomination, action),
+                "prompt": text,
             }
             await tx.save_draft(person.id, draft, now)
-            return [Reply(draft["prompt"])]
+            return [Reply(text)]
         return await self._change(tx, person, nomination, action, "", now)
 
     async def _checked(
@@ -175,11 +176,9 @@ class NominationDesk:
         self, tx: Transaction, person: Person, saved: dict[str, Any], text: str, now: datetime
     ) -> list[Reply]:
         """The words a reviewer typed for an action that needs them."""
-        words = text.strip()
-        if not words:
-            return [Reply(_("Xin gõ bằng chữ.")), self.prompt(saved)]
-        if len(words) > WORDS_LIMIT:
-            return [Reply(self._too_long()), self.prompt(saved)]
+        words, problem = self._words(text, saved)
+        if problem is not None:
+            return problem
         nomination = await tx.nomination(int(saved["nomination"]))
         await tx.delete_draft(person.id)
         if nomination is None or nomination.status != saved["status"]:
@@ -229,24 +228,19 @@ class NominationDesk:
             return [Reply(_("Đề cử {number} không chờ bổ sung.").format(number=nomination.number))]
         events = await tx.nomination_events(nomination.id)
         question = next((e.comment for e in reversed(events) if e.action == "asked"), "")
-        draft = {
-            "flow": ANSWER_FLOW,
-            "nomination": nomination.id,
-            "prompt": _("Câu hỏi về đề cử {number}: {question}\nGõ câu trả lời.").format(
-                number=nomination.number, question=question
-            ),
-        }
+        text = _("Câu hỏi về đề cử {number}: {question}\nGõ câu trả lời.").format(
+            number=nomination.number, question=question
+        )
+        draft = {"flow": ANSWER_FLOW, "nomination": nomination.id, "prompt": text}
         await tx.save_draft(person.id, draft, now)
-        return [Reply(draft["prompt"])]
+        return [Reply(text)]
 
     async def answer_input(
         self, tx: Transaction, person: Person, saved: dict[str, Any], text: str, now: datetime
     ) -> list[Reply]:
-        words = text.strip()
-        if not words:
-            return [Reply(_("Xin gõ câu trả lời bằng chữ.")), self.prompt(saved)]
-        if len(words) > WORDS_LIMIT:
-            return [Reply(self._too_long()), self.prompt(saved)]
+        words, problem = self._words(text, saved)
+        if problem is not None:
+            return problem
         nomination = await tx.nomination(int(saved["nomination"]))
         await tx.delete_draft(person.id)
         if nomination is None or nomination.status != NEEDS_INFO:
@@ -265,9 +259,16 @@ class NominationDesk:
             )
         ]
 
-    @staticmethod
-    def _too_long() -> str:
-        return _("Dài quá: tối đa {limit} ký tự.").format(limit=format_number(WORDS_LIMIT))
+    def _words(self, text: str, saved: dict[str, Any]) -> tuple[str, list[Reply] | None]:
+        """A question, an answer or a reason as typed, or what to say when it cannot be."""
+        words = text.strip()
+        if not words:
+            return words, [Reply(_("Xin gõ bằng chữ.")), self.prompt(saved)]
+        if len(words) > WORDS_LIMIT:
+            limit = format_number(WORDS_LIMIT)
+            problem = _("Dài quá: tối đa {limit} ký tự.").format(limit=limit)
+            return words, [Reply(problem), self.prompt(saved)]
+        return words, None
 
     # -- to the secretariat -------------------------------------------------------------
 

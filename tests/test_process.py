@@ -243,3 +243,21 @@ async def test_reminders_missed_at_start_are_sent_once_through_a_kill_9(tmp_path
     db = sqlite3.connect(tmp_path / "thidua.db")
     rows = db.execute("SELECT COUNT(*), COUNT(sent_at) FROM outbox").fetchone()
     assert rows == (heads, heads)
+
+
+def test_console_nominates_with_numbered_menus(tmp_path: Path) -> None:
+    lines = [
+        "/detcu",
+        "Bà Nguyễn Thị Lan",
+        "2",  # Thôn 2 (the head's own Thôn 1 comes first)
+        "Nấu cơm miễn phí cho bệnh nhân nghèo.",
+        "2",  # Từ thiện nhân đạo
+        "1",  # Bỏ qua: no photo
+        "1",  # Gửi
+        "/detcu_ds",
+    ]
+    out = thidua(tmp_path, "console", "--as", "thon 1", stdin="\n".join(lines) + "\n")
+    assert "1. Thôn 1\n2. Thôn 2\n3. Thôn 3\n4. Quay lại" in out
+    assert "Người được đề cử: Bà Nguyễn Thị Lan" in out and "Thôn: Thôn 2" in out
+    assert "Đã nhận đề cử số ĐC-" in out
+    assert "· Bà Nguyễn Thị Lan (Thôn 2) · Chờ xét" in out
