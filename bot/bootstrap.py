@@ -145,6 +145,23 @@ def telegram_channel(app: App) -> Channel:
     return TelegramChannel(options, app.conversations, app.plan.tz)
 
 
+def zalo_channel(app: App) -> Channel:
+    from bot.channels.zalo import ZaloChannel, ZaloOptions
+
+    s = app.settings
+    assert s.zalo_token
+    options = ZaloOptions(
+        token=s.zalo_token,
+        api_url=s.zalo_api_url,
+        webhook_url=s.zalo_webhook_url,
+        webhook_secret=s.zalo_webhook_secret,
+        webhook_port=s.zalo_webhook_port,
+        webhook_listen=s.zalo_webhook_listen,
+        rate_limit=s.zalo_rate_limit,
+    )
+    return ZaloChannel(options, app.conversations)
+
+
 async def serve(app: App) -> None:
     """Start every configured channel and run until SIGINT/SIGTERM."""
     stop = asyncio.Event()
@@ -164,6 +181,10 @@ async def serve(app: App) -> None:
             if username:
                 async with app.storage.transaction() as tx:
                     await tx.set_meta("telegram_username", username)
+        if app.settings.zalo_token:
+            channel = zalo_channel(app)
+            await channel.start()
+            app.channels.append(channel)
         # What start-up built lives as long as the process: keep it out of the garbage
         # collector's full passes, whose pauses would otherwise stall sending.
         gc.collect()

@@ -68,8 +68,9 @@ def cmd_plan_check(args: argparse.Namespace) -> int:
 
 def _no_token_text() -> str:
     return _(
-        "Chưa có token nào: đặt TELEGRAM_BOT_TOKEN (tạo bot với @BotFather trên Telegram) "
-        "trong môi trường hoặc tệp .env.\n"
+        "Chưa có token nào: đặt ZALO_BOT_TOKEN (tạo bot bằng Zalo Bot Creator) hoặc "
+        "TELEGRAM_BOT_TOKEN (tạo bot với @BotFather trên Telegram) trong môi trường hoặc "
+        "tệp .env.\n"
         'Muốn thử ngay không cần token: thidua console --as "Thôn 1"'
     )
 
@@ -78,7 +79,7 @@ async def _run(settings: Settings, fallback_village: str | None) -> int:
     problems = _plan_problems_text(settings.plan_file)
     if problems:
         return _fail(problems)
-    if not settings.telegram_token:
+    if not settings.telegram_token and not settings.zalo_token:
         print(_no_token_text())
         if fallback_village is None:
             return 2
@@ -161,14 +162,29 @@ def cmd_console(args: argparse.Namespace) -> int:
 # -- invites and people -----------------------------------------------------------------------
 
 
-async def _invite(settings: Settings, role: str, village_key: str | None, days: int) -> int:
+async def _invite(
+    settings: Settings,
+    role: str,
+    village_key: str | None,
+    days: int,
+    person_id: int | None = None,
+) -> int:
     problems = _plan_problems_text(settings.plan_file)
     if problems:
         return _fail(problems)
     app = await _app(settings)
     try:
         village_id = None
-        if role == ROLE_HEAD:
+        linked = None
+        if person_id is not None:
+            async with app.storage.transaction() as tx:
+                linked = await tx.person(person_id)
+            if linked is None:
+                return _fail(_("Không có người số {id} (xem: thidua users).").format(id=person_id))
+            role, village_id = linked.role, linked.village_id
+            village = app.plan.village(village_id) if village_id else None
+            where = village.name if village else app.plan.commune
+        elif role == ROLE_HEAD:
             if not village_key:
                 return _fail(_('Mã cho trưởng thôn cần --village, ví dụ --village "Thôn 3".'))
             village = app.plan.village(village_key)
@@ -194,7 +210,14 @@ async def _invite(settings: Settings, role: str, village_key: str | None, days: 
             code = generate_code()
             while await tx.invite(code) is not None:
                 code = generate_code()
-            invite = Invite(code, role, village_id, now, now + timedelta(days=days))
+            invite = Invite(
+                code,
+                role,
+                village_id,
+                now,
+                now + timedelta(days=days),
+                person_id=linked.id if linked else None,
+            )
             await tx.create_invite(invite)
             username = await tx.meta("telegram_username")
         expires = invite.expires_at.astimezone(app.plan.tz).date()
@@ -203,6 +226,13 @@ async def _invite(settings: Settings, role: str, village_key: str | None, days: 
                 role=role_name(role), where=where, date=format_date(expires, "short")
             )
         )
+        if linked is not None:
+            print(
+                _(
+                    "Mã này gắn thêm một kênh (Zalo hoặc Telegram) cho {name}: báo cáo, "
+                    "nhắc việc và xuất dữ liệu vẫn là một người."
+                ).format(name=linked.name)
+            )
         if username:
             print(f"https://t.me/{username}?start={code}")
         print(code)
@@ -213,7 +243,7 @@ async def _invite(settings: Settings, role: str, village_key: str | None, days: 
 
 def cmd_invite(args: argparse.Namespace) -> int:
     settings = Settings.from_env()
-    return asyncio.run(_invite(settings, args.role, args.village, args.days))
+    return asyncio.run(_invite(settings, args.role, args.village, args.days, args.person))
 
 
 async def _users(settings: Settings) -> int:
@@ -428,6 +458,11 @@ def parser() -> argparse.ArgumentParser:
     invite.add_argument("--village", help=_("thôn của trưởng thôn"))
     invite.add_argument("--role", choices=ROLES, default=ROLE_HEAD)
     invite.add_argument("--days", type=int, default=None, help=_("số ngày mã còn hiệu lực"))
+    invite.add_argument(
+        "--person",
+        type=int,
+        help=_("gắn thêm kênh thứ hai (Zalo/Telegram) cho người đã đăng ký có số này"),
+    )
     invite.set_defaults(func=cmd_invite)
 
     users = sub.add_parser("users", help=_("danh sách người dùng"))

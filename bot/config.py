@@ -48,6 +48,13 @@ class Settings:
     webhook_listen: str = "0.0.0.0"
     invite_days: int = 7
     log_level: str = "INFO"
+    zalo_token: str | None = field(default=None, repr=False)
+    zalo_api_url: str = "https://bot-api.zaloplatforms.com"
+    zalo_rate_limit: float = 10.0
+    zalo_webhook_url: str | None = None
+    zalo_webhook_secret: str | None = field(default=None, repr=False)
+    zalo_webhook_port: int = 8444
+    zalo_webhook_listen: str = "0.0.0.0"
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None, dotenv: Path | None = None) -> Settings:
@@ -82,8 +89,21 @@ class Settings:
             webhook_listen=get("THIDUA_WEBHOOK_LISTEN") or cls.webhook_listen,
             invite_days=int(number("THIDUA_INVITE_DAYS", cls.invite_days)),
             log_level=(get("THIDUA_LOG_LEVEL") or cls.log_level).upper(),
+            zalo_token=get("ZALO_BOT_TOKEN"),
+            zalo_api_url=get("ZALO_API_URL") or cls.zalo_api_url,
+            zalo_rate_limit=number("ZALO_RATE_LIMIT", cls.zalo_rate_limit),
+            zalo_webhook_url=get("ZALO_WEBHOOK_URL"),
+            zalo_webhook_secret=get("ZALO_WEBHOOK_SECRET"),
+            zalo_webhook_port=int(number("ZALO_WEBHOOK_PORT", cls.zalo_webhook_port)),
+            zalo_webhook_listen=get("ZALO_WEBHOOK_LISTEN") or cls.zalo_webhook_listen,
         )
 
     def secrets(self) -> list[str]:
         """Values that must never reach a log line."""
-        return [s for s in (self.telegram_token, self.webhook_secret) if s]
+        candidates = (
+            self.telegram_token,
+            self.webhook_secret,
+            self.zalo_token,
+            self.zalo_webhook_secret,
+        )
+        return [s for s in candidates if s]

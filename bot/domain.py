@@ -15,6 +15,8 @@ ROLE_ADMIN = "admin"
 ROLES = (ROLE_HEAD, ROLE_SECRETARIAT, ROLE_CHAIR, ROLE_ADMIN)
 # Channels that only answer while someone sits at them: the bot cannot start a talk there.
 LOCAL_CHANNELS = ("console",)
+# Channels that can receive files (a workbook, a chart); Zalo cannot.
+FILE_CHANNELS = ("telegram", "console")
 
 
 @dataclass(frozen=True)
@@ -52,6 +54,20 @@ class Person:
         )
 
     @property
+    def reachable_with_files(self) -> Identity | None:
+        """The most recently used reachable identity on a channel that takes files."""
+        return next(
+            (
+                i
+                for i in self.identities
+                if i.unreachable_at is None
+                and i.channel in FILE_CHANNELS
+                and i.channel not in LOCAL_CHANNELS
+            ),
+            None,
+        )
+
+    @property
     def unreachable(self) -> bool:
         """Known on some channel, but every channel said it cannot deliver there."""
         return any(i.unreachable_at is not None for i in self.identities) and (
@@ -68,6 +84,7 @@ class Invite:
     expires_at: datetime
     used_at: datetime | None = None
     used_by: int | None = None
+    person_id: int | None = None  # links a new channel to this person instead
 
 
 @dataclass(frozen=True)

@@ -68,6 +68,7 @@ class Incoming:
     display_name: str = ""
     language_code: str | None = None
     attachments: tuple[Attachment, ...] = field(default_factory=tuple)
+    unreadable: bool = False  # the channel says it cannot show the content (Zalo privacy)
 
     @property
     def command(self) -> tuple[str, str] | None:

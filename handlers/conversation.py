@@ -102,6 +102,12 @@ class Conversations:
                             "update %s/%s already applied", incoming.channel, incoming.update_key
                         )
                         return Outcome([], current_locale.get())
+                    if incoming.unreadable:
+                        text = _(
+                            "Xin lỗi, bot không đọc được tin nhắn này (có thể do cài đặt "
+                            "riêng tư). Xin gõ lại bằng chữ."
+                        )
+                        return Outcome([Reply(text)], current_locale.get())
                     found = await tx.person_with_draft(incoming.channel, incoming.user_id)
                     if found is None:
                         replies = await self._stranger(tx, incoming, now)
@@ -174,9 +180,14 @@ class Conversations:
             ]
 
         name = incoming.display_name.strip() or _("Người dùng {id}").format(id=incoming.user_id)
-        person = await tx.create_person(
-            name, invite.role, invite.village_id, current_locale.get(), now
-        )
+        linked = await tx.person(invite.person_id) if invite.person_id is not None else None
+        if linked is not None:  # a second channel for someone already registered
+            person = linked
+            current_locale.set(person.locale)
+        else:
+            person = await tx.create_person(
+                name, invite.role, invite.village_id, current_locale.get(), now
+            )
         await tx.add_identity(person.id, self._identity(incoming), now)
         await tx.use_invite(code, person.id, now)
         return [Reply(self._welcome(person))]

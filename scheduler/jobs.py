@@ -24,8 +24,8 @@ from apscheduler.triggers.cron import CronTrigger
 from bot import reminders
 from bot.clock import Clock
 from bot.digest import reporting
-from bot.domain import ROLE_CHAIR, ROLE_HEAD, ROLE_SECRETARIAT, Person
-from bot.i18n import use_locale
+from bot.domain import FILE_CHANNELS, ROLE_CHAIR, ROLE_HEAD, ROLE_SECRETARIAT, Person
+from bot.i18n import _, use_locale
 from bot.messages import Reply
 from bot.plan import Plan
 from bot.schedule import (
@@ -178,14 +178,23 @@ class Jobs:
             for officer, message_key in officers:
                 identity = officer.reachable
                 assert identity is not None
+                reply = rendered[officer.locale]
                 count += await tx.queue_message(
-                    message_key,
-                    officer.id,
-                    identity,
-                    officer.locale,
-                    [rendered[officer.locale]],
-                    now,
+                    message_key, officer.id, identity, officer.locale, [reply], now
                 )
+                files_to = officer.reachable_with_files
+                if identity.channel not in FILE_CHANNELS and files_to is not None:
+                    # Zalo takes no files: the workbook and chart go to their Telegram.
+                    with use_locale(officer.locale):
+                        text = _("Bảng tính và biểu đồ của bản tổng hợp:")
+                    await tx.queue_message(
+                        f"{message_key}:files",
+                        officer.id,
+                        files_to,
+                        officer.locale,
+                        [Reply(text, files=reply.files)],
+                        now,
+                    )
         if count:
             self.queued()
         return count

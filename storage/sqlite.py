@@ -310,14 +310,15 @@ class SqliteTransaction:
 
     async def create_invite(self, invite: Invite) -> None:
         await self._conn.execute(
-            "INSERT INTO invites (code, role, village_id, created_at, expires_at)"
-            " VALUES (?, ?, ?, ?, ?)",
+            "INSERT INTO invites (code, role, village_id, created_at, expires_at, person_id)"
+            " VALUES (?, ?, ?, ?, ?, ?)",
             (
                 invite.code,
                 invite.role,
                 invite.village_id,
                 _ts(invite.created_at),
                 _ts(invite.expires_at),
+                invite.person_id,
             ),
         )
 
@@ -333,6 +334,7 @@ class SqliteTransaction:
             expires_at=datetime.fromisoformat(row["expires_at"]),
             used_at=_dt(row["used_at"]),
             used_by=row["used_by"],
+            person_id=row["person_id"],
         )
 
     async def use_invite(self, code: str, person_id: int, now: datetime) -> bool:

@@ -84,8 +84,7 @@ def numbered_menu(reply: Reply) -> str:
         return reply.text
     if all(choice.is_command for choice in reply.choices):
         words = "; ".join(
-            _("{label}: gõ {command}").format(label=c.label, command=c.value.split(" ", 1)[0])
-            for c in reply.choices
+            _("{label}: gõ {command}").format(label=c.label, command=c.value) for c in reply.choices
         )
         return f"{reply.text}\n({words})"
     if reply.typed_answer:
