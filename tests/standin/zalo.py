@@ -1,0 +1,821 @@
+# ruff: noqa: ASYNC109  (the waiting helpers take a per-call `timeout`, like the tests expect)
+"""A Zalo Bot API stand-in for end-to-end tests.
+
+``ZaloApiStandIn`` is a small aiohttp server on 127.0.0.1 that speaks enough of the Zalo Bot
+API (``POST {base_url}/bot{token}/{method}`` with a JSON body) for a real HTTP client to run
+long polling (``getUpdates``) or a webhook against it.  Every request is recorded in
+``requests``; whatever a real API would refuse is appended to ``violations`` and answered the
+way the real API answers (``{"ok": false, "error_code": N, "description": ...}`` with HTTP
+status ``N``).
+
+What counts as a violation: a non-POST request, a body that is not a JSON object, an unknown
+method, a missing/mistyped/unknown parameter, an empty or too long (> 2,000 characters) text,
+an unknown chat action, a webhook URL or secret the real API would not take.  Not violations
+(a bot meets them in normal life): a wrong token (401), ``getUpdates`` while a webhook is set
+(409), "nothing new" (408), flood control (429) and failures injected with ``fail_next``.
+
+``ZaloUser`` plays a person in a private chat with the bot: it sends text, image, sticker and
+unsupported events (queued for ``getUpdates``, or POSTed to the webhook when one is set) and
+waits for the bot's replies.
+
+Stand-in allowances, not the real API: a webhook URL may be plain ``http://`` on
+127.0.0.1/localhost, ``getUpdates`` waits at most ``poll_cap`` seconds (default 1) whatever
+``timeout`` asks, and an empty POST body counts as ``{}``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import copy
+import itertools
+import json
+import mimetypes
+import secrets
+import time
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass
+from types import EllipsisType
+from typing import Any
+from urllib.parse import quote, urlsplit
+
+import aiohttp
+from aiohttp import web
+
+JSONDict = dict[str, Any]
+
+#: The longest text (and caption) ``sendMessage``/``sendPhoto`` take, in Unicode characters.
+MAX_TEXT = 2000
+SECRET_HEADER = "X-Bot-Api-Secret-Token"
+SECRET_MIN, SECRET_MAX = 8, 256
+CHAT_ACTIONS = frozenset({"typing", "upload_photo"})
+#: ``getUpdates`` timeout (seconds) when the request gives none.
+DEFAULT_POLL_TIMEOUT = 30
+#: The sliding window of ``ZaloApiStandIn.rate``, in seconds.
+RATE_WINDOW = 1.0
+#: Methods whose names start with this count toward ``rate``.
+RATE_LIMITED_PREFIX = "send"
+#: How long the stand-in waits for the bot's webhook to answer a POST.
+WEBHOOK_TIMEOUT = 10.0
+
+TEXT_EVENT = "message.text.received"
+IMAGE_EVENT = "message.image.received"
+STICKER_EVENT = "message.sticker.received"
+UNSUPPORTED_EVENT = "message.unsupported.received"
+
+#: Parameters per method: name -> required.  Every parameter is a string.
+METHOD_PARAMS: dict[str, dict[str, bool]] = {
+    "getMe": {},
+    "getUpdates": {"timeout": False},
+    "setWebhook": {"url": True, "secret_token": True},
+    "deleteWebhook": {},
+    "getWebhookInfo": {},
+    "sendMessage": {"chat_id": True, "text": True},
+    "sendPhoto": {"chat_id": True, "photo": True, "caption": False},
+    "sendSticker": {"chat_id": True, "sticker": True},
+    "sendChatAction": {"chat_id": True, "action": True},
+}
+
+_LOCAL_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
+_FAKE_JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00" + b"\x00" * 64 + b"\xff\xd9"
+
+
+def _now_ms() -> int:
+    return int(time.time() * 1000)
+
+
+# --------------------------------------------------------------------------------------------
+# Public records
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass
+class ApiRequest:
+    """One Bot API call received by the stand-in (``status`` is the HTTP status answered)."""
+
+    method: str
+    params: JSONDict
+    time: float
+    http_method: str = "POST"
+    status: int = 200
+
+
+@dataclass
+class SentMessage:
+    """Something the bot sent to a chat (``content`` is what ``messages_to`` lists)."""
+
+    method: str
+    chat_id: str
+    message_id: str
+    date: int
+    content: JSONDict
+
+
+@dataclass
+class WebhookPost:
+    """One POST of an event to the bot's webhook.
+
+    ``secret`` is the ``X-Bot-Api-Secret-Token`` header sent (``None``: none); ``status`` is
+    the bot's HTTP answer, 0 when there was none (refused connection, timeout), with ``error``.
+    """
+
+    url: str
+    body: JSONDict
+    secret: str | None
+    time: float
+    status: int = 0
+    error: str | None = None
+
+
+# --------------------------------------------------------------------------------------------
+# Internals
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Issue:
+    message: str
+    fatal: bool = True
+    description: str = "Bad Request: invalid request"
+
+
+class _ApiError(Exception):
+    def __init__(self, code: int, description: str, *, violation: str | None = None) -> None:
+        super().__init__(description)
+        self.code = code
+        self.description = description
+        self.violation = violation
+
+
+@dataclass
+class _Failure:
+    error_code: int
+    description: str
+
+
+def _kind(value: Any) -> str:
+    if isinstance(value, bool):
+        return f"boolean {value!r}"
+    if isinstance(value, dict):
+        return "an object"
+    if isinstance(value, list):
+        return "an array"
+    if value is None:
+        return "null"
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _summary(content: JSONDict) -> str:
+    for key in ("text", "caption", "photo", "sticker", "action"):
+        if key in content:
+            value = content[key]
+            text = repr(value)
+            return text if len(text) <= 80 else text[:77] + "..."
+    return repr(content)
+
+
+def _message_id_of(event: JSONDict) -> Any:
+    message = event.get("message")
+    return message.get("message_id") if isinstance(message, dict) else None
+
+
+class ZaloApiStandIn:
+    """A fake Zalo Bot API server for one bot token.
+
+    ``rate`` (``None``: off; may be changed at any time): at most this many ``send*`` requests
+    that passed validation in any sliding second; one past it is answered ``429 Too Many
+    Requests``, counts toward nothing and is appended to ``flood_rejections``.
+    """
+
+    def __init__(
+        self, token: str = "1234567890:zalo-test-token", *, rate: int | None = None
+    ) -> None:
+        self.token = token
+        head = token.split(":", 1)[0]
+        self.bot_id = head if head else "1234567890"
+        self.account_name = "bot.thidua"
+        self.port = 0
+        self.poll_cap: float = 1.0
+        self.rate: int | None = rate
+
+        self.requests: list[ApiRequest] = []
+        self.violations: list[str] = []
+        self.flood_rejections: list[ApiRequest] = []
+        self.sent: list[SentMessage] = []
+        self.chat_actions: list[JSONDict] = []
+        self.webhook_posts: list[WebhookPost] = []
+        self.pushed: list[JSONDict] = []
+        self.downloads: list[str] = []
+        self.files: dict[str, bytes] = {}
+        self.webhook_url: str = ""
+        self.webhook_secret: str = ""
+        self.webhook_updated_at: int = _now_ms()
+
+        self._users: dict[str, ZaloUser] = {}
+        self._outbox: dict[str, list[JSONDict]] = {}
+        self._queue: deque[JSONDict] = deque()
+        self._failures: dict[str, list[_Failure]] = {}
+        self._rate_sent: deque[float] = deque()
+        self._counter = itertools.count(1)
+        self._changed = asyncio.Event()
+        self._closed = False
+        self._last_activity = time.monotonic()
+        self._runner: web.AppRunner | None = None
+        self._session: aiohttp.ClientSession | None = None
+        self._push_tasks: set[asyncio.Task[int]] = set()
+
+        self._handlers: dict[str, Callable[[JSONDict], Any]] = {
+            "getMe": self._get_me,
+            "getUpdates": self._get_updates,
+            "setWebhook": self._set_webhook,
+            "deleteWebhook": self._delete_webhook,
+            "getWebhookInfo": self._get_webhook_info,
+            "sendMessage": self._send_message,
+            "sendPhoto": self._send_photo,
+            "sendSticker": self._send_sticker,
+            "sendChatAction": self._send_chat_action,
+        }
+
+    # ---- lifecycle -----------------------------------------------------------------------
+
+    async def start(self) -> None:
+        app = web.Application(client_max_size=16 * 1024 * 1024)
+        app.router.add_route("*", "/bot{token}/{method}", self._handle_api)
+        app.router.add_get("/files/{name}", self._handle_file)
+        self._runner = web.AppRunner(
+            app, handler_cancellation=True, access_log=None, shutdown_timeout=1.0
+        )
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        await site.start()
+        self.port = int(self._runner.addresses[0][1])
+        self._closed = False
+
+    async def stop(self) -> None:
+        """Stop serving: pending long polls end (408), webhook pushes still running are
+        cancelled."""
+        self._closed = True
+        self._notify()
+        for task in list(self._push_tasks):
+            task.cancel()
+        if self._push_tasks:
+            await asyncio.gather(*self._push_tasks, return_exceptions=True)
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None
+        if self._session is not None:
+            await self._session.close()
+            self._session = None
+
+    async def __aenter__(self) -> ZaloApiStandIn:
+        await self.start()
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.stop()
+
+    @property
+    def base_url(self) -> str:
+        """The bare base URL; the bot appends ``/bot{token}/{method}``."""
+        return f"http://127.0.0.1:{self.port}"
+
+    def api_url(self, method: str) -> str:
+        return f"{self.base_url}/bot{self.token}/{method}"
+
+    # ---- test-facing API -----------------------------------------------------------------
+
+    def user(self, user_id: str, display_name: str = "Người dùng") -> ZaloUser:
+        """The simulated person ``user_id`` (the same object on every call)."""
+        user_id = str(user_id)
+        existing = self._users.get(user_id)
+        if existing is not None:
+            return existing
+        sim = ZaloUser(self, user_id, display_name)
+        self._users[user_id] = sim
+        return sim
+
+    def add_file(self, name: str, data: bytes) -> str:
+        """Serve ``data`` at ``GET /files/<name>``; returns that URL."""
+        self.files[name] = data
+        return f"{self.base_url}/files/{quote(name, safe='')}"
+
+    def push(self, event: JSONDict) -> None:
+        """Queue ``event`` for ``getUpdates``, or, while a webhook is set, POST it there in the
+        background (its outcome lands in ``webhook_posts``)."""
+        payload = copy.deepcopy(event)
+        self.pushed.append(copy.deepcopy(payload))
+        if self.webhook_url:
+            task = asyncio.get_running_loop().create_task(self.post_to_webhook(payload))
+            self._push_tasks.add(task)
+            task.add_done_callback(self._push_tasks.discard)
+        else:
+            self._queue.append(payload)
+        self._notify()
+
+    def deliver_again(self, event: JSONDict) -> None:
+        """The same event once more (same ``message_id``), as a server re-delivering it."""
+        self.push(event)
+
+    def pending_events(self) -> list[JSONDict]:
+        """Events queued for ``getUpdates`` and not handed out yet."""
+        return [copy.deepcopy(event) for event in self._queue]
+
+    async def post_to_webhook(
+        self,
+        event: JSONDict,
+        *,
+        wrapped: bool = False,
+        secret: str | EllipsisType | None = ...,
+    ) -> int:
+        """POST ``event`` to the webhook now; returns the bot's HTTP status (0: no answer).
+
+        ``wrapped`` sends ``{"ok": true, "result": event}``; ``secret`` is the header value
+        (``...``: the one given to ``setWebhook``, ``None``: no header at all).
+        """
+        if not self.webhook_url:
+            raise AssertionError("no webhook is set (the bot has not called setWebhook)")
+        body: JSONDict = {"ok": True, "result": event} if wrapped else event
+        body = copy.deepcopy(body)
+        value = self.webhook_secret if isinstance(secret, EllipsisType) else secret
+        headers = {"Content-Type": "application/json"}
+        if value is not None:
+            headers[SECRET_HEADER] = value
+        post = WebhookPost(self.webhook_url, body, value, time.monotonic())
+        if self._session is None:
+            self._session = aiohttp.ClientSession()
+        try:
+            async with self._session.post(
+                self.webhook_url,
+                data=json.dumps(body, ensure_ascii=False).encode("utf-8"),
+                headers=headers,
+                timeout=aiohttp.ClientTimeout(total=WEBHOOK_TIMEOUT),
+            ) as response:
+                await response.read()
+                post.status = response.status
+        except (aiohttp.ClientError, TimeoutError) as exc:
+            post.error = f"{type(exc).__name__}: {exc}"
+        self.webhook_posts.append(post)
+        self._notify()
+        return post.status
+
+    def fail_next(self, method: str, error_code: int, description: str) -> None:
+        """Answer the next ``method`` request with this error (it changes nothing and does not
+        count toward ``rate``), e.g. ``fail_next("sendMessage", 403, "Forbidden")``."""
+        if method not in METHOD_PARAMS:
+            raise ValueError(f"{method!r} is not a simulated Zalo Bot API method")
+        self._failures.setdefault(method, []).append(_Failure(error_code, description))
+
+    def messages_to(self, chat_id: str) -> list[JSONDict]:
+        """What the bot sent to ``chat_id``, in order: ``{"text": ...}``,
+        ``{"photo": ..., "caption": ...}``, ``{"sticker": ...}``."""
+        return copy.deepcopy(self._outbox.get(str(chat_id), []))
+
+    def calls(self, method: str) -> list[ApiRequest]:
+        return [r for r in self.requests if r.method == method]
+
+    async def wait_messages(
+        self, chat_id: str, count: int, since: int = 0, timeout: float = 5.0
+    ) -> list[JSONDict]:
+        """The messages to ``chat_id`` after the first ``since``, once there are ``count``."""
+        key = str(chat_id)
+        reached = await self.wait_until(
+            lambda: len(self._outbox.get(key, ())) - since >= count, timeout
+        )
+        got = self.messages_to(key)[since:]
+        if not reached:
+            raise AssertionError(
+                f"expected {count} message(s) to chat {key} within {timeout}s, got "
+                f"{len(got)}: {[_summary(m) for m in got]}; violations: {self.violations}; "
+                f"recent calls: {self._recent_calls()}"
+            )
+        return got
+
+    async def wait_until(self, predicate: Callable[[], bool], timeout: float = 5.0) -> bool:
+        """Wait until ``predicate()`` holds, re-checking after every API call, push or webhook
+        POST; False when ``timeout`` passes first."""
+        deadline = time.monotonic() + timeout
+        while True:
+            if predicate():
+                return True
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                return False
+            event = self._changed
+            try:
+                await asyncio.wait_for(event.wait(), remaining)
+            except TimeoutError:
+                pass
+
+    async def idle(self, quiet: float = 0.1, timeout: float = 5.0) -> None:
+        """Wait until no API call other than getUpdates arrived for ``quiet`` seconds."""
+        deadline = time.monotonic() + timeout
+        while True:
+            now = time.monotonic()
+            silent_for = now - self._last_activity
+            if silent_for >= quiet:
+                return
+            if now >= deadline:
+                raise AssertionError(f"the bot kept calling the API for {timeout}s")
+            await asyncio.sleep(quiet - silent_for)
+
+    # ---- internals used by ZaloUser ------------------------------------------------------
+
+    def _next_id(self) -> int:
+        return next(self._counter)
+
+    def _new_message_id(self) -> str:
+        return f"{self._next_id():06x}{secrets.token_hex(7)}"
+
+    def _notify(self) -> None:
+        self._changed.set()
+        self._changed = asyncio.Event()
+
+    def _recent_calls(self) -> list[str]:
+        calls = [r for r in self.requests if r.method != "getUpdates"][-8:]
+        return [f"{r.method} {r.status} {_summary(r.params)}" for r in calls]
+
+    # ---- HTTP ----------------------------------------------------------------------------
+
+    @staticmethod
+    def _reply(status: int, payload: JSONDict) -> web.Response:
+        return web.json_response(
+            payload, status=status, dumps=lambda obj: json.dumps(obj, ensure_ascii=False)
+        )
+
+    @classmethod
+    def _error(cls, code: int, description: str) -> web.Response:
+        return cls._reply(code, {"ok": False, "error_code": code, "description": description})
+
+    async def _handle_api(self, request: web.Request) -> web.Response:
+        record = ApiRequest(
+            method=request.match_info["method"],
+            params={},
+            time=time.monotonic(),
+            http_method=request.method,
+        )
+        self.requests.append(record)
+        if record.method != "getUpdates":
+            self._last_activity = record.time
+        response: web.Response | None = None
+        try:
+            if request.match_info["token"] != self.token:
+                response = self._error(401, "Unauthorized")
+            else:
+                response = await self._dispatch(request, record)
+            return response
+        finally:
+            record.status = response.status if response is not None else 499
+            if record.method != "getUpdates":
+                self._last_activity = time.monotonic()
+            self._notify()
+
+    async def _dispatch(self, request: web.Request, record: ApiRequest) -> web.Response:
+        method = record.method
+        if request.method != "POST":
+            self.violations.append(f"{method}: sent with HTTP {request.method}, not POST")
+            return self._error(400, "Bad Request: only POST is supported")
+        if method not in self._handlers:
+            self.violations.append(f"{method}: no such Zalo Bot API method")
+            return self._error(404, "Not Found: method not found")
+        raw = await request.read()
+        params: Any = {}
+        if raw.strip():
+            try:
+                params = json.loads(raw)
+            except ValueError:
+                self.violations.append(
+                    f"{method}: body is not JSON (Content-Type {request.content_type!r})"
+                )
+                return self._error(400, "Bad Request: body is not valid JSON")
+        if not isinstance(params, dict):
+            self.violations.append(f"{method}: body is {_kind(params)}, not a JSON object")
+            return self._error(400, "Bad Request: body must be a JSON object")
+        record.params = params
+
+        issues = self._validate(method, params)
+        for issue in issues:
+            self.violations.append(f"{method}: {issue.message}")
+
+        queued = self._failures.get(method)
+        if queued:
+            failure = queued.pop(0)
+            return self._error(failure.error_code, failure.description)
+
+        fatal = next((issue for issue in issues if issue.fatal), None)
+        if fatal is not None:
+            return self._error(400, fatal.description)
+
+        if self._flood_rejected(method):
+            self.flood_rejections.append(record)
+            return self._error(429, "Too Many Requests")
+
+        try:
+            result = await self._handlers[method](params)
+        except _ApiError as exc:
+            if exc.violation:
+                self.violations.append(f"{method}: {exc.violation}")
+            return self._error(exc.code, exc.description)
+        except Exception as exc:
+            self.violations.append(f"{method}: the stand-in failed: {exc!r}")
+            return self._error(500, f"Internal Server Error: {exc!r}")
+        return self._reply(200, {"ok": True, "result": result})
+
+    def _flood_rejected(self, method: str) -> bool:
+        if self.rate is None or not method.startswith(RATE_LIMITED_PREFIX):
+            return False
+        now = time.monotonic()
+        while self._rate_sent and self._rate_sent[0] <= now - RATE_WINDOW:
+            self._rate_sent.popleft()
+        if len(self._rate_sent) >= self.rate:
+            return True
+        self._rate_sent.append(now)
+        return False
+
+    async def _handle_file(self, request: web.Request) -> web.Response:
+        name = request.match_info["name"]
+        data = self.files.get(name)
+        if data is None:
+            return web.Response(status=404, text="Not Found")
+        self.downloads.append(name)
+        self._notify()
+        content_type = mimetypes.guess_type(name)[0] or "application/octet-stream"
+        return web.Response(body=data, content_type=content_type)
+
+    # ---- validation ----------------------------------------------------------------------
+
+    def _validate(self, method: str, params: JSONDict) -> list[_Issue]:
+        spec = METHOD_PARAMS[method]
+        issues: list[_Issue] = []
+        for name, value in params.items():
+            if name not in spec:
+                issues.append(
+                    _Issue(f"unknown parameter {name!r} (not a field of {method})", fatal=False)
+                )
+                continue
+            if value is None and not spec[name]:
+                continue
+            if isinstance(value, str):
+                continue
+            if name == "timeout" and isinstance(value, int) and not isinstance(value, bool):
+                issues.append(
+                    _Issue(f"timeout must be a string of seconds, got {value!r}", fatal=False)
+                )
+                continue
+            issues.append(
+                _Issue(
+                    f"parameter {name!r} must be a string, got {_kind(value)}",
+                    description=f"Bad Request: {name} must be a string",
+                )
+            )
+        for name, required in spec.items():
+            if required and params.get(name) is None:
+                issues.append(
+                    _Issue(
+                        f"missing required parameter {name!r}",
+                        description=f"Bad Request: {name} is required",
+                    )
+                )
+        if any(issue.fatal for issue in issues):
+            return issues
+        return issues + self._semantic_checks(method, params)
+
+    @staticmethod
+    def _semantic_checks(method: str, params: JSONDict) -> list[_Issue]:
+        issues: list[_Issue] = []
+        chat_id = params.get("chat_id")
+        if isinstance(chat_id, str) and not chat_id.strip():
+            issues.append(_Issue("chat_id is empty", description="Bad Request: chat_id is empty"))
+        for name in ("text", "caption"):
+            value = params.get(name)
+            if not isinstance(value, str):
+                continue
+            if name == "text" and not value.strip():
+                issues.append(
+                    _Issue(
+                        "text is empty" if not value else "text is only whitespace",
+                        description="Bad Request: text is empty",
+                    )
+                )
+            elif len(value) > MAX_TEXT:
+                issues.append(
+                    _Issue(
+                        f"{name} is {len(value)} characters (maximum {MAX_TEXT})",
+                        description=f"Bad Request: {name} is too long",
+                    )
+                )
+        if method == "sendPhoto" and isinstance(params.get("photo"), str):
+            photo = urlsplit(params["photo"])
+            if photo.scheme not in ("http", "https") or not photo.netloc:
+                issues.append(
+                    _Issue(
+                        f"photo must be an http(s) URL, got {_kind(params['photo'])}",
+                        description="Bad Request: photo must be a URL",
+                    )
+                )
+        if method == "sendSticker" and params.get("sticker") == "":
+            issues.append(_Issue("sticker is empty", description="Bad Request: sticker is empty"))
+        if method == "sendChatAction" and params.get("action") not in CHAT_ACTIONS:
+            issues.append(
+                _Issue(
+                    f"unknown chat action {params.get('action')!r} "
+                    f"(valid: {', '.join(sorted(CHAT_ACTIONS))})",
+                    description="Bad Request: invalid action",
+                )
+            )
+        if method == "getUpdates":
+            timeout = params.get("timeout")
+            if isinstance(timeout, str) and not timeout.strip().isdigit():
+                issues.append(
+                    _Issue(
+                        f"timeout must be a whole number of seconds, got {timeout!r}",
+                        description="Bad Request: invalid timeout",
+                    )
+                )
+        if method == "setWebhook":
+            url = params.get("url")
+            if isinstance(url, str):
+                parts = urlsplit(url)
+                local_http = parts.scheme == "http" and parts.hostname in _LOCAL_HOSTS
+                if not parts.netloc or not (parts.scheme == "https" or local_http):
+                    issues.append(
+                        _Issue(
+                            f"webhook url must be an https URL, got {url!r}",
+                            description="Bad Request: url must be an HTTPS URL",
+                        )
+                    )
+            secret = params.get("secret_token")
+            if isinstance(secret, str) and not SECRET_MIN <= len(secret) <= SECRET_MAX:
+                issues.append(
+                    _Issue(
+                        f"secret_token is {len(secret)} characters "
+                        f"(allowed {SECRET_MIN}-{SECRET_MAX})",
+                        description="Bad Request: invalid secret_token",
+                    )
+                )
+        return issues
+
+    # ---- method implementations ----------------------------------------------------------
+
+    async def _get_me(self, params: JSONDict) -> JSONDict:
+        return {
+            "id": self.bot_id,
+            "account_name": self.account_name,
+            "account_type": "BASIC",
+            "can_join_groups": False,
+        }
+
+    async def _get_updates(self, params: JSONDict) -> JSONDict:
+        if self.webhook_url:
+            raise _ApiError(409, "Conflict: webhook is active")
+        raw = params.get("timeout")
+        asked = float(str(raw).strip()) if raw is not None else float(DEFAULT_POLL_TIMEOUT)
+        deadline = time.monotonic() + min(asked, self.poll_cap)
+        while True:
+            if self._queue:
+                return self._queue.popleft()
+            remaining = deadline - time.monotonic()
+            if self._closed or remaining <= 0:
+                raise _ApiError(408, "Request timeout")
+            event = self._changed
+            try:
+                await asyncio.wait_for(event.wait(), remaining)
+            except TimeoutError:
+                pass
+
+    async def _set_webhook(self, params: JSONDict) -> JSONDict:
+        self.webhook_url = params["url"]
+        self.webhook_secret = params["secret_token"]
+        self.webhook_updated_at = _now_ms()
+        return {"url": self.webhook_url, "updated_at": self.webhook_updated_at}
+
+    async def _delete_webhook(self, params: JSONDict) -> JSONDict:
+        self.webhook_url = ""
+        self.webhook_secret = ""
+        self.webhook_updated_at = _now_ms()
+        return {"url": "", "updated_at": self.webhook_updated_at}
+
+    async def _get_webhook_info(self, params: JSONDict) -> JSONDict:
+        return {"url": self.webhook_url, "updated_at": self.webhook_updated_at}
+
+    def _store(self, method: str, params: JSONDict) -> JSONDict:
+        chat_id = params["chat_id"]
+        content = {k: v for k, v in params.items() if k != "chat_id" and v is not None}
+        message_id = self._new_message_id()
+        date = _now_ms()
+        self.sent.append(SentMessage(method, chat_id, message_id, date, copy.deepcopy(content)))
+        self._outbox.setdefault(chat_id, []).append(content)
+        return {"message_id": message_id, "date": date}
+
+    async def _send_message(self, params: JSONDict) -> JSONDict:
+        return self._store("sendMessage", params)
+
+    async def _send_photo(self, params: JSONDict) -> JSONDict:
+        return self._store("sendPhoto", params)
+
+    async def _send_sticker(self, params: JSONDict) -> JSONDict:
+        return self._store("sendSticker", params)
+
+    async def _send_chat_action(self, params: JSONDict) -> bool:
+        self.chat_actions.append(copy.deepcopy(params))
+        return True
+
+
+class ZaloUser:
+    """A person in a private chat with the bot (the chat id is the user id)."""
+
+    def __init__(self, standin: ZaloApiStandIn, user_id: str, display_name: str) -> None:
+        self.standin = standin
+        self.id = user_id
+        self.chat_id = user_id
+        self.display_name = display_name
+        self.last_event: JSONDict | None = None
+
+    @property
+    def messages(self) -> list[JSONDict]:
+        """Everything the bot sent to this chat."""
+        return self.standin.messages_to(self.chat_id)
+
+    # ---- building events (nothing is sent) ------------------------------------------------
+
+    def event(self, event_name: str, **content: Any) -> JSONDict:
+        """An event from this person with a fresh ``message_id``."""
+        message: JSONDict = {
+            "from": {"id": self.id, "display_name": self.display_name, "is_bot": False},
+            "chat": {"id": self.chat_id, "chat_type": "PRIVATE"},
+            "message_id": self.standin._new_message_id(),
+            "date": _now_ms(),
+            **content,
+        }
+        return {"event_name": event_name, "message": message}
+
+    def text_event(self, text: str) -> JSONDict:
+        return self.event(TEXT_EVENT, text=text)
+
+    def image_event(self, photo_url: str, caption: str | None = None) -> JSONDict:
+        content: JSONDict = {"photo_url": photo_url}
+        if caption is not None:
+            content["caption"] = caption
+        return self.event(IMAGE_EVENT, **content)
+
+    def sticker_event(self, sticker: str = "bfe458bf64fa8da4d4eb") -> JSONDict:
+        return self.event(STICKER_EVENT, sticker=sticker)
+
+    def unsupported_event(self) -> JSONDict:
+        return self.event(UNSUPPORTED_EVENT)
+
+    # ---- sending ---------------------------------------------------------------------------
+
+    async def send_event(
+        self, event: JSONDict, replies: int = 1, timeout: float = 5.0
+    ) -> list[JSONDict]:
+        """Deliver ``event`` (webhook POST if a webhook is set, else the polling queue) and
+        wait for ``replies`` messages to this chat; ``replies=0`` waits until the bot took
+        the event and went quiet."""
+        standin = self.standin
+        since = len(standin.messages_to(self.chat_id))
+        self.last_event = copy.deepcopy(event)
+        if standin.webhook_url:
+            standin.pushed.append(copy.deepcopy(event))
+            status = await standin.post_to_webhook(event)
+            if not 200 <= status < 300:
+                error = standin.webhook_posts[-1].error if standin.webhook_posts else None
+                raise AssertionError(
+                    f"the bot's webhook {standin.webhook_url} answered {status or error!r} "
+                    f"to {event['event_name']}"
+                )
+        else:
+            standin.push(event)
+            if replies <= 0:
+                message_id = _message_id_of(event)
+                taken = await standin.wait_until(
+                    lambda: all(_message_id_of(e) != message_id for e in standin._queue), timeout
+                )
+                if not taken:
+                    raise AssertionError(
+                        f"the bot did not fetch event {message_id} within {timeout}s"
+                    )
+        if replies <= 0:
+            await standin.idle(quiet=0.05, timeout=timeout)
+            return []
+        return await standin.wait_messages(self.chat_id, replies, since, timeout)
+
+    async def say(self, text: str, replies: int = 1, timeout: float = 5.0) -> list[JSONDict]:
+        return await self.send_event(self.text_event(text), replies, timeout)
+
+    async def send_photo(
+        self,
+        data: bytes = _FAKE_JPEG,
+        replies: int = 1,
+        caption: str | None = None,
+        timeout: float = 5.0,
+    ) -> list[JSONDict]:
+        """Send an image: ``data`` is served by the stand-in at the event's ``photo_url``."""
+        url = self.standin.add_file(f"photo-{self.standin._next_id()}.jpg", data)
+        return await self.send_event(self.image_event(url, caption), replies, timeout)
+
+    async def send_sticker(self, replies: int = 1, timeout: float = 5.0) -> list[JSONDict]:
+        return await self.send_event(self.sticker_event(), replies, timeout)
+
+    async def send_unsupported(self, replies: int = 1, timeout: float = 5.0) -> list[JSONDict]:
+        return await self.send_event(self.unsupported_event(), replies, timeout)

@@ -1,0 +1,236 @@
+"""The Zalo channel end to end against a Zalo Bot API stand-in on 127.0.0.1: numbered menus,
+registration, a whole report, a nomination, reminders and digests, webhook and polling."""
+
+from __future__ import annotations
+
+import socket
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+
+from bot.channels.zalo import ZaloChannel, ZaloOptions
+from bot.plan import Plan, check_plan_text
+from bot.ratelimit import Limits
+from bot.schedule import quiet_until
+from handlers.conversation import Conversations
+from scheduler.jobs import Jobs
+from scheduler.outbox import Outbox
+from storage.sqlite import SqliteStorage
+from tests.conftest import SMALL_PLAN, FakeClock, add_invite
+from tests.standin.zalo import ZaloApiStandIn
+
+FAST = Limits(chat_burst=100)
+
+
+@pytest.fixture
+async def zalo_api() -> AsyncIterator[ZaloApiStandIn]:
+    api = ZaloApiStandIn()
+    api.poll_cap = 0.3
+    await api.start()
+    yield api
+    await api.stop()
+    assert api.violations == [], api.violations
+
+
+@pytest.fixture
+async def zalo(
+    zalo_api: ZaloApiStandIn, conversations: Conversations
+) -> AsyncIterator[ZaloChannel]:
+    channel = ZaloChannel(
+        ZaloOptions(token=zalo_api.token, api_url=zalo_api.base_url, poll_timeout=1, limits=FAST),
+        conversations,
+    )
+    await channel.start()
+    yield channel
+    await channel.stop()
+
+
+def text_of(messages: list[dict[str, Any]]) -> str:
+    return "\n".join(str(m.get("text", "")) for m in messages)
+
+
+def outbox(storage: SqliteStorage, zalo: ZaloChannel, clock: FakeClock, plan: Plan) -> Outbox:
+    return Outbox(
+        storage,
+        {"zalo": zalo},
+        clock,
+        lambda moment: quiet_until(plan.schedule, moment, plan.tz),
+    )
+
+
+async def test_a_head_registers_and_files_a_whole_report_with_numbered_menus(
+    zalo_api: ZaloApiStandIn, zalo: ZaloChannel, storage: SqliteStorage, clock: FakeClock
+) -> None:
+    await add_invite(storage, clock, "HEAD2345", "thon_1")
+    head = zalo_api.user("7001", "Anh Ba")
+    welcome = text_of(await head.say("HEAD2345"))
+    assert "Chào mừng Anh Ba" in welcome and "Thôn 1" in welcome
+    menu = text_of(await head.say("/baocao"))
+    assert "1. Kỳ tháng 10/2026 (trễ hạn)" in menu and "Trả lời" in menu
+    first = text_of(await head.say("2"))
+    assert "Câu 1/6" in first and "(gõ “Quay lại”)" not in first
+    await head.say("412")
+    yes_no = text_of(await head.say("400"))
+    assert "1. Có   2. Không   3. Quay lại" in yes_no and "Trả lời một số từ 1 đến 3." in yes_no
+    decimal = text_of(await head.say("1"))
+    assert "gõ “Bỏ qua”" in decimal and "gõ “Quay lại”" in decimal
+    await head.say("12,5 ha")
+    await head.say("thon van hoa")
+    summary = text_of(await head.say("bo qua"))
+    assert "1. Gửi   2. Sửa   3. Hủy" in summary
+    receipt = text_of(await head.say("1"))
+    assert "Đã nhận Báo cáo tháng của Thôn 1, kỳ tháng 11/2026" in receipt
+    async with storage.transaction() as tx:
+        [report] = await tx.reports()
+    assert report.answers["tong_ho"] == "412" and report.answers["thu_gom_rac"] is True
+    assert all(len(str(m.get("text", ""))) <= 2000 for m in zalo_api.messages_to("7001"))
+
+
+async def test_a_nomination_with_a_photo_on_zalo(
+    zalo_api: ZaloApiStandIn, zalo: ZaloChannel, storage: SqliteStorage, clock: FakeClock
+) -> None:
+    await add_invite(storage, clock, "HEAD2345", "thon_1")
+    head = zalo_api.user("7001", "Anh Ba")
+    await head.say("HEAD2345")
+    await head.say("/detcu")
+    villages = text_of(await head.say("Bà Lan"))
+    assert "1. Thôn 1\n2. Thôn 2\n3. Thôn 3\n4. Quay lại" in villages
+    await head.say("2")
+    kinds = text_of(await head.say("Nấu cơm cho bệnh nhân nghèo."))
+    assert "2. Từ thiện nhân đạo" in kinds
+    await head.say("2")
+    photo = b"\xff\xd8\xff\xe0" + b"zalo photo" * 50
+    got = text_of(await head.send_photo(photo))
+    assert "Đã nhận ảnh 1/3" in got and "1. Xong" in got
+    summary = text_of(await head.say("1"))
+    assert "Ảnh: 1" in summary
+    receipt = text_of(await head.say("1"))
+    assert "Đã nhận đề cử số ĐC-2026-0001" in receipt
+    async with storage.transaction() as tx:
+        [nomination] = await tx.nominations()
+        stored = await tx.file(nomination.photos[0])
+    assert stored is not None and stored[0] == photo
+
+
+async def test_reminders_and_a_long_digest_go_out_under_2000_characters(
+    zalo_api: ZaloApiStandIn,
+    storage: SqliteStorage,
+    clock: FakeClock,
+    small_plan: Plan,
+) -> None:
+    from bot.domain import Identity
+
+    villages = ", ".join(f"Thôn Buôn Làng Số {n} Phía Đông Suối" for n in range(1, 121))
+    text = SMALL_PLAN.read_text(encoding="utf-8").replace(
+        "villages: [Thôn 1, Thôn 2, Thôn 3]", f"villages: [{villages}]"
+    )
+    plan, problems = check_plan_text(text)
+    assert plan is not None, problems
+    conversations = Conversations(plan, storage, clock)
+    channel = ZaloChannel(
+        ZaloOptions(token=zalo_api.token, api_url=zalo_api.base_url, poll_timeout=1, limits=FAST),
+        conversations,
+    )
+    await channel.start()
+    try:
+        async with storage.transaction() as tx:
+            for name, role, village, chat in (
+                ("Chị Thư", "secretariat", None, "8001"),
+                ("Anh Ba", "head", plan.villages[0].id, "8002"),
+            ):
+                person = await tx.create_person(name, role, village, "vi", clock())
+                await tx.add_identity(person.id, Identity("zalo", chat, chat), clock())
+        jobs = Jobs(plan, storage, clock)
+        assert len(await jobs.digest_now()) == 1
+        clock.now = clock.now.replace(day=25, hour=1)  # the due day, 08:00 in Vietnam
+        assert await jobs.remind(clock()) >= 1
+        await outbox(storage, channel, clock, plan).send_due()
+    finally:
+        await channel.stop()
+    digest = zalo_api.messages_to("8001")
+    assert len(digest) >= 3 and all(len(m["text"]) <= 2000 for m in digest)
+    assert "Zalo không nhận tệp" in digest[-1]["text"]
+    joined = text_of(digest)
+    for n in (1, 60, 120):
+        assert f"Thôn Buôn Làng Số {n} Phía Đông Suối" in joined
+    reminder = text_of(zalo_api.messages_to("8002"))
+    assert "hôm nay" in reminder and "Báo cáo ngay: gõ /baocao thang 2026-11" in reminder
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+async def test_webhook_checks_the_secret_drops_repeats_and_reads_both_bodies(
+    zalo_api: ZaloApiStandIn, conversations: Conversations, storage: SqliteStorage
+) -> None:
+    port = free_port()
+    options = ZaloOptions(
+        token=zalo_api.token,
+        api_url=zalo_api.base_url,
+        webhook_url=f"http://127.0.0.1:{port}/zalo-hook",
+        webhook_secret="bi-mat-1234",
+        webhook_port=port,
+        webhook_listen="127.0.0.1",
+        limits=FAST,
+    )
+    channel = ZaloChannel(options, conversations)
+    await channel.start()
+    try:
+        assert zalo_api.webhook_url == options.webhook_url
+        assert zalo_api.webhook_secret == "bi-mat-1234"
+        stranger = zalo_api.user("7009", "Người lạ")
+        event = stranger.text_event("xin chào")
+        assert await zalo_api.post_to_webhook(event, secret=None) == 403
+        assert await zalo_api.post_to_webhook(event, secret="sai") == 403
+        assert await zalo_api.post_to_webhook(event) == 200
+        replies = await zalo_api.wait_messages("7009", 1, 0)
+        assert "Bạn chưa đăng ký" in text_of(replies)
+        assert await zalo_api.post_to_webhook(event, wrapped=True) == 200  # the same again
+        wrapped = stranger.text_event("xin chào lần nữa")
+        assert await zalo_api.post_to_webhook(wrapped, wrapped=True) == 200
+        await zalo_api.wait_messages("7009", 2, 0)
+        assert len(zalo_api.messages_to("7009")) == 2  # the repeat was applied once
+        unsupported = await stranger.send_unsupported()
+        assert "không đọc được tin nhắn này" in text_of(unsupported)
+    finally:
+        await channel.stop()
+
+
+async def test_polling_takes_408_as_nothing_new(
+    zalo_api: ZaloApiStandIn, zalo: ZaloChannel
+) -> None:
+    await zalo_api.wait_until(
+        lambda: sum(1 for c in zalo_api.calls("getUpdates") if c.status == 408) >= 2, timeout=5
+    )
+    replies = await zalo_api.user("7010", "Chị Năm").say("xin chào")
+    assert "Bạn chưa đăng ký" in text_of(replies)
+    assert zalo_api.calls("deleteWebhook")  # polling removes a webhook first
+
+
+async def test_a_429_is_obeyed(
+    zalo_api: ZaloApiStandIn,
+    zalo: ZaloChannel,
+    storage: SqliteStorage,
+    clock: FakeClock,
+    small_plan: Plan,
+) -> None:
+    from bot.domain import Identity
+    from bot.messages import Reply
+
+    async with storage.transaction() as tx:
+        person = await tx.create_person("Anh Ba", "head", "thon_1", "vi", clock())
+        identity = Identity("zalo", "7011", "7011")
+        await tx.add_identity(person.id, identity, clock())
+        await tx.queue_message("k", person.id, identity, "vi", [Reply("Nhắc việc")], clock())
+    zalo_api.fail_next("sendMessage", 429, "Too Many Requests")
+    sender = outbox(storage, zalo, clock, small_plan)
+    assert await sender.send_due() == 0
+    assert await sender.send_due() == 0  # still waiting: nothing sent meanwhile
+    assert len(zalo_api.calls("sendMessage")) == 1
+    clock.advance(seconds=1)
+    assert await sender.send_due() == 1
+    assert text_of(zalo_api.messages_to("7011")) == "Nhắc việc"
