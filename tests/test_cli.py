@@ -377,3 +377,33 @@ def test_digest_send_queues_it_for_the_secretariat_and_chair(
     messages = asyncio.run(queued())
     assert [chat for chat, _text, _files in messages] == ["501", "502"]
     assert all(text.strip() == out.strip() and files == 2 for _chat, text, files in messages)
+
+
+def test_invite_for_a_second_channel_links_to_the_person(
+    env: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = env / "data" / "thidua.db"
+
+    async def head() -> int:
+        store = await SqliteStorage.open(path)
+        now = datetime(2026, 11, 24, tzinfo=UTC)
+        async with store.transaction() as tx:
+            person = await tx.create_person("Anh Ba", "head", "thon_2", "vi", now)
+        await store.close()
+        return person.id
+
+    async def invite(code: str) -> tuple[str | None, str, int | None]:
+        store = await SqliteStorage.open(path)
+        async with store.transaction() as tx:
+            found = await tx.invite(code)
+        await store.close()
+        assert found is not None
+        return found.village_id, found.role, found.person_id
+
+    person_id = asyncio.run(head())
+    code, out, err = run(capsys, "invite", "--person", str(person_id))
+    assert code == 0, err
+    assert "Anh Ba" in out and "Thôn 2" in out
+    assert asyncio.run(invite(out.strip().splitlines()[-1])) == ("thon_2", "head", person_id)
+    missing = run(capsys, "invite", "--person", "99")
+    assert missing[0] != 0 and "Không có người số 99" in missing[2]

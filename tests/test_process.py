@@ -261,3 +261,37 @@ def test_console_nominates_with_numbered_menus(tmp_path: Path) -> None:
     assert "Người được đề cử: Bà Nguyễn Thị Lan" in out and "Thôn: Thôn 2" in out
     assert "Đã nhận đề cử số ĐC-" in out
     assert "· Bà Nguyễn Thị Lan (Thôn 2) · Chờ xét" in out
+
+
+async def test_run_serves_zalo_next_to_telegram_and_never_logs_either_token(
+    tmp_path: Path, standin: BotApiStandIn
+) -> None:
+    from tests.standin.zalo import ZaloApiStandIn
+
+    code = thidua(tmp_path, "invite", "--village", "Thôn 3").strip().splitlines()[-1]
+    async with ZaloApiStandIn() as zalo:
+        zalo.poll_cap = 0.5
+        standin.mark = len(standin.requests)  # type: ignore[attr-defined]
+        bot = await start_bot(
+            tmp_path, standin, ZALO_BOT_TOKEN=zalo.token, ZALO_API_URL=zalo.base_url
+        )
+        try:
+            head = zalo.user("7001", "Anh Ba")
+            welcome = await head.say(code, timeout=10)
+            assert "Thôn 3" in welcome[0]["text"]
+            menu = await head.say("/baocao", timeout=10)
+            assert "1. Kỳ tháng 10/2026 (trễ hạn)" in menu[0]["text"] or "Câu 1/6" in (
+                menu[0]["text"]
+            )
+            telegram_user = standin.user(905, "Năm")
+            assert "chưa đăng ký" in (await telegram_user.say("xin chào", timeout=10))[0]["text"]
+        finally:
+            bot.send_signal(signal.SIGTERM)
+            await asyncio.wait_for(bot.wait(), 20)
+        assert zalo.violations == []
+    assert bot.stderr is not None
+    log = (await bot.stderr.read()).decode()
+    assert "zalo: bot bot.thidua" in log
+    assert zalo.token.split(":", 1)[1] not in log
+    assert standin.token.split(":", 1)[1] not in log
+    assert bot.returncode == 0

@@ -234,3 +234,70 @@ async def test_a_429_is_obeyed(
     clock.advance(seconds=1)
     assert await sender.send_due() == 1
     assert text_of(zalo_api.messages_to("7011")) == "Nhắc việc"
+
+
+async def test_one_person_on_two_channels_gets_reminders_where_they_wrote_last(
+    storage: SqliteStorage, clock: FakeClock, small_plan: Plan, conversations: Conversations
+) -> None:
+    from datetime import timedelta
+
+    from bot.domain import Invite
+    from bot.messages import Incoming
+
+    def said(channel: str, user: str, text: str, key: str) -> Incoming:
+        return Incoming(channel, user, user, "text", text, update_key=key, display_name="Anh Ba")
+
+    await add_invite(storage, clock, "HEAD2345", "thon_1")
+    await conversations.handle(said("telegram", "901", "HEAD2345", "t1"))
+    async with storage.transaction() as tx:
+        [head] = await tx.people()
+        link = Invite("LINK2345", "head", "thon_1", clock(), clock() + timedelta(days=7), None,
+                      None, person_id=head.id)  # fmt: skip
+        await tx.create_invite(link)
+    clock.advance(minutes=1)
+    welcome = await conversations.handle(said("zalo", "7001", "LINK2345", "z1"))
+    assert "Chào mừng Anh Ba" in welcome.replies[0].text
+    async with storage.transaction() as tx:
+        [person] = await tx.people()
+    assert {(i.channel, i.user_id) for i in person.identities} == {
+        ("telegram", "901"),
+        ("zalo", "7001"),
+    }
+    jobs = Jobs(small_plan, storage, clock)
+    clock.now = clock.now.replace(day=25, hour=1)  # the due day, 08:00 in Vietnam
+    await jobs.remind(clock())
+    clock.advance(hours=2)
+    await conversations.handle(said("telegram", "901", "/huongdan", "t2"))  # back on Telegram
+    clock.now = clock.now.replace(day=26, hour=1)
+    await jobs.remind(clock())
+    async with storage.transaction() as tx:
+        rows = await tx.outbox("reminder:")
+    assert [(row["key"].rsplit(":", 1)[-1], row["channel"]) for row in rows] == [
+        ("d+0", "zalo"),
+        ("d+1", "telegram"),
+    ]
+
+
+async def test_a_digest_for_someone_on_zalo_sends_its_files_to_their_telegram(
+    storage: SqliteStorage, clock: FakeClock, small_plan: Plan
+) -> None:
+    from datetime import timedelta
+
+    from bot.domain import Identity
+
+    async with storage.transaction() as tx:
+        clerk = await tx.create_person("Chị Thư", "secretariat", None, "vi", clock())
+        await tx.add_identity(clerk.id, Identity("telegram", "2001", "2001"), clock())
+        await tx.add_identity(
+            clerk.id, Identity("zalo", "8001", "8001"), clock() + timedelta(minutes=1)
+        )
+    assert len(await Jobs(small_plan, storage, clock).digest_now()) == 1
+    async with storage.transaction() as tx:
+        rows = await tx.outbox("digest-now:")
+        due = await tx.due_messages(clock() + timedelta(hours=1), ["telegram", "zalo"], 10)
+    assert [(row["channel"], row["key"].endswith(":files")) for row in rows] == [
+        ("zalo", False),
+        ("telegram", True),
+    ]
+    files = {m.channel: [f.name for r in m.replies for f in r.files] for m in due}
+    assert files["telegram"][0].endswith(".xlsx") and files["telegram"][1].endswith(".png")
