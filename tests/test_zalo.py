@@ -301,3 +301,35 @@ async def test_a_digest_for_someone_on_zalo_sends_its_files_to_their_telegram(
     ]
     files = {m.channel: [f.name for r in m.replies for f in r.files] for m in due}
     assert files["telegram"][0].endswith(".xlsx") and files["telegram"][1].endswith(".png")
+
+
+async def test_the_client_retries_only_what_is_safe_and_says_what_failed(
+    zalo_api: ZaloApiStandIn,
+) -> None:
+    from bot.channels.zalo import ZaloClient, ZaloError
+
+    waits: list[float] = []
+
+    async def sleep(seconds: float) -> None:
+        waits.append(seconds)
+
+    client = ZaloClient(zalo_api.token, zalo_api.base_url, sleep=sleep)
+    try:
+        zalo_api.fail_next("getMe", 502, "Bad Gateway")
+        me = await client.call("getMe")  # changes nothing: tried again
+        assert me["account_name"] == "bot.thidua" and waits == [2.0]
+        zalo_api.fail_next("sendMessage", 502, "Bad Gateway")
+        with pytest.raises(ZaloError) as failed:  # might have been sent: not repeated
+            await client.call("sendMessage", {"chat_id": "1", "text": "a"})
+        assert failed.value.code == 502 and "Bad Gateway" in str(failed.value)
+        assert zalo_api.token not in str(failed.value)
+        assert len(zalo_api.calls("sendMessage")) == 1
+        zalo_api.fail_next("sendMessage", 429, "Too Many Requests")
+        await client.call("sendMessage", {"chat_id": "1", "text": "b"})  # refused: again
+        assert [m["text"] for m in zalo_api.messages_to("1")] == ["b"]
+        with pytest.raises(ZaloError) as refused:
+            await client.call("sendMessage", {"chat_id": "1", "text": "x" * 2001})
+        assert refused.value.code == 400
+    finally:
+        await client.close()
+    zalo_api.violations.clear()  # the 2,001 characters were sent on purpose
