@@ -177,7 +177,8 @@ def incoming_from_event(body: Any) -> Incoming | None:
         user_id=str(sender["id"]),
         chat_id=str(chat["id"]),
         kind="other",
-        update_key=f"{name}:{message.get('message_id', '')}",
+        # Applied once per event; an event without an id cannot be told from a repeat.
+        update_key=f"{name}:{message['message_id']}" if message.get("message_id") else None,
         display_name=str(sender.get("display_name") or sender.get("name") or ""),
     )
     if name == "message.text.received" and isinstance(message.get("text"), str):
@@ -353,3 +354,6 @@ class ZaloChannel:
                     except (TemporaryFailure, Unreachable, Rejected) as error:
                         log.warning("zalo: a reply was not delivered: %s", error)
                         return
+                else:
+                    log.warning("zalo: a reply was not delivered: still flood-limited")
+                    return
