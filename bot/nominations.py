@@ -73,6 +73,17 @@ ACTIONS = {
     "back": Action("back", REVIEWERS, True),
     "close": Action("close", OFFICERS, True),
 }
+# The word each action is typed as (``/duyet 7 ghinhan``), where a channel has no buttons.
+WORDS = {
+    "accept": "ghinhan",
+    "ask": "bosung",
+    "reject": "khongdat",
+    "advance": "tiep",
+    "back": "lui",
+    "close": "dong",
+}
+ACTION_OF = {word: action for action, word in WORDS.items()}
+
 EVENT_OF = {
     "accept": "accepted",
     "ask": "asked",
@@ -119,7 +130,7 @@ def button(nomination: Nomination, action: str) -> Choice:
         label = "← " + status_name(previous_stage(nomination.status) or "")
     else:
         label = labels[action]
-    return Choice(label, f"/duyet {nomination.id} {action}")
+    return Choice(label, f"/duyet {nomination.id} {WORDS[action]}")
 
 
 def buttons_for(nomination: Nomination, role: str) -> tuple[Choice, ...]:

@@ -24,7 +24,7 @@ from bot.engine import Begin, Draft, FormEngine, FormOption, Input, Step, Submit
 from bot.i18n import SUPPORTED_LOCALES, _, current_locale, format_date, normalize_locale, use_locale
 from bot.invites import MAX_FAILURES, locked_until, normalize_code
 from bot.messages import Choice, Incoming, OutgoingFile, Reply
-from bot.nominations import ACTIONS
+from bot.nominations import ACTION_OF, ACTIONS
 from bot.periods import PeriodKind, current_period
 from bot.plan import Plan
 from bot.text import normalize_text
@@ -61,7 +61,7 @@ class Outcome:
 
 def needs_words(words: list[str]) -> bool:
     """Whether ``/duyet <id> <action>`` waits for typed words (a question, a reason)."""
-    action = ACTIONS.get(words[1]) if len(words) > 1 else None
+    action = ACTIONS.get(ACTION_OF.get(words[1], "")) if len(words) > 1 else None
     return action is None or action.needs_text
 
 

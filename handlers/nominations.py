@@ -133,7 +133,7 @@ class NominationDesk:
     async def review(
         self, tx: Transaction, person: Person, args: list[str], now: datetime
     ) -> list[Reply]:
-        """``/duyet <id> <action>`` (a review or stage button). Checked against the
+        """``/duyet <id> <word>`` (a review or stage button; ``rules.WORDS``). Checked against the
         presser's role and the nomination's status; changes nothing otherwise."""
         nomination, action, problem = await self._checked(tx, person, args)
         if problem is not None or nomination is None:
@@ -154,9 +154,9 @@ class NominationDesk:
     async def _checked(
         self, tx: Transaction, person: Person, args: list[str]
     ) -> tuple[Nomination | None, str, str | None]:
-        if len(args) < 2 or not args[0].isdigit() or args[1] not in rules.ACTIONS:
+        action = rules.ACTION_OF.get(args[1], "") if len(args) > 1 else ""
+        if not args[0:1] or not args[0].isdigit() or action not in rules.ACTIONS:
             return None, "", _("Lệnh không đúng. Gõ /detcu_ds để xem các đề cử.")
-        action = args[1]
         if not rules.may(person.role, action):
             return None, action, _("Bạn không có quyền làm việc này; không có gì thay đổi.")
         nomination = await tx.nomination(int(args[0]))

@@ -136,7 +136,7 @@ async def test_review_asks_the_nominator_and_attaches_the_answer_then_stages_mov
 
     # "Cần bổ sung": the reviewer types the question; it reaches the nominator.
     card = shown(standin, 2001, "Đề cử mới cần xét")
-    asked = await clerk.press("/duyet 1 ask", message=card)
+    asked = await clerk.press("/duyet 1 bosung", message=card)
     assert "Gõ câu hỏi" in texts(asked)
     done = await clerk.say("Bà Lan giúp bao nhiêu người mỗi tháng?")
     assert "Chờ bổ sung" in texts(done)
@@ -153,7 +153,7 @@ async def test_review_asks_the_nominator_and_attaches_the_answer_then_stages_mov
 
     # "Ghi nhận": into the first stage; the nominator is told.
     clock.advance(minutes=5)
-    accepted = await clerk.press("/duyet 1 accept", message=answer)
+    accepted = await clerk.press("/duyet 1 ghinhan", message=answer)
     assert "Phát hiện" in texts(accepted)
     await deliver(storage, telegram, clock, small_plan)
     assert "đã được ghi nhận, vào giai đoạn Phát hiện" in standin.messages_to(1001)[-1]["text"]
@@ -163,14 +163,14 @@ async def test_review_asks_the_nominator_and_attaches_the_answer_then_stages_mov
     listed = shown(standin, 2002, "Đề cử ĐC-2026-0001")
     assert [label for label, _data in _buttons(listed)] == ["→ Bồi dưỡng", "Đóng hồ sơ"]
     clock.advance(minutes=5)
-    forward = await chair.press("/duyet 1 advance", message=listed)
+    forward = await chair.press("/duyet 1 tiep", message=listed)
     assert "Bồi dưỡng" in texts(forward)
     await clerk.say("/detcu_ds", replies=2)
     listed = shown(standin, 2001, "Đề cử ĐC-2026-0001 · Bồi dưỡng")
     labels = [label for label, _data in _buttons(listed)]
     assert labels == ["→ Tổng kết", "← Phát hiện", "Đóng hồ sơ"]
     clock.advance(minutes=5)
-    await clerk.press("/duyet 1 back", message=listed)
+    await clerk.press("/duyet 1 lui", message=listed)
     moved = await clerk.say("Cần xác minh thêm với thôn.")
     assert "Phát hiện" in texts(moved)
     await deliver(storage, telegram, clock, small_plan)
@@ -208,7 +208,7 @@ async def test_not_eligible_closes_with_the_reviewers_reason(
     await nominate(head, "Ông Tư", "Dọn rác đầu ngõ.", photo=False)
     await deliver(storage, telegram, clock, small_plan)
     card = shown(standin, 2001, "Đề cử mới cần xét")
-    asked = await clerk.press("/duyet 1 reject", message=card)
+    asked = await clerk.press("/duyet 1 khongdat", message=card)
     assert "Gõ lý do" in texts(asked)
     closed = await clerk.say("Việc làm chưa đủ tiêu biểu.")
     assert "Đã đóng" in texts(closed)
@@ -218,7 +218,7 @@ async def test_not_eligible_closes_with_the_reviewers_reason(
         in (standin.messages_to(1001)[-1]["text"])
     )
     # The same button again changes nothing.
-    again = await clerk.press("/duyet 1 reject", message=card)
+    again = await clerk.press("/duyet 1 khongdat", message=card)
     assert "không còn làm được" in texts(again)
 
 
@@ -242,10 +242,10 @@ async def test_a_head_sees_only_their_own_and_a_forged_button_changes_nothing(
     forged = {
         **shown(standin, 1002, "Bạn chưa gửi đề cử nào"),
         "reply_markup": {
-            "inline_keyboard": [[{"text": "Ghi nhận", "callback_data": "/duyet 1 accept"}]]
+            "inline_keyboard": [[{"text": "Ghi nhận", "callback_data": "/duyet 1 ghinhan"}]]
         },
     }
-    refused = texts(await other.press("/duyet 1 accept", message=forged))
+    refused = texts(await other.press("/duyet 1 ghinhan", message=forged))
     assert "không có quyền" in refused
     refused = texts(await other.say("/traloi 1"))
     assert "Không có đề cử nào của bạn với số này" in refused
@@ -391,8 +391,8 @@ async def test_a_one_tap_review_needs_no_draft_and_a_stale_question_is_not_appli
     def said(text: str, key: str) -> Incoming:
         return Incoming("telegram", "2001", "2001", "text", text, update_key=key)
 
-    await conversations.handle(said("/duyet 1 ask", "r1"))  # about to type a question
-    accepted = await conversations.handle(said("/duyet 1 accept", "r2"))  # then accepts
+    await conversations.handle(said("/duyet 1 bosung", "r1"))  # about to type a question
+    accepted = await conversations.handle(said("/duyet 1 ghinhan", "r2"))  # then accepts
     assert "Phát hiện" in accepted.replies[0].text
     late = await conversations.handle(said("Bà giúp bao nhiêu người?", "r3"))
     assert "đã thay đổi trong lúc đó" in late.replies[0].text

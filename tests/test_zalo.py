@@ -88,7 +88,11 @@ async def test_a_head_registers_and_files_a_whole_report_with_numbered_menus(
 
 
 async def test_a_nomination_with_a_photo_on_zalo(
-    zalo_api: ZaloApiStandIn, zalo: ZaloChannel, storage: SqliteStorage, clock: FakeClock
+    zalo_api: ZaloApiStandIn,
+    zalo: ZaloChannel,
+    storage: SqliteStorage,
+    clock: FakeClock,
+    small_plan: Plan,
 ) -> None:
     await add_invite(storage, clock, "HEAD2345", "thon_1")
     head = zalo_api.user("7001", "Anh Ba")
@@ -111,6 +115,24 @@ async def test_a_nomination_with_a_photo_on_zalo(
         [nomination] = await tx.nominations()
         stored = await tx.file(nomination.photos[0])
     assert stored is not None and stored[0] == photo
+
+    # The secretariat reviews on Zalo too: the buttons become commands to type.
+    await add_invite(storage, clock, "CLERK234", None, role="secretariat")
+    clerk = zalo_api.user("7100", "Chị Thư")
+    await clerk.say("CLERK234")
+    await head.say("/detcu")
+    await head.say("Ông Tư")
+    await head.say("1")
+    await head.say("Dọn rác đầu ngõ.")
+    await head.say("5")
+    await head.say("1")  # Bỏ qua
+    await head.say("1")  # Gửi
+    await outbox(storage, zalo, clock, small_plan).send_due()
+    card = text_of(zalo_api.messages_to("7100"))
+    assert "Đề cử mới cần xét" in card and "Ghi nhận: gõ /duyet 2 ghinhan" in card
+    assert "Zalo không nhận tệp" not in card  # no photo with this one
+    accepted = text_of(await clerk.say("/duyet 2 ghinhan"))
+    assert "Phát hiện" in accepted
 
 
 async def test_reminders_and_a_long_digest_go_out_under_2000_characters(

@@ -317,8 +317,8 @@ class ZaloChannel:
             if reply.files:
                 found.append(
                     _(
-                        "(Bản này có kèm {count} tệp (bảng tính, biểu đồ). Zalo không nhận "
-                        "tệp: chúng được gửi qua Telegram nếu bạn có dùng, hoặc nhờ cán bộ xã "
+                        "(Tin này có kèm {count} tệp (ảnh, bảng tính hoặc biểu đồ). Zalo không "
+                        "nhận tệp: xem chúng trên Telegram nếu bạn có dùng, hoặc nhờ cán bộ xã "
                         "xuất bằng lệnh thidua export.)"
                     ).format(count=len(reply.files))
                 )
