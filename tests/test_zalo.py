@@ -355,3 +355,21 @@ async def test_the_client_retries_only_what_is_safe_and_says_what_failed(
     finally:
         await client.close()
     zalo_api.violations.clear()  # the 2,001 characters were sent on purpose
+
+
+async def test_a_webhook_without_a_long_enough_secret_is_refused_clearly(
+    zalo_api: ZaloApiStandIn, conversations: Conversations
+) -> None:
+    from bot.config import ConfigError
+
+    options = ZaloOptions(
+        token=zalo_api.token,
+        api_url=zalo_api.base_url,
+        webhook_url="https://thidua.example/zalo",
+        webhook_secret="ngan",
+    )
+    channel = ZaloChannel(options, conversations)
+    with pytest.raises(ConfigError, match="ZALO_WEBHOOK_SECRET"):
+        await channel.start()
+    await channel.stop()
+    assert zalo_api.calls("setWebhook") == []

@@ -37,6 +37,7 @@ log = logging.getLogger(__name__)
 CHANNEL = "zalo"
 TEXT_LIMIT = 2000
 SECRET_HEADER = "X-Bot-Api-Secret-Token"
+MIN_SECRET = 8  # Zalo refuses a shorter secret_token
 MAX_BODY = 256 * 1024  # a webhook event is a few hundred bytes
 NO_UPDATE = 408  # getUpdates' "nothing new"
 # Methods that change nothing: safe to call again after a timeout or a server error.
@@ -242,9 +243,12 @@ class ZaloChannel:
     async def _start_webhook(self) -> None:
         options = self.options
         assert options.webhook_url
-        if not options.webhook_secret:
+        if len(options.webhook_secret or "") < MIN_SECRET:
             raise ConfigError(
-                _("ZALO_WEBHOOK_URL cần đi kèm ZALO_WEBHOOK_SECRET (một chuỗi bí mật bất kỳ).")
+                _(
+                    "ZALO_WEBHOOK_URL cần đi kèm ZALO_WEBHOOK_SECRET: một chuỗi bí mật từ {n} "
+                    "ký tự trở lên."
+                ).format(n=MIN_SECRET)
             )
         await self.client.call(
             "setWebhook", {"url": options.webhook_url, "secret_token": options.webhook_secret or ""}
