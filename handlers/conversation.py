@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, cast
@@ -51,6 +51,19 @@ DIGEST_ROLES = (ROLE_SECRETARIAT, ROLE_CHAIR, ROLE_ADMIN)
 IDENTITY_REFRESH = timedelta(minutes=15)
 
 
+@dataclass(frozen=True)
+class Command:
+    """One command as its handler sees it."""
+
+    tx: Transaction
+    person: Person
+    saved: dict[str, Any] | None  # the open draft, any flow
+    draft: Draft | None  # the open report draft, read
+    args: str
+    words: list[str]
+    now: datetime
+
+
 @dataclass
 class Outcome:
     """What to send back, and in which locale to render menus around it."""
@@ -81,6 +94,7 @@ class Conversations:
         self.clock = clock
         self.engine = FormEngine(plan)
         self.desk = NominationDesk(plan, lambda: self.queued())
+        self._commands = self._command_table()
         self.queued: Callable[[], None] = lambda: None  # the outbox's wake-up, once running
         # Held only while a message is applied; unused locks are collected.
         self._locks: WeakValueDictionary[tuple[str, str], asyncio.Lock] = WeakValueDictionary()
@@ -263,77 +277,13 @@ class Conversations:
                     return self._busy(saved, f"{name} {args}".strip())
                 await tx.delete_draft(person.id)
                 saved, draft, flow = None, None, None
-            if name in ("/baocao", "/report"):
-                return await self._report(tx, person, draft, now, args)
-            if name in ("/detcu", "/nominate"):
-                if saved is not None:
-                    replies, state = self.desk.resume(saved)
-                    await tx.save_draft(person.id, state, now)
-                    return replies
-                return await self.desk.start(tx, person, now)
-            if name in ("/detcu_ds", "/nominations"):
-                return self._with_draft(await self.desk.listing(tx, person), saved)
-            if name == "/duyet":
-                return await self.desk.review(tx, person, words, now)
-            if name in ("/traloi", "/answer"):
-                return await self.desk.answer(tx, person, words, now)
-            if name in ("/tieptuc", "/continue"):
-                if saved is None:
-                    return [Reply(_("Bạn không có việc gì đang làm dở."))]
-                if draft is not None:
-                    return await self._apply(tx, person, self.engine.resume(draft), now)
-                replies, state = self.desk.resume(saved)
-                await tx.save_draft(person.id, state, now)
-                return replies
-            if name in ("/bantin", "/bulletin"):
-                if person.role not in DIGEST_ROLES:
-                    text = _("Bản tin dành cho thường trực và Chủ tịch Hội đồng Thi đua.")
-                    return self._with_draft([Reply(text)], saved)
-                bulletin = await self.desk.bulletin(tx, self.desk.this_week(now))
-                return self._with_draft([Reply(bulletin)], saved)
-            if name in ("/huy", "/cancel"):
-                if saved is None:
-                    return [Reply(_("Bạn không có việc gì đang làm dở."))]
-                if draft is not None:
-                    return await self._apply(tx, person, self.engine.cancel(draft), now)
-                replies, left = self.desk.cancel(saved)
-                if left is None:
-                    await tx.delete_draft(person.id)
-                else:
-                    await tx.save_draft(person.id, left, now)
-                return replies
-            if name in ("/tonghop", "/digest"):
-                if person.role not in DIGEST_ROLES:
-                    text = _("Bản tổng hợp dành cho thường trực và Chủ tịch Hội đồng Thi đua.")
-                    return self._with_draft([Reply(text)], saved)
-                return self._with_draft([Reply(await digest_in(self.plan, tx, now))], saved)
-            if name in ("/xuat", "/export"):
-                if person.role not in DIGEST_ROLES:
-                    text = _("Bảng tính dành cho thường trực và Chủ tịch Hội đồng Thi đua.")
-                    return self._with_draft([Reply(text)], saved)
-                data = await read_digest(self.plan, tx, now)
-                workbook = OutgoingFile(
-                    f"thidua-{now.astimezone(self.plan.tz):%Y-%m-%d}.xlsx",
-                    digest_workbook(self.plan, data),
-                )
-                text = _("Bảng tính tổng hợp các kỳ hiện tại:")
-                return self._with_draft([Reply(text, files=(workbook,))], saved)
-            if name in ("/huongdan", "/help"):
-                return self._with_draft([Reply(self._help(person))], saved)
-            if name in ("/ngonngu", "/language"):
-                if args:
-                    return await self._set_language(tx, person, args)
-                return [self._language_menu()]
-            if name == "/start":
-                text = _("Bạn đã đăng ký là {role}{where}.").format(
-                    role=role_name(person.role),
-                    where=(" " + _("của {village}").format(village=self._village(person)))
-                    if person.village_id
-                    else "",
+            handler = self._commands.get(name)
+            if handler is None:
+                text = _("Không có lệnh {command}. Gõ /huongdan để xem các lệnh.").format(
+                    command=name
                 )
                 return self._with_draft([Reply(text)], saved)
-            text = _("Không có lệnh {command}. Gõ /huongdan để xem các lệnh.").format(command=name)
-            return self._with_draft([Reply(text)], saved)
+            return await handler(Command(tx, person, saved, draft, args, words, now))
 
         if saved is not None and flow != REPORT:
             return await self._flow_input(tx, person, saved, flow, incoming, now)
@@ -351,6 +301,125 @@ class Conversations:
         inp = await self._input(tx, incoming, now, self.engine.expects_photo(draft))
         step = self.engine.handle(draft, inp)
         return await self._apply(tx, person, step, now)
+
+    # -- commands -------------------------------------------------------------------------
+
+    def _command_table(self) -> dict[str, Callable[[Command], Awaitable[list[Reply]]]]:
+        table: dict[str, Callable[[Command], Awaitable[list[Reply]]]] = {}
+        for names, handler in (
+            (("/baocao", "/report"), self._cmd_report),
+            (("/detcu", "/nominate"), self._cmd_nominate),
+            (("/detcu_ds", "/nominations"), self._cmd_nominations),
+            (("/duyet",), self._cmd_review),
+            (("/traloi", "/answer"), self._cmd_answer),
+            (("/tieptuc", "/continue"), self._cmd_continue),
+            (("/huy", "/cancel"), self._cmd_cancel),
+            (("/tonghop", "/digest"), self._cmd_digest),
+            (("/xuat", "/export"), self._cmd_export),
+            (("/bantin", "/bulletin"), self._cmd_bulletin),
+            (("/huongdan", "/help"), self._cmd_help),
+            (("/ngonngu", "/language"), self._cmd_language),
+            (("/start",), self._cmd_start),
+        ):
+            table.update(dict.fromkeys(names, handler))
+        return table
+
+    async def _cmd_report(self, c: Command) -> list[Reply]:
+        return await self._report(c.tx, c.person, c.draft, c.now, c.args)
+
+    async def _cmd_nominate(self, c: Command) -> list[Reply]:
+        if c.saved is not None:  # a nomination already open: go on with it
+            return await self._resume(c)
+        return await self.desk.start(c.tx, c.person, c.now)
+
+    async def _cmd_nominations(self, c: Command) -> list[Reply]:
+        return self._with_draft(await self.desk.listing(c.tx, c.person), c.saved)
+
+    async def _cmd_review(self, c: Command) -> list[Reply]:
+        return await self.desk.review(c.tx, c.person, c.words, c.now)
+
+    async def _cmd_answer(self, c: Command) -> list[Reply]:
+        return await self.desk.answer(c.tx, c.person, c.words, c.now)
+
+    async def _cmd_continue(self, c: Command) -> list[Reply]:
+        if c.saved is None:
+            return [Reply(_("Bạn không có việc gì đang làm dở."))]
+        return await self._resume(c)
+
+    async def _resume(self, c: Command) -> list[Reply]:
+        assert c.saved is not None
+        if c.draft is not None:
+            return await self._apply(c.tx, c.person, self.engine.resume(c.draft), c.now)
+        replies, state = self.desk.resume(c.saved)
+        await c.tx.save_draft(c.person.id, state, c.now)
+        return replies
+
+    async def _cmd_cancel(self, c: Command) -> list[Reply]:
+        if c.saved is None:
+            return [Reply(_("Bạn không có việc gì đang làm dở."))]
+        if c.draft is not None:
+            return await self._apply(c.tx, c.person, self.engine.cancel(c.draft), c.now)
+        replies, left = self.desk.cancel(c.saved)
+        if left is None:
+            await c.tx.delete_draft(c.person.id)
+        else:
+            await c.tx.save_draft(c.person.id, left, c.now)
+        return replies
+
+    def _officers_only(self, c: Command, what: str) -> list[Reply] | None:
+        """None for the secretariat, the chair and admins; else why not, and the open screen."""
+        if c.person.role in DIGEST_ROLES:
+            return None
+        return self._with_draft([Reply(what)], c.saved)
+
+    async def _cmd_digest(self, c: Command) -> list[Reply]:
+        refused = self._officers_only(
+            c, _("Bản tổng hợp dành cho thường trực và Chủ tịch Hội đồng Thi đua.")
+        )
+        if refused is not None:
+            return refused
+        return self._with_draft([Reply(await digest_in(self.plan, c.tx, c.now))], c.saved)
+
+    async def _cmd_export(self, c: Command) -> list[Reply]:
+        refused = self._officers_only(
+            c, _("Bảng tính dành cho thường trực và Chủ tịch Hội đồng Thi đua.")
+        )
+        if refused is not None:
+            return refused
+        data = await read_digest(self.plan, c.tx, c.now)
+        workbook = OutgoingFile(
+            f"thidua-{c.now.astimezone(self.plan.tz):%Y-%m-%d}.xlsx",
+            digest_workbook(self.plan, data),
+        )
+        text = _("Bảng tính tổng hợp các kỳ hiện tại:")
+        return self._with_draft([Reply(text, files=(workbook,))], c.saved)
+
+    async def _cmd_bulletin(self, c: Command) -> list[Reply]:
+        refused = self._officers_only(
+            c, _("Bản tin dành cho thường trực và Chủ tịch Hội đồng Thi đua.")
+        )
+        if refused is not None:
+            return refused
+        bulletin = await self.desk.bulletin(c.tx, self.desk.this_week(c.now))
+        return self._with_draft([Reply(bulletin)], c.saved)
+
+    async def _cmd_help(self, c: Command) -> list[Reply]:
+        return self._with_draft([Reply(self._help(c.person))], c.saved)
+
+    async def _cmd_language(self, c: Command) -> list[Reply]:
+        if c.args:
+            return await self._set_language(c.tx, c.person, c.args)
+        return [self._language_menu()]
+
+    async def _cmd_start(self, c: Command) -> list[Reply]:
+        person = c.person
+        text = _("Bạn đã đăng ký là {role}{where}.").format(
+            role=role_name(person.role),
+            where=(" " + _("của {village}").format(village=self._village(person)))
+            if person.village_id
+            else "",
+        )
+        return self._with_draft([Reply(text)], c.saved)
 
     async def _input(
         self, tx: Transaction, incoming: Incoming, now: datetime, wanted: bool
