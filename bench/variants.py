@@ -31,18 +31,14 @@ import sys
 from collections.abc import Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import aiosqlite
-from telegram import Update
-from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, Defaults, TypeHandler
 
 from bot.bootstrap import App, build, setup_logging
-from bot.channels.telegram import TelegramChannel, TelegramOptions
+from bot.channels.telegram import TelegramChannel, TelegramOptions, Tuning
 from bot.config import Settings
 from bot.messages import Incoming
 from handlers.conversation import Conversations, Outcome
-from handlers.telegram import on_update
 from storage.sqlite import SqliteStorage, sqlite_path
 
 FEATURES = ("sequential", "nodefaults", "syncdb", "onehop", "poolN", "shipped")
@@ -57,42 +53,6 @@ def known_feature(feature: str) -> bool:
 def pool_size(features: set[str]) -> int | None:
     sizes = [int(f[4:]) for f in features if f.startswith("pool")]
     return sizes[0] if sizes else None
-
-
-class VariantChannel(TelegramChannel):
-    """``TelegramChannel`` with ``concurrent_updates``, ``Defaults`` and the HTTP pool size
-    chosen by the caller."""
-
-    def __init__(
-        self,
-        options: TelegramOptions,
-        conversations: Conversations,
-        tz: ZoneInfo,
-        concurrent_updates: bool = True,
-        defaults: bool = True,
-        connection_pool_size: int | None = None,
-    ) -> None:
-        self.options = options
-        builder: ApplicationBuilder = (  # type: ignore[type-arg]
-            ApplicationBuilder()
-            .token(options.token)
-            .base_url(options.api_url)
-            .base_file_url(options.files_url)
-            .concurrent_updates(concurrent_updates)
-        )
-        if defaults:
-            builder = builder.defaults(Defaults(tzinfo=tz))
-        if connection_pool_size is not None:
-            builder = builder.connection_pool_size(connection_pool_size).pool_timeout(30)
-        if options.rate_limit > 0:
-            builder = builder.rate_limiter(
-                AIORateLimiter(overall_max_rate=options.rate_limit, max_retries=3)
-            )
-        self.app: Application = builder.build()  # type: ignore[type-arg]
-        self.app.bot_data["conversations"] = conversations
-        self.app.add_handler(TypeHandler(Update, on_update))
-        self.app.add_error_handler(self._on_error)
-        self.username: str | None = None
 
 
 class SyncConnection:
@@ -171,14 +131,12 @@ async def serve(app: App, features: set[str]) -> None:
     options = TelegramOptions(
         token=s.telegram_token, api_url=s.telegram_api_url, rate_limit=s.telegram_rate_limit
     )
-    channel = VariantChannel(
-        options,
-        app.conversations,
-        app.plan.tz,
+    tuning = Tuning(
         concurrent_updates="sequential" not in features,
         defaults="nodefaults" not in features,
         connection_pool_size=pool_size(features),
     )
+    channel = TelegramChannel(options, app.conversations, app.plan.tz, tuning)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):

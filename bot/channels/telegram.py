@@ -61,22 +61,39 @@ class TelegramOptions:
         return base + "/file/bot"
 
 
+@dataclass(frozen=True)
+class Tuning:
+    """python-telegram-bot settings the benchmarks vary; production keeps the defaults."""
+
+    concurrent_updates: bool = True
+    defaults: bool = True  # Defaults(tzinfo=the plan's timezone)
+    connection_pool_size: int | None = None  # the library's own when None
+
+
 class TelegramChannel:
     name = "telegram"
 
     def __init__(
-        self, options: TelegramOptions, conversations: Conversations, tz: ZoneInfo
+        self,
+        options: TelegramOptions,
+        conversations: Conversations,
+        tz: ZoneInfo,
+        tuning: Tuning | None = None,
     ) -> None:
         self.options = options
+        tuning = tuning or Tuning()
         builder: ApplicationBuilder = (  # type: ignore[type-arg]
             ApplicationBuilder()
             .token(options.token)
             .base_url(options.api_url)
             .base_file_url(options.files_url)
-            .defaults(Defaults(tzinfo=tz))
-            .concurrent_updates(True)
+            .concurrent_updates(tuning.concurrent_updates)
             .job_queue(None)  # scheduled work lives in ``scheduler``, not in the channel
         )
+        if tuning.defaults:
+            builder = builder.defaults(Defaults(tzinfo=tz))
+        if tuning.connection_pool_size is not None:
+            builder = builder.connection_pool_size(tuning.connection_pool_size).pool_timeout(30)
         if options.send_timeout is not None:
             builder = builder.read_timeout(options.send_timeout).write_timeout(options.send_timeout)
         self.pacer: Pacer | None = None
