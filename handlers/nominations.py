@@ -20,6 +20,7 @@ from bot.messages import OutgoingFile, Reply
 from bot.nomination_flow import NominationDraft, NominationFlow, NominationStep
 from bot.periods import Period, current_period
 from bot.plan import Plan
+from handlers.notify import queue_to
 from storage.repository import Transaction
 
 REVIEW_FLOW, ANSWER_FLOW = "review", "answer"
@@ -202,14 +203,12 @@ class NominationDesk:
         ):
             return [Reply(_("Đề cử này vừa được người khác xử lý; không có gì thay đổi."))]
         nominator = await tx.person(nomination.nominator_id)
-        if nominator is not None and nominator.reachable is not None:
+        if nominator is not None:
             with use_locale(nominator.locale):
                 reply = rules.told(nomination, action, status, comment)
             key = f"nomination:{nomination.id}:{event}:{now.isoformat()}"
-            await tx.queue_message(
-                key, nominator.id, nominator.reachable, nominator.locale, [reply], now
-            )
-            self.queued()
+            if await queue_to(tx, key, nominator, reply, now):
+                self.queued()
         text = _("Đã cập nhật đề cử {number}: {status}.").format(
             number=nomination.number, status=rules.status_name(status)
         )
@@ -289,10 +288,10 @@ class NominationDesk:
                 name = f"{nomination.number}-{index}.jpg"
                 photos.append(OutgoingFile(name, stored[0], is_image=True))
         for reviewer in await tx.people():
-            identity = reviewer.reachable
-            if reviewer.role not in rules.REVIEWERS or identity is None:
+            if reviewer.role not in rules.REVIEWERS:
                 continue
             with use_locale(reviewer.locale):
+                title = _("Ảnh của đề cử {number}:").format(number=nomination.number)
                 text = rules.card(self.plan, nomination, nominator.name)
                 if answer is None:
                     lead = _("Đề cử mới cần xét:")
@@ -305,7 +304,7 @@ class NominationDesk:
                 )
             event = "answer" if answer is not None else "new"
             key = f"nomination:{nomination.id}:{event}:{reviewer.id}:{now.isoformat()}"
-            await tx.queue_message(key, reviewer.id, identity, reviewer.locale, [reply], now)
+            await queue_to(tx, key, reviewer, reply, now, title)
         self.queued()
 
     # -- digest, workbook, bulletin -----------------------------------------------------

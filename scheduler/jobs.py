@@ -24,7 +24,7 @@ from apscheduler.triggers.cron import CronTrigger
 from bot import reminders
 from bot.clock import Clock
 from bot.digest import reporting
-from bot.domain import FILE_CHANNELS, ROLE_CHAIR, ROLE_HEAD, ROLE_SECRETARIAT, Person
+from bot.domain import ROLE_CHAIR, ROLE_HEAD, ROLE_SECRETARIAT, Person
 from bot.i18n import _, use_locale
 from bot.messages import Reply
 from bot.plan import Plan
@@ -37,6 +37,7 @@ from bot.schedule import (
     reminders_on,
 )
 from handlers.digest import digest_reply, periods_for, read_digest
+from handlers.notify import queue_to
 from storage.repository import Storage, Transaction
 
 log = logging.getLogger(__name__)
@@ -97,8 +98,7 @@ class Jobs:
         missing = status.missing
         count = 0
         for head in heads:
-            identity = head.reachable
-            if head.village_id not in missing or identity is None:
+            if head.village_id not in missing or head.reachable is None:
                 continue
             village = self.plan.village(head.village_id or "")
             key = f"reminder:{head.id}:{due.form_id}:{due.period.key}:{due.kind}"
@@ -110,7 +110,7 @@ class Jobs:
                     village.name if village else "",
                     reminders.draft_progress(self.plan, due, drafts.get(head.id)),
                 )
-            count += await tx.queue_message(key, head.id, identity, head.locale, [reply], now)
+            count += await queue_to(tx, key, head, reply, now)
         if not due.late:
             return count
         late = status.late
@@ -119,13 +119,10 @@ class Jobs:
         with_head = {h.village_id for h in heads if h.reachable}
         without_head = [v for v in missing if v not in with_head]
         for officer in officers:
-            identity = officer.reachable
-            if identity is None:
-                continue
             key = f"late:{officer.id}:{due.form_id}:{due.period.key}:{due.kind}"
             with use_locale(officer.locale):
                 reply = reminders.late_notice(self.plan, due, missing, late, without_head)
-            count += await tx.queue_message(key, officer.id, identity, officer.locale, [reply], now)
+            count += await queue_to(tx, key, officer, reply, now)
         return count
 
     # -- the digest ---------------------------------------------------------------------
@@ -176,25 +173,10 @@ class Jobs:
         count = 0
         async with self.storage.transaction() as tx:
             for officer, message_key in officers:
-                identity = officer.reachable
-                assert identity is not None
+                with use_locale(officer.locale):
+                    title = _("Bảng tính và biểu đồ của bản tổng hợp:")
                 reply = rendered[officer.locale]
-                count += await tx.queue_message(
-                    message_key, officer.id, identity, officer.locale, [reply], now
-                )
-                files_to = officer.reachable_with_files
-                if identity.channel not in FILE_CHANNELS and files_to is not None:
-                    # Zalo takes no files: the workbook and chart go to their Telegram.
-                    with use_locale(officer.locale):
-                        text = _("Bảng tính và biểu đồ của bản tổng hợp:")
-                    await tx.queue_message(
-                        f"{message_key}:files",
-                        officer.id,
-                        files_to,
-                        officer.locale,
-                        [Reply(text, files=reply.files)],
-                        now,
-                    )
+                count += await queue_to(tx, message_key, officer, reply, now, title)
         if count:
             self.queued()
         return count

@@ -373,3 +373,40 @@ async def test_a_webhook_without_a_long_enough_secret_is_refused_clearly(
         await channel.start()
     await channel.stop()
     assert zalo_api.calls("setWebhook") == []
+
+
+async def test_nomination_photos_for_a_reviewer_on_zalo_go_to_their_telegram(
+    storage: SqliteStorage, clock: FakeClock, conversations: Conversations
+) -> None:
+    from datetime import timedelta
+
+    from bot.domain import Identity
+    from bot.messages import Attachment, Incoming
+
+    async with storage.transaction() as tx:
+        clerk = await tx.create_person("Chị Thư", "secretariat", None, "vi", clock())
+        await tx.add_identity(clerk.id, Identity("telegram", "2001", "2001"), clock())
+        await tx.add_identity(
+            clerk.id, Identity("zalo", "8001", "8001"), clock() + timedelta(minutes=1)
+        )
+    await add_invite(storage, clock, "HEAD2345", "thon_1")
+    photo = Attachment("zalo-photo", 600, "image/jpeg", b"\xff\xd8" + b"p" * 598)
+    steps = ["HEAD2345", "/detcu", "Bà Lan", "Thôn 2", "Nấu cơm.", "Khác", None, "Xong", "Gửi"]
+    for number, text in enumerate(steps):
+        if text is None:
+            incoming = Incoming("zalo", "7001", "7001", "photo", update_key=f"p{number}",
+                                attachments=(photo,))  # fmt: skip
+        else:
+            incoming = Incoming("zalo", "7001", "7001", "text", text, update_key=f"t{number}")
+        outcome = await conversations.handle(incoming)
+    assert "ĐC-2026-0001" in outcome.replies[-1].text
+    async with storage.transaction() as tx:
+        rows = await tx.outbox("nomination:1:new")
+        due = await tx.due_messages(clock() + timedelta(hours=1), ["telegram", "zalo"], 10)
+    assert [(row["channel"], row["key"].endswith(":files")) for row in rows] == [
+        ("zalo", False),
+        ("telegram", True),
+    ]
+    telegram = next(m for m in due if m.channel == "telegram")
+    assert telegram.replies[0].text == "Ảnh của đề cử ĐC-2026-0001:"
+    assert telegram.replies[0].files[0].data == photo.data
