@@ -5,16 +5,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import cast
 
 from bot.chart import build_chart
 from bot.digest import FormSection, Unreachable, indicator_figures, render_digest, reporting
 from bot.domain import REVIEW, Nomination, NominationEvent
 from bot.messages import OutgoingFile, Reply
 from bot.nominations import WAITING_TOO_LONG_DAYS, digest_paragraph
-from bot.periods import Period, PeriodKind, current_period, parse_period
+from bot.periods import Period, parse_period
 from bot.plan import Plan
-from bot.schedule import DigestPeriod
+from bot.schedule import DigestPeriod, digest_periods
 from bot.workbook import NominationRow, build_workbook
 from storage.repository import Transaction
 
@@ -22,15 +21,17 @@ CHART_PERIODS = 6
 
 
 def periods_for(plan: Plan, now: datetime, period: str | None = None) -> list[DigestPeriod]:
-    """Each form's current period, or ``period`` for the forms of its kind."""
-    wanted = parse_period(period) if period is not None else None
-    chosen = []
-    for form in plan.forms:
-        if wanted is not None and wanted.kind != form.period:
-            continue
-        this = wanted or current_period(cast(PeriodKind, form.period), now, plan.tz)
-        chosen.append(DigestPeriod(form.id, this, False))
-    return chosen
+    """``period`` for the forms of its kind; else each form's current period, after the
+    final figures of the one before when it ended in the last seven days (as the weekly
+    digest has them)."""
+    if period is None:
+        return digest_periods(plan, now, weekly=True)
+    wanted = parse_period(period)
+    return [
+        DigestPeriod(form.id, wanted, wanted.end < now.astimezone(plan.tz).date())
+        for form in plan.forms
+        if form.period == wanted.kind
+    ]
 
 
 async def digest_sections(

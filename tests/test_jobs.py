@@ -323,3 +323,24 @@ def test_the_scheduler_runs_at_the_plans_wall_clock_times(small_plan: Plan) -> N
     weekly = digest.trigger.get_next_fire_time(None, after)
     assert weekly == at(30, 7, 30)  # Monday
     assert last_digest_time(small_plan.schedule, weekly, VN) == weekly
+
+
+async def test_tonghop_in_the_week_after_a_month_ends_shows_its_final_figures(
+    storage: SqliteStorage, clock: FakeClock, people: People, conversations: Conversations
+) -> None:
+    from bot.messages import Incoming
+
+    await report(storage, people.one, "thon_1", at(20, 9))
+    clock.now = at(3, 9, month=12)
+    asked = await conversations.handle(
+        Incoming("telegram", "2001", "2001", "text", "/tonghop", update_key="d1")
+    )
+    text = asked.replies[0].text
+    final = text.index("Báo cáo tháng – kỳ tháng 11/2026 (hạn 25/11/2026) – số liệu cuối kỳ")
+    assert "Đã báo cáo: 1/3 thôn" in text[final:]
+    assert text.index("Báo cáo tháng – kỳ tháng 12/2026") > final
+    clock.now = at(9, 9, month=12)  # more than a week later: the current month only
+    later = await conversations.handle(
+        Incoming("telegram", "2001", "2001", "text", "/tonghop", update_key="d2")
+    )
+    assert "tháng 11/2026" not in later.replies[0].text
