@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import asyncio
 import copy
-import itertools
 import json
 import math
 import os
@@ -34,6 +33,8 @@ from pathlib import Path
 from typing import Any
 
 from aiohttp import web
+
+from tests.standin.server import LocalApi
 
 JSONDict = dict[str, Any]
 _Handler = Callable[[JSONDict], Awaitable[Any]]
@@ -763,7 +764,7 @@ def _summary(params: JSONDict) -> str:
     return repr(params)
 
 
-class BotApiStandIn:
+class BotApiStandIn(LocalApi):
     """A fake ``api.telegram.org`` for one bot token, validated against the Bot API spec.
 
     Flood control (all off when ``None``; the attributes may be changed at any time) applies to
@@ -788,6 +789,7 @@ class BotApiStandIn:
         chat_rate: tuple[int, float] | None = None,
         group_rate: tuple[int, float] | None = None,
     ) -> None:
+        super().__init__()
         self.token = token
         self.bot_username = bot_username
         self.bot_first_name = "Thi đua"
@@ -796,7 +798,6 @@ class BotApiStandIn:
         self.spec_path = spec_path or default_spec_path()
         self._validator = _Validator(_load_spec(str(self.spec_path)))
 
-        self.port: int = 0
         self.requests: list[ApiRequest] = []
         self.violations: list[str] = []
         self.files: dict[str, bytes] = {}
@@ -824,11 +825,6 @@ class BotApiStandIn:
         self._callbacks: dict[str, bool] = {}
         self._file_paths: dict[str, str] = {}
         self._file_meta: dict[str, JSONDict] = {}
-        self._counter = itertools.count(1)
-        self._changed = asyncio.Event()
-        self._closed = False
-        self._last_activity = time.monotonic()
-        self._runner: web.AppRunner | None = None
 
         self._handlers: dict[str, _Handler] = {
             "getMe": self._get_me,
@@ -857,28 +853,12 @@ class BotApiStandIn:
         app = web.Application(client_max_size=64 * 1024 * 1024)
         app.router.add_route("*", "/bot{token}/{method}", self._handle_api)
         app.router.add_get("/file/bot{token}/{path:.+}", self._handle_file)
-        self._runner = web.AppRunner(
-            app, handler_cancellation=True, access_log=None, shutdown_timeout=1.0
-        )
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
-        await site.start()
-        self.port = int(self._runner.addresses[0][1])
-        self._closed = False
+        await self._serve(app)
 
     async def stop(self) -> None:
         self._closed = True
         self._notify()
-        if self._runner is not None:
-            await self._runner.cleanup()
-            self._runner = None
-
-    async def __aenter__(self) -> BotApiStandIn:
-        await self.start()
-        return self
-
-    async def __aexit__(self, *exc_info: object) -> None:
-        await self.stop()
+        await self._unserve()
 
     @property
     def base_url(self) -> str:
@@ -1024,22 +1004,7 @@ class BotApiStandIn:
             )
         return got
 
-    async def idle(self, quiet: float = 0.1, timeout: float = 5.0) -> None:
-        """Wait until no API call other than getUpdates arrived for ``quiet`` seconds."""
-        deadline = time.monotonic() + timeout
-        while True:
-            now = time.monotonic()
-            silent_for = now - self._last_activity
-            if silent_for >= quiet:
-                return
-            if now >= deadline:
-                raise AssertionError(f"the bot kept calling the API for {timeout}s")
-            await asyncio.sleep(quiet - silent_for)
-
     # ---- internals used by SimUser -------------------------------------------------------
-
-    def _next_id(self) -> int:
-        return next(self._counter)
 
     def _chat_state(self, chat_id: int | str) -> _ChatState:
         state = self._chats.get(chat_id)
@@ -1081,25 +1046,6 @@ class BotApiStandIn:
     def _recent_calls(self) -> list[str]:
         calls = [r for r in self.requests if r.method != "getUpdates"][-8:]
         return [f"{r.method} {r.status} {_summary(r.params)}" for r in calls]
-
-    def _notify(self) -> None:
-        self._changed.set()
-        self._changed = asyncio.Event()
-
-    async def wait_until(self, predicate: Callable[[], bool], timeout: float = 5.0) -> bool:
-        """Wait until ``predicate()`` holds, re-checking after every API call or pushed update."""
-        deadline = time.monotonic() + timeout
-        while True:
-            if predicate():
-                return True
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                return False
-            event = self._changed
-            try:
-                await asyncio.wait_for(event.wait(), remaining)
-            except TimeoutError:
-                pass
 
     # ---- HTTP ----------------------------------------------------------------------------
 

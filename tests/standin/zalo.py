@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import asyncio
 import copy
-import itertools
 import json
 import mimetypes
 import secrets
@@ -41,6 +40,8 @@ from urllib.parse import quote, urlsplit
 
 import aiohttp
 from aiohttp import web
+
+from tests.standin.server import LocalApi
 
 JSONDict = dict[str, Any]
 
@@ -180,7 +181,7 @@ def _message_id_of(event: JSONDict) -> Any:
     return message.get("message_id") if isinstance(message, dict) else None
 
 
-class ZaloApiStandIn:
+class ZaloApiStandIn(LocalApi):
     """A fake Zalo Bot API server for one bot token.
 
     ``rate`` (``None``: off; may be changed at any time): at most this many ``send*`` requests
@@ -191,11 +192,11 @@ class ZaloApiStandIn:
     def __init__(
         self, token: str = "1234567890:zalo-test-token", *, rate: int | None = None
     ) -> None:
+        super().__init__()
         self.token = token
         head = token.split(":", 1)[0]
         self.bot_id = head if head else "1234567890"
         self.account_name = "bot.thidua"
-        self.port = 0
         self.poll_cap: float = 1.0
         self.rate: int | None = rate
 
@@ -217,11 +218,6 @@ class ZaloApiStandIn:
         self._queue: deque[JSONDict] = deque()
         self._failures: dict[str, list[_Failure]] = {}
         self._rate_sent: deque[float] = deque()
-        self._counter = itertools.count(1)
-        self._changed = asyncio.Event()
-        self._closed = False
-        self._last_activity = time.monotonic()
-        self._runner: web.AppRunner | None = None
         self._session: aiohttp.ClientSession | None = None
         self._push_tasks: set[asyncio.Task[int]] = set()
 
@@ -243,14 +239,7 @@ class ZaloApiStandIn:
         app = web.Application(client_max_size=16 * 1024 * 1024)
         app.router.add_route("*", "/bot{token}/{method}", self._handle_api)
         app.router.add_get("/files/{name}", self._handle_file)
-        self._runner = web.AppRunner(
-            app, handler_cancellation=True, access_log=None, shutdown_timeout=1.0
-        )
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
-        await site.start()
-        self.port = int(self._runner.addresses[0][1])
-        self._closed = False
+        await self._serve(app)
 
     async def stop(self) -> None:
         """Stop serving: pending long polls end (408), webhook pushes still running are
@@ -261,19 +250,10 @@ class ZaloApiStandIn:
             task.cancel()
         if self._push_tasks:
             await asyncio.gather(*self._push_tasks, return_exceptions=True)
-        if self._runner is not None:
-            await self._runner.cleanup()
-            self._runner = None
+        await self._unserve()
         if self._session is not None:
             await self._session.close()
             self._session = None
-
-    async def __aenter__(self) -> ZaloApiStandIn:
-        await self.start()
-        return self
-
-    async def __aexit__(self, *exc_info: object) -> None:
-        await self.stop()
 
     @property
     def base_url(self) -> str:
@@ -391,45 +371,10 @@ class ZaloApiStandIn:
             )
         return got
 
-    async def wait_until(self, predicate: Callable[[], bool], timeout: float = 5.0) -> bool:
-        """Wait until ``predicate()`` holds, re-checking after every API call, push or webhook
-        POST; False when ``timeout`` passes first."""
-        deadline = time.monotonic() + timeout
-        while True:
-            if predicate():
-                return True
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                return False
-            event = self._changed
-            try:
-                await asyncio.wait_for(event.wait(), remaining)
-            except TimeoutError:
-                pass
-
-    async def idle(self, quiet: float = 0.1, timeout: float = 5.0) -> None:
-        """Wait until no API call other than getUpdates arrived for ``quiet`` seconds."""
-        deadline = time.monotonic() + timeout
-        while True:
-            now = time.monotonic()
-            silent_for = now - self._last_activity
-            if silent_for >= quiet:
-                return
-            if now >= deadline:
-                raise AssertionError(f"the bot kept calling the API for {timeout}s")
-            await asyncio.sleep(quiet - silent_for)
-
     # ---- internals used by ZaloUser ------------------------------------------------------
-
-    def _next_id(self) -> int:
-        return next(self._counter)
 
     def _new_message_id(self) -> str:
         return f"{self._next_id():06x}{secrets.token_hex(7)}"
-
-    def _notify(self) -> None:
-        self._changed.set()
-        self._changed = asyncio.Event()
 
     def _recent_calls(self) -> list[str]:
         calls = [r for r in self.requests if r.method != "getUpdates"][-8:]
