@@ -195,6 +195,11 @@ class NominationFlow:
             problem = photo_problem(inp)
             if problem is not None or inp.file_id is None:
                 return self._show(draft, [problem or ""], bump=False)
+            if len(draft.photos) >= MAX_PHOTOS:
+                full = _("Ảnh này không được thêm: mỗi đề cử có tối đa {limit} ảnh.").format(
+                    limit=MAX_PHOTOS
+                )
+                return self._show(draft, [full], bump=False)
             draft.photos.append(inp.file_id)
             if len(draft.photos) >= MAX_PHOTOS:
                 draft.mode = "summary"
@@ -234,13 +239,11 @@ class NominationFlow:
         return self._show(draft, [])
 
     def _back(self, draft: NominationDraft) -> NominationStep:
+        # Going back keeps every answer, photos included: they show as the current value.
         if draft.mode == "summary":
             draft.mode = "photos"
-            draft.photos = []  # the photo step starts again: send them anew
         elif draft.mode in STEPS and draft.mode != "who":
             draft.mode = STEPS[STEPS.index(draft.mode) - 1]
-            if draft.mode == "photos":
-                draft.photos = []
         else:
             return self._show(draft, [], bump=False)
         return self._show(draft, [])
@@ -334,9 +337,15 @@ class NominationFlow:
             )
         if mode == "photos":
             lines = [_("Bước {n}/{total}").format(n=5, total=total)]
-            if draft.photos:
+            if len(draft.photos) >= MAX_PHOTOS:
+                lines.append(_("Đã có đủ {limit} ảnh. Bấm Xong.").format(limit=MAX_PHOTOS))
+            elif draft.photos:
                 lines.append(
-                    _("Gửi thêm ảnh (tối đa {limit}), hoặc bấm Xong.").format(limit=MAX_PHOTOS)
+                    _("Đã có {count}/{limit} ảnh.").format(
+                        count=len(draft.photos), limit=MAX_PHOTOS
+                    )
+                    + " "
+                    + _("Gửi thêm ảnh (tối đa {limit}), hoặc bấm Xong.").format(limit=MAX_PHOTOS)
                 )
             else:
                 lines.append(

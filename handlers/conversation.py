@@ -30,7 +30,7 @@ from bot.plan import Plan
 from bot.text import normalize_text
 from handlers.digest import digest_in, digest_workbook, read_digest
 from handlers.nominations import ANSWER_FLOW, REVIEW_FLOW, NominationDesk
-from storage.repository import Storage, Transaction
+from storage.repository import Storage, Transaction, keep_draft
 
 log = logging.getLogger(__name__)
 
@@ -360,10 +360,7 @@ class Conversations:
         if c.draft is not None:
             return await self._apply(c.tx, c.person, self.engine.cancel(c.draft), c.now)
         replies, left = self.desk.cancel(c.saved)
-        if left is None:
-            await c.tx.delete_draft(c.person.id)
-        else:
-            await c.tx.save_draft(c.person.id, left, c.now)
+        await keep_draft(c.tx, c.person.id, left, c.now)
         return replies
 
     def _officers_only(self, c: Command, what: str) -> list[Reply] | None:
@@ -543,10 +540,7 @@ class Conversations:
                 )
                 step = self.engine.submitted(draft, report.version)
             replies.extend(step.replies)
-        if step.draft is None:
-            await tx.delete_draft(person.id)
-        else:
-            await tx.save_draft(person.id, step.draft.to_dict(), now)
+        await keep_draft(tx, person.id, step.draft.to_dict() if step.draft else None, now)
         return replies
 
     # -- language and help --------------------------------------------------------------

@@ -21,7 +21,7 @@ from bot.nomination_flow import NominationDraft, NominationFlow, NominationStep
 from bot.periods import Period, current_period
 from bot.plan import Plan
 from handlers.notify import queue_to
-from storage.repository import Transaction
+from storage.repository import Transaction, keep_draft
 
 REVIEW_FLOW, ANSWER_FLOW = "review", "answer"
 LISTED = 20  # open nominations shown by /detcu_ds, most recent first
@@ -64,10 +64,7 @@ class NominationDesk:
             await self._to_reviewers(tx, nomination, person, None, now)
             step = self.flow.submitted(nomination.number)
             replies.extend(step.replies)
-        if step.draft is None:
-            await tx.delete_draft(person.id)
-        else:
-            await tx.save_draft(person.id, step.draft.to_dict(), now)
+        await keep_draft(tx, person.id, step.draft.to_dict() if step.draft else None, now)
         return replies
 
     def prompt(self, saved: dict[str, Any]) -> Reply:

@@ -196,3 +196,13 @@ class Transaction(Protocol):
 class Storage(Protocol):
     def transaction(self) -> AbstractAsyncContextManager[Transaction]: ...
     async def close(self) -> None: ...
+
+
+async def keep_draft(
+    tx: Transaction, person_id: int, state: dict[str, Any] | None, now: datetime
+) -> None:
+    """Save a person's open conversation, or forget it when there is none left."""
+    if state is None:
+        await tx.delete_draft(person_id)
+    else:
+        await tx.save_draft(person_id, state, now)
