@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 DOMAIN := thidua
 
-.PHONY: run test lint format bench bench-fanout bench-digest locales-extract locales-update locales-compile clean
+.PHONY: run test test-calendar lint format bench bench-fanout bench-digest locales-extract locales-update locales-compile clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -28,6 +28,17 @@ run: $(VENV)/.installed locales-compile
 test: $(VENV)/.installed-test locales-compile
 	$(BIN)/ruff check .
 	$(BIN)/pytest -q
+
+# The whole suite again with the machine's clock faked by libfaketime (Debian: faketime), at a
+# Vietnamese year end and month end a minute before midnight, and on a leap day: no test may
+# depend on the date it runs. The times are UTC (Vietnam is UTC+7).
+CALENDAR := 2026-12-31T16:58:30 2027-02-28T16:59:00 2028-02-29T12:00:00
+test-calendar: $(VENV)/.installed-test locales-compile
+	@command -v faketime >/dev/null || { echo "test-calendar needs libfaketime: apt-get install faketime"; exit 1; }
+	@for moment in $(CALENDAR); do \
+		echo "== the suite on $$moment UTC"; \
+		TZ=UTC faketime "$$(echo $$moment | tr T ' ')" $(BIN)/pytest -q -x -p no:cacheprovider || exit 1; \
+	done
 
 lint: $(VENV)/.installed-test
 	$(BIN)/ruff check .

@@ -12,7 +12,6 @@ from pathlib import Path
 from bot.bootstrap import App, build, serve, setup_logging
 from bot.channels.console import CHANNEL as CONSOLE
 from bot.channels.console import ConsoleChannel
-from bot.clock import system_clock
 from bot.config import ConfigError, Settings
 from bot.domain import ROLE_HEAD, ROLES, Identity, Invite
 from bot.export import to_csv
@@ -42,7 +41,7 @@ def _plan_problems_text(path: Path) -> str | None:
 
 
 async def _app(settings: Settings) -> App:
-    return await build(settings, system_clock)
+    return await build(settings, settings.clock())
 
 
 # -- plan check ---------------------------------------------------------------------------

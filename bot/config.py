@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 
+from bot.clock import Clock, clock_from, system_clock
 from bot.i18n import _
 
 
@@ -55,6 +57,7 @@ class Settings:
     zalo_webhook_secret: str | None = field(default=None, repr=False)
     zalo_webhook_port: int = 8444
     zalo_webhook_listen: str = "0.0.0.0"
+    now: datetime | None = None  # THIDUA_NOW: the moment the bot's clock starts at
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None, dotenv: Path | None = None) -> Settings:
@@ -76,6 +79,23 @@ class Settings:
                     _("{name} phải là một số, không phải “{value}”.").format(name=name, value=value)
                 ) from None
 
+        def moment(name: str) -> datetime | None:
+            value = get(name)
+            if value is None:
+                return None
+            try:
+                parsed = datetime.fromisoformat(value)
+            except ValueError:
+                parsed = None
+            if parsed is None or parsed.tzinfo is None:
+                raise ConfigError(
+                    _(
+                        "{name} phải là một thời điểm kèm múi giờ, ví dụ "
+                        "2026-11-24T10:00+07:00, không phải “{value}”."
+                    ).format(name=name, value=value)
+                )
+            return parsed
+
         return cls(
             telegram_token=get("TELEGRAM_BOT_TOKEN"),
             telegram_api_url=get("TELEGRAM_API_URL") or cls.telegram_api_url,
@@ -96,7 +116,12 @@ class Settings:
             zalo_webhook_secret=get("ZALO_WEBHOOK_SECRET"),
             zalo_webhook_port=int(number("ZALO_WEBHOOK_PORT", cls.zalo_webhook_port)),
             zalo_webhook_listen=get("ZALO_WEBHOOK_LISTEN") or cls.zalo_webhook_listen,
+            now=moment("THIDUA_NOW"),
         )
+
+    def clock(self) -> Clock:
+        """The machine's clock, or one that starts at ``THIDUA_NOW`` and runs on from there."""
+        return clock_from(self.now) if self.now is not None else system_clock
 
     def secrets(self) -> list[str]:
         """Values that must never reach a log line."""

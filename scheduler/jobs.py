@@ -19,10 +19,11 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from apscheduler.triggers.base import BaseTrigger
 from apscheduler.triggers.cron import CronTrigger
 
 from bot import reminders
-from bot.clock import Clock
+from bot.clock import Clock, clock_offset
 from bot.digest import reporting
 from bot.domain import ROLE_CHAIR, ROLE_HEAD, ROLE_SECRETARIAT, Person
 from bot.i18n import _, use_locale
@@ -214,11 +215,32 @@ class Jobs:
                 await self.weekly_digest(occasion)
 
 
+class ShiftedTrigger(BaseTrigger):
+    """A trigger that fires when the bot's clock, ``offset`` ahead of the machine's (see
+    ``THIDUA_NOW``), reads one of ``trigger``'s times; APScheduler itself reads the machine's
+    clock."""
+
+    __slots__ = ("offset", "trigger")
+
+    def __init__(self, trigger: BaseTrigger, offset: timedelta) -> None:
+        self.trigger = trigger
+        self.offset = offset
+
+    def get_next_fire_time(
+        self, previous_fire_time: datetime | None, now: datetime
+    ) -> datetime | None:
+        previous = previous_fire_time + self.offset if previous_fire_time else None
+        fire = self.trigger.get_next_fire_time(previous, now + self.offset)
+        return fire - self.offset if fire is not None else None
+
+
 class Scheduler:
-    """The jobs on APScheduler's ``AsyncIOScheduler``, at the plan's wall-clock times."""
+    """The jobs on APScheduler's ``AsyncIOScheduler``, at the plan's wall-clock times as the
+    bot's clock reads them."""
 
     def __init__(self, jobs: Jobs) -> None:
         self.jobs = jobs
+        self.offset = clock_offset(jobs.clock)
         schedule = jobs.plan.schedule
         self.aps = AsyncIOScheduler(timezone=jobs.plan.tz)
         at = schedule.reminder_time
@@ -231,9 +253,12 @@ class Scheduler:
     def _add(self, name: str, job: Callable[[], Awaitable[None]], **when: int | str) -> None:
         """A job at a wall-clock time of the plan's timezone; a run the event loop could not
         start on time still starts within 12 hours, and missed runs make one."""
+        trigger: BaseTrigger = CronTrigger(timezone=self.jobs.plan.tz, **when)
+        if self.offset:
+            trigger = ShiftedTrigger(trigger, self.offset)
         self.aps.add_job(
             job,
-            CronTrigger(timezone=self.jobs.plan.tz, **when),
+            trigger,
             id=name,
             misfire_grace_time=int(CATCH_UP.total_seconds()),
             coalesce=True,

@@ -25,6 +25,7 @@ def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("DATABASE_URL", "sqlite:///data/thidua.db")
     monkeypatch.setenv("PLAN_FILE", str(SMALL_PLAN))
+    monkeypatch.setenv("THIDUA_NOW", "2026-11-24T10:00+07:00")  # whatever the machine's date
     return tmp_path
 
 
@@ -209,6 +210,8 @@ def test_users_revoke_and_export(env: Path, capsys: pytest.CaptureFixture[str]) 
     [
         ("DATABASE_URL", "postgresql://thidua:pw@db/thidua", "chỉ có SQLite"),
         ("THIDUA_INVITE_DAYS", "bảy", "phải là một số"),
+        ("THIDUA_NOW", "2026-11-24 10:00", "kèm múi giờ"),
+        ("THIDUA_NOW", "hôm nay", "kèm múi giờ"),
     ],
 )
 def test_unusable_settings_get_a_clear_message(
@@ -238,6 +241,18 @@ def test_settings_read_dotenv_and_hide_the_token(
     assert settings.telegram_token == "123:secret"
     assert settings.database_url == "sqlite:///y.db"  # the environment wins over .env
     assert "secret" not in repr(settings)
+
+
+def test_a_clock_from_thidua_now_starts_there_and_runs_on() -> None:
+    from bot.clock import clock_from
+
+    ticks = iter([100.0, 100.0, 165.5])
+    start = datetime(2026, 11, 24, 10, 0, tzinfo=UTC)
+    clock = clock_from(start, monotonic=lambda: next(ticks))
+    assert clock() == start
+    assert (clock() - start).total_seconds() == 65.5
+    settings = Settings.from_env(env={"THIDUA_NOW": "2028-02-29T23:59+07:00"}, dotenv=Path("-"))
+    assert settings.now == datetime.fromisoformat("2028-02-29T23:59+07:00")
 
 
 def test_database_url_paths() -> None:

@@ -5,19 +5,21 @@ from __future__ import annotations
 
 import io
 import logging
-from datetime import UTC, datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
+from apscheduler.triggers.cron import CronTrigger
 
 from bot.channels.telegram import TelegramChannel
+from bot.clock import clock_from, system_clock
 from bot.domain import Person
 from bot.engine import Draft
 from bot.plan import Plan, check_plan_text
 from bot.schedule import last_digest_time, last_reminder_time
 from handlers.conversation import Conversations
-from scheduler.jobs import Jobs, Scheduler
+from scheduler.jobs import Jobs, Scheduler, ShiftedTrigger
 from storage.sqlite import SqliteStorage
 from tests.conftest import SMALL_PLAN, FakeClock
 from tests.standin.telegram import BotApiStandIn
@@ -313,7 +315,8 @@ async def test_a_long_digest_is_split_under_telegrams_limit(
 
 
 def test_the_scheduler_runs_at_the_plans_wall_clock_times(small_plan: Plan) -> None:
-    scheduler = Scheduler(Jobs(small_plan, None, lambda: datetime.now(UTC)))  # type: ignore[arg-type]
+    # The machine's own clock: no offset to apply (and nothing here depends on the date).
+    scheduler = Scheduler(Jobs(small_plan, None, system_clock))  # type: ignore[arg-type]
     reminders = scheduler.aps.get_job("reminders")
     digest = scheduler.aps.get_job("digest")
     after = at(24, 10)
@@ -323,6 +326,20 @@ def test_the_scheduler_runs_at_the_plans_wall_clock_times(small_plan: Plan) -> N
     weekly = digest.trigger.get_next_fire_time(None, after)
     assert weekly == at(30, 7, 30)  # Monday
     assert last_digest_time(small_plan.schedule, weekly, VN) == weekly
+
+
+def test_a_clock_ahead_of_the_machine_fires_the_jobs_at_its_own_wall_clock_times(
+    small_plan: Plan,
+) -> None:
+    offset = timedelta(days=-7, hours=3, seconds=12.5)
+    trigger = ShiftedTrigger(CronTrigger(timezone=VN, hour=8, minute=0), offset)
+    machine = at(24, 10) - offset  # the machine's time while the bot's clock reads 24/11 10:00
+    fire = trigger.get_next_fire_time(None, machine)
+    assert fire is not None and fire + offset == at(25, 8)
+    again = trigger.get_next_fire_time(fire, fire)
+    assert again is not None and again + offset == at(26, 8)
+    shifted = Scheduler(Jobs(small_plan, None, clock_from(at(24, 10))))  # type: ignore[arg-type]
+    assert isinstance(shifted.aps.get_job("reminders").trigger, ShiftedTrigger)
 
 
 async def test_tonghop_in_the_week_after_a_month_ends_shows_its_final_figures(
