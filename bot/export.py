@@ -22,11 +22,14 @@ COLUMNS = (
     "submitted_at",
     "submitted_by",
 )
-FORMULA_STARTS = ("=", "+", "-", "@")
+# A text starting with one of these can be taken for a formula by a spreadsheet (OWASP,
+# "CSV Injection"): a tab or a carriage return first is skipped by some, leaving the rest.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
 def plain_value(question: Question | None, value: Any) -> str:
-    """A value in machine form: ``12.5``, ``1234``, ``yes``/``no``, text as typed."""
+    """A value in machine form: ``12.5``, ``1234``, ``yes``/``no``, a file's id; a text or
+    a choice as given, made spreadsheet-safe."""
     if value is None:
         return ""
     if isinstance(value, bool):
@@ -43,12 +46,25 @@ def plain_value(question: Question | None, value: Any) -> str:
     return spreadsheet_safe(str(value))
 
 
+def looks_like_formula(text: str) -> bool:
+    """Whether a spreadsheet could take ``text`` for a formula: it starts with one of
+    ``FORMULA_STARTS``. The one rule for every export, CSV and XLSX."""
+    return text.startswith(FORMULA_STARTS)
+
+
 def spreadsheet_safe(text: str) -> str:
-    """A text a spreadsheet shows rather than runs as a formula."""
-    return "'" + text if text.startswith(FORMULA_STARTS) else text
+    """``text`` for a CSV field: with a ``'`` in front when it looks like a formula, so a
+    spreadsheet shows it rather than runs it (OWASP), and every line break a line feed: the
+    csv module quotes a field holding a line feed but not one holding a lone carriage
+    return, which a spreadsheet takes for the end of the row, starting a new row — and a
+    new field, maybe a formula — with what follows."""
+    safe = "'" + text if looks_like_formula(text) else text
+    return safe.replace("\r\n", "\n").replace("\r", "\n")
 
 
 def person_label(person: Person | None, person_id: int) -> str:
+    """Who sent a report: their name and channel ids (``Nguyễn An (telegram:101)``), or
+    ``#id`` for someone no longer known. Not made spreadsheet-safe: the caller does."""
     if person is None:
         return f"#{person_id}"
     where = ", ".join(f"{i.channel}:{i.user_id}" for i in person.identities)
@@ -60,6 +76,8 @@ def person_label(person: Person | None, person_id: int) -> str:
 def report_rows(
     plan: Plan, reports: Iterable[Report], people: dict[int, Person]
 ) -> Iterable[list[str]]:
+    """One CSV row per answer; every text a person typed or chose, and their name, made
+    spreadsheet-safe. Numbers stay in machine form (``-5`` is a number, not a formula)."""
     for report in reports:
         village = plan.village(report.village_id)
         try:
@@ -71,18 +89,21 @@ def report_rows(
             question = questions.get(question_id)
             yield [
                 report.period,
-                village.name if village else report.village_id,
+                spreadsheet_safe(village.name if village else report.village_id),
                 report.form_id,
                 question_id,
                 plain_value(question, value),
                 (question.unit or "") if question else "",
                 str(report.version),
                 report.submitted_at.astimezone(plan.tz).isoformat(timespec="seconds"),
-                person_label(people.get(report.submitted_by), report.submitted_by),
+                spreadsheet_safe(
+                    person_label(people.get(report.submitted_by), report.submitted_by)
+                ),
             ]
 
 
 def to_csv(plan: Plan, reports: Iterable[Report], people: dict[int, Person]) -> str:
+    """The reports as CSV text, a header row first."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(COLUMNS)

@@ -10,12 +10,13 @@ from decimal import Decimal
 from typing import Any
 
 from openpyxl import Workbook
+from openpyxl.cell.cell import Cell
 from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 
 from bot.digest import FormSection
 from bot.domain import Nomination, NominationEvent
-from bot.export import spreadsheet_safe
+from bot.export import looks_like_formula
 from bot.i18n import _
 from bot.nominations import status_name
 from bot.plan import Plan, Question
@@ -25,7 +26,8 @@ SHEET_TITLE_LIMIT = 31  # Excel's limit for a sheet name
 
 
 def _cell(question: Question, value: Any) -> Any:
-    """Numbers as numbers, yes/no as Có/Không, text as typed, skipped as empty."""
+    """Numbers as numbers, yes/no as Có/Không, text as typed (``_append`` keeps it a
+    text), skipped as empty."""
     if value is None:
         return None
     if question.type == "yes_no":
@@ -35,7 +37,25 @@ def _cell(question: Question, value: Any) -> Any:
         return int(number) if number == number.to_integral_value() else float(number)
     if isinstance(value, dict):
         return str(value.get("file_id", ""))
-    return spreadsheet_safe(str(value))
+    return str(value)
+
+
+def _text(sheet: Any, text: str) -> Cell:
+    """A string cell showing ``text`` exactly as typed. Never a formula or an error cell
+    (openpyxl makes one of any text starting with ``=`` or equal to ``#N/A``); when the text
+    looks like a formula, the cell is also marked quote-prefixed, as if typed after a ``'``,
+    so a spreadsheet keeps it a text even when someone edits it."""
+    cell = Cell(sheet, value=text)
+    cell.data_type = "s"
+    if looks_like_formula(text):
+        cell.quotePrefix = True
+    return cell
+
+
+def _append(sheet: Any, values: Sequence[Any]) -> None:
+    """Append a row to ``sheet``; every text in it goes in by ``_text``. The workbook holds
+    no formulas, so no text — a name, a deed, a comment — can ever become one."""
+    sheet.append([_text(sheet, v) if isinstance(v, str) else v for v in values])
 
 
 def _fit(sheet: Any) -> None:
@@ -59,39 +79,41 @@ def build_workbook(
     book = Workbook()
     summary = book.active
     summary.title = _("Tổng hợp")[:SHEET_TITLE_LIMIT]
-    summary.append([plan.title, plan.commune])
+    _append(summary, [plan.title, plan.commune])
     summary["A1"].font = BOLD
-    summary.append([])
-    summary.append([_("Biểu mẫu"), _("Kỳ"), _("Đã báo cáo"), _("Đúng hạn"), _("Số thôn")])
+    _append(summary, [])
+    _append(summary, [_("Biểu mẫu"), _("Kỳ"), _("Đã báo cáo"), _("Đúng hạn"), _("Số thôn")])
     for cell in summary[summary.max_row]:
         cell.font = BOLD
     for section in sections:
         status = section.reporting
-        summary.append(
+        _append(
+            summary,
             [
                 plan.form(section.form_id).title,
                 status.period.key,
                 len(status.reported),
                 len(status.on_time),
                 len(status.expected),
-            ]
+            ],
         )
-    summary.append([])
-    summary.append([_("Chỉ tiêu"), _("Kỳ"), _("Giá trị"), _("Mục tiêu"), _("Đánh giá")])
+    _append(summary, [])
+    _append(summary, [_("Chỉ tiêu"), _("Kỳ"), _("Giá trị"), _("Mục tiêu"), _("Đánh giá")])
     for cell in summary[summary.max_row]:
         cell.font = BOLD
     for section in sections:
         for figure in section.figures:
             target = figure.indicator.target
             mark = None if figure.met is None else (_("đạt") if figure.met else _("chưa đạt"))
-            summary.append(
+            _append(
+                summary,
                 [
                     figure.indicator.title,
                     section.reporting.period.key,
                     None if figure.value is None else round(float(figure.value), 1),
                     None if target is None else f"{target.op} {target.value}",
                     mark,
-                ]
+                ],
             )
     _fit(summary)
 
@@ -107,7 +129,7 @@ def build_workbook(
         header = [_("Thôn")] + [
             f"{q.label} ({q.unit})" if q.unit else q.label for q in form.questions
         ]
-        sheet.append(header)
+        _append(sheet, header)
         for cell in sheet[1]:
             cell.font = BOLD
         for village_id in section.reporting.expected:
@@ -115,7 +137,7 @@ def build_workbook(
             row = [names.get(village_id, village_id)]
             if answers is not None:
                 row += [_cell(q, answers.get(q.id)) for q in form.questions]
-            sheet.append(row)
+            _append(sheet, row)
         sheet.freeze_panes = "B2"
         _fit(sheet)
     if nominations:
@@ -129,7 +151,8 @@ def build_workbook(
 def _nominations_sheet(book: Any, plan: Plan, rows: Sequence[NominationRow]) -> None:
     """One row per nomination; its history (when, who, what, comment) in the last column."""
     sheet = book.create_sheet(_("Đề cử")[:SHEET_TITLE_LIMIT])
-    sheet.append(
+    _append(
+        sheet,
         [
             _("Số"),
             _("Người được đề cử"),
@@ -140,7 +163,7 @@ def _nominations_sheet(book: Any, plan: Plan, rows: Sequence[NominationRow]) -> 
             _("Giai đoạn"),
             _("Ngày gửi"),
             _("Lịch sử"),
-        ]
+        ],
     )
     for cell in sheet[1]:
         cell.font = BOLD
@@ -160,18 +183,19 @@ def _nominations_sheet(book: Any, plan: Plan, rows: Sequence[NominationRow]) -> 
             )
             for event in row.events
         )
-        sheet.append(
+        _append(
+            sheet,
             [
                 n.number,
-                spreadsheet_safe(n.nominee),
+                n.nominee,
                 village.name if village else n.village_id,
                 n.kind,
-                spreadsheet_safe(n.deed),
+                n.deed,
                 row.names.get(n.nominator_id, ""),
                 status_name(n.status),
                 n.created_at.astimezone(plan.tz).date(),
-                spreadsheet_safe(history),
-            ]
+                history,
+            ],
         )
     sheet.freeze_panes = "B2"
     _fit(sheet)
