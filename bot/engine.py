@@ -6,17 +6,31 @@ conversation is over) and, when it needs the outside world, an ``effect`` that
 the caller carries out and feeds back (load last period's answers, store the
 report). It knows no channel and no database, so every rule here is tested
 without either.
+
+A saved draft may outlive the plan it was started under: ``FormEngine.reconcile`` fits
+it to the current plan (dropping what no longer exists or fits, moving to a question
+that does) and says what changed, before any other entry point sees it.
 """
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+import zlib
+from dataclasses import asdict, dataclass, field, fields
 from decimal import Decimal
 from typing import Any, Literal
 
 from bot.i18n import _, format_number
 from bot.messages import MAX_FILE_BYTES, Choice, Reply
-from bot.numbers import Ambiguous, Invalid, Parsed, parse_number, stored_number
+from bot.numbers import (
+    MAX_DIGITS,
+    MAX_NUMBER,
+    Ambiguous,
+    Invalid,
+    Parsed,
+    limit_problem,
+    parse_number,
+    stored_number,
+)
 from bot.periods import parse_period
 from bot.plan import Form, Plan, Question
 from bot.text import normalize_text
@@ -35,6 +49,11 @@ Mode = Literal[
     "confirm_cancel",
 ]
 InputKind = Literal["text", "choice", "photo", "other"]
+# Screens about the question at ``Draft.index``.
+QUESTION_MODES: tuple[Mode, ...] = ("ask", "ambiguous", "confirm_far")
+# Screens of a started form that ``confirm_cancel`` may go back to.
+FORM_MODES: tuple[Mode, ...] = (*QUESTION_MODES, "summary", "edit_pick")
+MENU_SIZE_DIGITS = 4  # a typed menu number has at most this many digits
 
 
 @dataclass(frozen=True)
@@ -53,9 +72,18 @@ class FormOption:
     period: str | None  # the current period, None when outside the plan's dates
     sent: bool = False
     late_period: str | None = None  # the previous period, still missing
+    title: str | None = None  # the form's title when offered (to name it once it is gone)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> FormOption:
+        """An option as saved in a draft; keys it does not know are ignored."""
+        return cls(**{k: v for k, v in data.items() if k in _OPTION_FIELDS})
+
+
+_OPTION_FIELDS = frozenset(f.name for f in fields(FormOption))
 
 
 @dataclass
@@ -78,6 +106,11 @@ class Draft:
     options: list[dict[str, Any]] = field(default_factory=list)
     chosen: int | None = None
     note: str = ""  # shown above the first question
+    # Added later; drafts saved before them load with the defaults.
+    form_title: str | None = None  # the form's title when it started
+    question: str | None = None  # the id of the question at ``index`` when last shown
+    shape: int | None = None  # what the last screen's buttons meant (``_question_shape``…)
+    labels: dict[str, str] = field(default_factory=dict)  # question id -> label, when answered
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready snapshot (copies of the mutable parts, not shared with the draft)."""
@@ -86,13 +119,19 @@ class Draft:
         data["previous"] = dict(self.previous)
         data["pending"] = list(self.pending)
         data["options"] = [dict(o) for o in self.options]
+        data["labels"] = dict(self.labels)
         data["flow"] = "report"
         return data
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Draft:
+        """A saved draft; keys it does not know are ignored, missing ones take defaults."""
         known = {k: v for k, v in data.items() if k in cls.__dataclass_fields__}
         return cls(**known)
+
+    def copy(self) -> Draft:
+        """An independent copy (nothing mutable shared)."""
+        return Draft.from_dict(self.to_dict())
 
     def _screen(self) -> tuple[Any, ...]:
         return (self.mode, self.index, self.editing, self.form, self.period)
@@ -143,7 +182,7 @@ class FormEngine:
         usable = [o for o in options if o.period or o.late_period]
         if not usable:
             return Step([Reply(_("Hiện không có kỳ báo cáo nào đang mở theo kế hoạch."))], None)
-        draft = Draft(village=village, options=[o.to_dict() for o in usable])
+        draft = Draft(village=village, options=[self._option_dict(o) for o in usable])
         if len(usable) == 1:
             return self._form_chosen(draft, 0, [])
         draft.mode = "pick_form"
@@ -152,13 +191,15 @@ class FormEngine:
     def open_form(self, village: str, option: FormOption, period: str) -> Step:
         """Start one form's period at once (a reminder's button): ``period`` is the option's
         current or late period."""
-        draft = Draft(village=village, options=[option.to_dict()])
+        draft = Draft(village=village, options=[self._option_dict(option)])
         sent = period == option.period and option.sent
         return self._start_form(draft, option.form_id, period, sent)
 
     def begin(self, draft: Draft, previous: dict[str, Any], previous_period: str | None) -> Step:
-        """Start asking, once the caller has loaded last period's answers."""
-        draft.previous = previous
+        """Start asking, once the caller has loaded last period's answers (those that no
+        longer fit their question, after a change of the plan, are not shown)."""
+        form = self._form(draft)
+        draft.previous = self._usable_previous(form, previous)
         draft.previous_period = previous_period
         draft.mode = "ask"
         draft.index = 0
@@ -205,6 +246,240 @@ class FormEngine:
         """The current screen again (after help, or an input that changed nothing)."""
         return self._render(draft)
 
+    # -- a plan edited under a saved draft ------------------------------------------------
+
+    def reconcile(self, draft: Draft) -> tuple[Draft | None, list[str]]:
+        """Fit a saved draft to the current plan, which may have changed since it was saved.
+
+        Returns the draft to go on with and what changed, as sentences to show before the
+        screen. When nothing needs to change (the common case, checked cheaply on every
+        message) it is ``(draft, [])``, the same object. ``(None, notes)``: the draft
+        cannot go on — its form, its village or its form's kind of period is gone — and
+        is to be deleted. Otherwise a new draft: answers to questions that are gone, or
+        that no longer fit their question (a choice no longer offered, another type, a
+        number out of the question's bounds or beyond the limits of every number, an
+        optional question now required), are dropped; the person goes on from the
+        question they were on, wherever it now is, else from the first one unanswered
+        (the summary when all are answered); a screen whose buttons meant something else
+        (other choices, other forms, another list of questions) becomes a safe one and
+        the step number moves on, so its old buttons no longer work. Last period's
+        answers that no longer fit are dropped without a note (they are only hints).
+        Whenever there are notes the screen is new to the person: show the notes and
+        ``prompt`` rather than apply the message that came with it.
+        """
+        if draft.form is None:
+            return self._reconcile_menu(draft)
+        form = self._find_form(draft.form)
+        if form is None:
+            note = _(
+                "Biểu mẫu “{form}” không còn trong kế hoạch nên bản nháp đã được bỏ. "
+                "Gõ /baocao để xem các báo cáo đang mở."
+            ).format(form=draft.form_title or draft.form)
+            return None, [note]
+        if not _period_fits(form, draft.period):
+            note = _(
+                "Biểu mẫu “{form}” nay báo cáo theo kỳ khác nên bản nháp kỳ {period} đã "
+                "được bỏ. Gõ /baocao để bắt đầu lại."
+            ).format(form=form.title, period=draft.period)
+            return None, [note]
+        if self.plan.village(draft.village) is None:
+            note = _(
+                "Thôn “{village}” không còn trong kế hoạch nên bản nháp đã được bỏ. "
+                "Xin liên hệ cán bộ xã."
+            ).format(village=draft.village)
+            return None, [note]
+
+        questions = form.questions
+        where = {q.id: i for i, q in enumerate(questions)}
+        notes: list[str] = []
+        answers: dict[str, Any] = {}
+        dropped: set[str] = set()  # answered questions whose answer is dropped
+        for question_id, value in draft.answers.items():
+            index = where.get(question_id)
+            if index is None:
+                label = draft.labels.get(question_id, question_id)
+                notes.append(
+                    _(
+                        "Câu “{question}” không còn trong biểu mẫu nên câu trả lời đã được bỏ."
+                    ).format(question=label)
+                )
+            elif self._answer_fits(questions[index], value):
+                answers[question_id] = value
+                continue
+            else:
+                notes.append(
+                    _(
+                        "Câu “{question}” đã được sửa trong kế hoạch nên câu trả lời trước đó "
+                        "đã được bỏ; xin trả lời lại."
+                    ).format(question=questions[index].label)
+                )
+            dropped.add(question_id)
+
+        new = draft.copy()
+        new.answers = answers
+        new.labels = {k: v for k, v in draft.labels.items() if k in answers}
+        new.previous = self._usable_previous(form, draft.previous)
+        inner = (draft.resume or "ask") if draft.mode == "confirm_cancel" else draft.mode
+        new.mode = inner if inner in FORM_MODES else "ask"
+        if inner not in FORM_MODES:  # a mode this version does not know
+            self._to_first_unanswered(new, form)
+        elif inner in QUESTION_MODES:
+            self._reconcile_question(draft, new, form, where, dropped, notes)
+        else:
+            unanswered = any(q.id not in answers for q in questions)
+            moved = draft.shape is not None and draft.shape != _form_shape(form)
+            if unanswered:
+                self._to_first_unanswered(new, form)
+            elif moved or (inner == "edit_pick" and notes):
+                new.mode = "summary"
+        if new.mode not in ("ambiguous", "confirm_far"):
+            new.pending = []
+        if draft.mode == "confirm_cancel":
+            new.resume, new.mode = new.mode, "confirm_cancel"
+
+        self._remember_screen(new)
+        if self._screen_key(draft, form) != self._screen_key(new, form) and not notes:
+            notes.append(
+                _("Biểu mẫu “{form}” vừa được sửa trong kế hoạch.").format(form=form.title)
+            )
+        if notes:
+            new.seq += 1
+        if not notes and new == draft:
+            return draft, []
+        return new, notes
+
+    def _reconcile_question(
+        self,
+        draft: Draft,
+        new: Draft,
+        form: Form,
+        where: dict[str, int],
+        dropped: set[str],
+        notes: list[str],
+    ) -> None:
+        """``reconcile`` for a draft on a question's screen (``ask``, ``ambiguous``,
+        ``confirm_far``): find that question, else go to the first one unanswered."""
+        questions = form.questions
+        here: int | None
+        if draft.question is not None:
+            here = where.get(draft.question)
+        else:  # saved before drafts named their question: the index, unless questions went
+            in_range = 0 <= draft.index < len(questions)
+            here = draft.index if in_range and not dropped else None
+        if here is None:
+            if draft.question is not None and draft.question not in dropped:
+                notes.append(_("Câu hỏi bạn đang trả lời không còn trong biểu mẫu."))
+            self._to_first_unanswered(new, form)
+            return
+        new.index = here
+        question = questions[here]
+        changed = draft.shape is not None and draft.shape != _question_shape(question)
+        if changed and question.id not in dropped:
+            notes.append(
+                _("Câu “{question}” vừa được sửa trong kế hoạch.").format(question=question.label)
+            )
+        pending_ok = (
+            question.numeric
+            and bool(draft.pending)
+            and all(_answer_number(v) is not None for v in draft.pending)
+        )
+        if changed or (new.mode != "ask" and not pending_ok):
+            new.mode = "ask"
+            new.pending = []
+
+    def _reconcile_menu(self, draft: Draft) -> tuple[Draft | None, list[str]]:
+        """``reconcile`` before a form is chosen: the options whose form is gone, or now has
+        another kind of period, leave the menu."""
+        kept: list[dict[str, Any]] = []
+        moved: dict[int, int] = {}  # old option index -> new
+        notes: list[str] = []
+        for index, data in enumerate(draft.options):
+            option = FormOption.from_dict(data)
+            form = self._find_form(option.form_id)
+            if form is None:
+                notes.append(
+                    _("Biểu mẫu “{form}” không còn trong kế hoạch.").format(
+                        form=option.title or option.form_id
+                    )
+                )
+                continue
+            periods = [p for p in (option.period, option.late_period) if p is not None]
+            if not periods or not all(_period_fits(form, p) for p in periods):
+                notes.append(
+                    _("Biểu mẫu “{form}” nay báo cáo theo kỳ khác.").format(form=form.title)
+                )
+                continue
+            moved[index] = len(kept)
+            kept.append(data)
+        menu = draft.mode == "pick_form" or (draft.mode == "pick_period" and draft.chosen in moved)
+        if not notes and menu:
+            return draft, []
+        if not kept:
+            return None, [*notes, _("Gõ /baocao để xem các báo cáo đang mở.")]
+        new = draft.copy()
+        new.options = kept
+        if draft.mode == "pick_period" and draft.chosen in moved:
+            new.chosen = moved[draft.chosen]
+        else:
+            new.mode, new.chosen = "pick_form", None
+        new.seq += 1
+        return new, notes or [_("Danh sách biểu mẫu vừa được sửa trong kế hoạch.")]
+
+    def _answer_fits(self, question: Question, value: Any) -> bool:
+        """Whether a saved answer is still a possible answer to ``question`` (``at_most``,
+        which depends on the other answers, is left to sending)."""
+        if value is None:
+            return question.optional
+        if question.numeric:
+            number = _answer_number(value)
+            return number is not None and self._static_number_problem(question, number) is None
+        if question.type == "choice":
+            return value in question.choices
+        if question.type == "text":
+            return isinstance(value, str) and 0 < len(value) <= TEXT_LIMIT
+        return _kind_fits(question, value)
+
+    @staticmethod
+    def _usable_previous(form: Form, previous: dict[str, Any]) -> dict[str, Any]:
+        """Last period's answers that can still be shown as hints (``previous`` itself when
+        all can)."""
+        where = {q.id: q for q in form.questions}
+        usable = {
+            k: v
+            for k, v in previous.items()
+            if k in where and (v is None or _kind_fits(where[k], v))
+        }
+        return previous if len(usable) == len(previous) else usable
+
+    def _screen_key(self, draft: Draft, form: Form) -> tuple[Any, ...]:
+        """What the person sees of a draft of ``form``: the mode (and the one to go back to)
+        and, on a question's screen, which question."""
+        mode = draft.resume if draft.mode == "confirm_cancel" else draft.mode
+        question: str | None = None
+        if mode in QUESTION_MODES:
+            if draft.question is not None:
+                question = draft.question
+            elif 0 <= draft.index < len(form.questions):
+                question = form.questions[draft.index].id
+        return (draft.mode, mode, question)
+
+    def _remember_screen(self, draft: Draft) -> None:
+        """Note in the draft which question it is on and what its buttons mean, for
+        ``reconcile`` to tell after a change of the plan."""
+        form = self._find_form(draft.form)
+        if form is None:
+            draft.question = draft.shape = None
+            return
+        mode = draft.resume if draft.mode == "confirm_cancel" else draft.mode
+        in_range = 0 <= draft.index < len(form.questions)
+        draft.question = form.questions[draft.index].id if in_range else None
+        if mode in QUESTION_MODES and in_range:
+            draft.shape = _question_shape(form.questions[draft.index])
+        elif mode in ("summary", "edit_pick"):
+            draft.shape = _form_shape(form)
+        else:
+            draft.shape = None
+
     # -- one input ----------------------------------------------------------------------
 
     def handle(self, draft: Draft, inp: Input) -> Step:
@@ -234,10 +509,9 @@ class FormEngine:
         for word, token in ((_("Bỏ qua"), SKIP), (_("Quay lại"), BACK)):
             if wanted == normalize_text(word):
                 return token
-        if self._choice_only(draft) and wanted.isdigit():
-            number = int(wanted)
-            if 1 <= number <= len(choices):
-                return choices[number - 1].value.partition(":")[2]
+        number = menu_number(wanted) if self._choice_only(draft) else None
+        if number is not None and 1 <= number <= len(choices):
+            return choices[number - 1].value.partition(":")[2]
         return None
 
     def expects_photo(self, draft: Draft) -> bool:
@@ -259,7 +533,7 @@ class FormEngine:
         return self._show(draft, [_("Xin chọn một biểu mẫu trong danh sách.")], False)
 
     def _form_chosen(self, draft: Draft, index: int, lead: list[str]) -> Step:
-        option = FormOption(**draft.options[index])
+        option = FormOption.from_dict(draft.options[index])
         draft.chosen = index
         if option.late_period and option.period:
             draft.mode = "pick_period"
@@ -271,7 +545,7 @@ class FormEngine:
 
     def _on_pick_period(self, draft: Draft, inp: Input, token: str | None) -> Step:
         assert draft.chosen is not None
-        option = FormOption(**draft.options[draft.chosen])
+        option = FormOption.from_dict(draft.options[draft.chosen])
         if token == "late" and option.late_period:
             return self._start_form(draft, option.form_id, option.late_period)
         if token == "current" and option.period:
@@ -287,6 +561,7 @@ class FormEngine:
                 "Kỳ {period} đã gửi rồi; gửi lần nữa sẽ tạo phiên bản mới, bản cũ vẫn được lưu."
             ).format(period=parse_period(period).label())
         draft.form = form_id
+        draft.form_title = self._form_title(form_id)
         draft.period = period
         draft.options = []
         draft.chosen = None
@@ -361,7 +636,8 @@ class FormEngine:
             draft.typed = text[:40]
             return self._show(draft, [])
         if isinstance(parsed, Invalid):
-            return self._show(draft, [self._invalid(question, parsed.reason)], False)
+            negative = text[:1] in "-\u2212\u2013"
+            return self._show(draft, [self._invalid(question, parsed.reason, negative)], False)
         assert isinstance(parsed, Parsed)
         return self._check_number(draft, question, parsed.value)
 
@@ -383,10 +659,32 @@ class FormEngine:
         return self._store(draft, question, _plain(value), [])
 
     def _number_problem(self, draft: Draft, question: Question, value: Decimal) -> str | None:
+        """Why ``value`` cannot be this question's answer (the limits of every number, the
+        question's bounds, ``at_most``), or None."""
+        problem = self._static_number_problem(question, value)
+        if problem is not None or not question.at_most:
+            return problem
+        other_value = stored_number(draft.answers.get(question.at_most))
+        if other_value is not None and other_value.is_finite() and value > other_value:
+            other = self._form(draft).question(question.at_most)
+            return _("{value} lớn hơn “{other}” ({other_value}): không thể như vậy.").format(
+                value=self._show_value(question, _plain(value)),
+                other=other.label,
+                other_value=self._show_value(other, _plain(other_value)),
+            )
+        return None
+
+    def _static_number_problem(self, question: Question, value: Decimal) -> str | None:
+        """What ``_number_problem`` says without looking at other answers."""
+        if not value.is_finite():
+            return self._invalid(question, "not_a_number")
         if question.type == "integer" and value != value.to_integral_value():
             return self._invalid(question, "not_integer")
         if value < 0 and not (question.min is not None and question.min < 0):
             return self._invalid(question, "negative")
+        limit = limit_problem(value)
+        if limit is not None:
+            return self._invalid(question, limit, value < 0)
         if question.min is not None and value < question.min:
             return _("Giá trị phải từ {min} trở lên.").format(
                 min=self._show_value(question, _plain(question.min))
@@ -395,19 +693,31 @@ class FormEngine:
             return _("Giá trị không được quá {max}.").format(
                 max=self._show_value(question, _plain(question.max))
             )
-        if question.at_most:
-            other_value = stored_number(draft.answers.get(question.at_most))
-            if other_value is not None and value > other_value:
-                other = self._form(draft).question(question.at_most)
-                return _("{value} lớn hơn “{other}” ({other_value}): không thể như vậy.").format(
-                    value=self._show_value(question, _plain(value)),
-                    other=other.label,
-                    other_value=self._show_value(other, _plain(other_value)),
-                )
         return None
 
-    def _invalid(self, question: Question, reason: str) -> str:
+    def _invalid(self, question: Question, reason: str, negative: bool = False) -> str:
+        """What to say about a number refused for ``reason`` (a ``parse_number`` reason);
+        ``negative``: the refused number was below zero."""
         example = "412" if question.type == "integer" else "12,5"
+        if reason == "too_long":
+            return _("Số này dài quá: tối đa {digits} chữ số.").format(digits=MAX_DIGITS)
+        if reason == "too_large":
+            # the question's own bound when it is the tighter one
+            if negative and question.min is not None and question.min >= -MAX_NUMBER:
+                return _("Giá trị phải từ {min} trở lên.").format(
+                    min=self._show_value(question, _plain(question.min))
+                )
+            if not negative and question.max is not None and question.max <= MAX_NUMBER:
+                return _("Giá trị không được quá {max}.").format(
+                    max=self._show_value(question, _plain(question.max))
+                )
+            if negative:
+                return _("Số này nhỏ quá: ít nhất {min}.").format(
+                    min=self._show_value(question, _plain(-MAX_NUMBER))
+                )
+            return _("Số này lớn quá: tối đa {max}.").format(
+                max=self._show_value(question, _plain(MAX_NUMBER))
+            )
         if reason == "negative":
             return _("Số không được âm.")
         if reason == "not_integer":
@@ -423,8 +733,10 @@ class FormEngine:
         if token and token.startswith("a") and token[1:].isdigit():
             index = int(token[1:])
             if 0 <= index < len(draft.pending):
-                value = Decimal(draft.pending[index])
+                value = stored_number(draft.pending[index])
                 self._to_question(draft)
+                if value is None:
+                    return self._show(draft, [])
                 return self._check_number(draft, question, value)
         return self._pending_fallback(draft, inp, token, _("Xin chọn một trong hai số."))
 
@@ -446,23 +758,44 @@ class FormEngine:
     def _on_confirm_far(self, draft: Draft, inp: Input, token: str | None) -> Step:
         question = self._question(draft)
         if token == KEEP and draft.pending:
-            value = Decimal(draft.pending[0])
+            value = stored_number(draft.pending[0])
             self._to_question(draft)
+            if value is None:
+                return self._show(draft, [])
+            # checked when typed, and again: a draft may be older than the checks
+            problem = self._number_problem(draft, question, value)
+            if problem:
+                return self._show(draft, [problem])
             return self._store(draft, question, _plain(value), [])
         return self._pending_fallback(draft, inp, token, _("Xin xác nhận hoặc nhập lại."))
 
     def _store(self, draft: Draft, question: Question, value: Any, lead: list[str]) -> Step:
+        """Keep the answer, then the next question; after an edit or the last question, the
+        first one still unanswered (after a change of the plan), else the summary."""
         draft.answers[question.id] = value
+        draft.labels[question.id] = question.label
         self._to_question(draft)
         if question.numeric and value is not None:
             lead = [*lead, _("Đã ghi: {value}.").format(value=self._show_value(question, value))]
         form = self._form(draft)
         if draft.editing or draft.index + 1 >= len(form.questions):
-            draft.editing = False
-            draft.mode = "summary"
+            self._to_first_unanswered(draft, form)
         else:
             draft.index += 1
         return self._show(draft, lead)
+
+    @staticmethod
+    def _to_first_unanswered(draft: Draft, form: Form) -> None:
+        """Go to the first question without an answer, as an edit (back to the summary after
+        it) when later ones are answered; the summary when every one is."""
+        for index, question in enumerate(form.questions):
+            if question.id not in draft.answers:
+                draft.index = index
+                draft.mode = "ask"
+                draft.editing = any(q.id in draft.answers for q in form.questions[index + 1 :])
+                return
+        draft.editing = False
+        draft.mode = "summary"
 
     def _back(self, draft: Draft) -> Step:
         if draft.editing:
@@ -506,16 +839,11 @@ class FormEngine:
         return self._show(draft, [_("Xin chọn câu muốn sửa.")], False)
 
     def _send(self, draft: Draft) -> Step:
+        """Check every answer again (an edit may break ``at_most``; a draft may be older than
+        the plan or the limits) and send, or go to the first one with a problem."""
         form = self._form(draft)
         for index, question in enumerate(form.questions):
-            problem: str | None
-            if question.id not in draft.answers:
-                problem = _("Câu này chưa có câu trả lời.")
-            elif question.numeric and draft.answers[question.id] is not None:
-                value = Decimal(str(draft.answers[question.id]))
-                problem = self._number_problem(draft, question, value)
-            else:
-                problem = None
+            problem = self._answer_problem(draft, question)
             if problem:
                 draft.index = index
                 draft.editing = True
@@ -524,6 +852,20 @@ class FormEngine:
         assert draft.period is not None
         answers = {q.id: draft.answers.get(q.id) for q in form.questions}
         return Step([], draft, Submit(form.id, draft.period, draft.village, answers))
+
+    def _answer_problem(self, draft: Draft, question: Question) -> str | None:
+        """Why the saved answer to ``question`` cannot be sent, or None."""
+        if question.id not in draft.answers:
+            return _("Câu này chưa có câu trả lời.")
+        value = draft.answers[question.id]
+        if value is None:
+            return None if question.optional else _("Câu này chưa có câu trả lời.")
+        if question.numeric:
+            number = _answer_number(value)
+            if number is None:
+                return self._hint(question)
+            return self._number_problem(draft, question, number)
+        return None if _kind_fits(question, value) else self._hint(question)
 
     def _on_confirm_cancel(self, draft: Draft, inp: Input, token: str | None) -> Step:
         if token == YES:
@@ -539,6 +881,7 @@ class FormEngine:
     def _show(self, draft: Draft, lead: list[str], bump: bool = True) -> Step:
         if bump:
             draft.seq += 1
+        self._remember_screen(draft)
         reply = self._render(draft)
         text = "\n\n".join([*lead, reply.text]) if lead else reply.text
         return Step([Reply(text, reply.choices, reply.typed_answer)], draft)
@@ -557,7 +900,7 @@ class FormEngine:
             return [c(draft, self._option_label(o), f"f{i}") for i, o in enumerate(draft.options)]
         if mode == "pick_period":
             assert draft.chosen is not None
-            option = FormOption(**draft.options[draft.chosen])
+            option = FormOption.from_dict(draft.options[draft.chosen])
             assert option.late_period and option.period
             result = [
                 c(
@@ -620,7 +963,7 @@ class FormEngine:
         return []
 
     def _option_label(self, option: dict[str, Any]) -> str:
-        opt = FormOption(**option)
+        opt = FormOption.from_dict(option)
         title = self.plan.form(opt.form_id).title
         if opt.sent:
             return _("{form} (đã gửi kỳ này)").format(form=title)
@@ -634,7 +977,7 @@ class FormEngine:
             return _("Bạn muốn gửi báo cáo nào?")
         if mode == "pick_period":
             assert draft.chosen is not None
-            option = FormOption(**draft.options[draft.chosen])
+            option = FormOption.from_dict(draft.options[draft.chosen])
             assert option.late_period
             return _(
                 "{form} kỳ {late} chưa được gửi và đã quá hạn. Nên gửi kỳ đó trước. "
@@ -703,8 +1046,11 @@ class FormEngine:
             )
         ]
         for index, question in enumerate(form.questions, start=1):
-            value = draft.answers.get(question.id)
-            lines.append(f"{index}. {question.label}: {self._show_value(question, value)}")
+            if question.id in draft.answers:
+                shown = self._show_value(question, draft.answers[question.id])
+            else:
+                shown = _("(chưa trả lời)")
+            lines.append(f"{index}. {question.label}: {shown}")
         lines.append("")
         lines.append(_("Bấm Gửi để gửi báo cáo, hoặc Sửa để đổi một câu trả lời."))
         return "\n".join(lines)
@@ -728,10 +1074,11 @@ class FormEngine:
         return _("Xin chọn một trong các câu trả lời: {choices}.").format(choices=", ".join(labels))
 
     def _show_value(self, question: Question, value: Any) -> str:
+        """An answer as the person reads it; never raises, whatever a saved draft holds."""
         if value is None:
             return _("(bỏ qua)")
         if question.numeric:
-            text = format_number(Decimal(str(value)))
+            text = _format_stored(value)
             return f"{text} {question.unit}" if question.unit else text
         if question.type == "yes_no":
             return _("Có") if value else _("Không")
@@ -746,6 +1093,22 @@ class FormEngine:
         assert draft.form is not None
         return self.plan.form(draft.form)
 
+    def _find_form(self, form_id: str | None) -> Form | None:
+        for form in self.plan.forms:
+            if form.id == form_id:
+                return form
+        return None
+
+    def _form_title(self, form_id: str) -> str | None:
+        form = self._find_form(form_id)
+        return form.title if form else None
+
+    def _option_dict(self, option: FormOption) -> dict[str, Any]:
+        """An option as the draft keeps it, with its form's title."""
+        data = option.to_dict()
+        data["title"] = option.title or self._form_title(option.form_id)
+        return data
+
     def _question(self, draft: Draft) -> Question:
         return self._form(draft).questions[draft.index]
 
@@ -756,6 +1119,69 @@ class FormEngine:
     def _village_name(self, village_id: str) -> str:
         village = self.plan.village(village_id)
         return village.name if village else village_id
+
+
+def menu_number(text: str) -> int | None:
+    """A typed menu number (``2``, full-width ``２``), or None; never raises (``int()`` does
+    on ``²`` and on thousands of digits)."""
+    if text.isdecimal() and len(text) <= MENU_SIZE_DIGITS:
+        return int(text)
+    return None
+
+
+def _answer_number(value: Any) -> Decimal | None:
+    """A saved numeric answer as a finite Decimal, or None when it is not one."""
+    if isinstance(value, bool) or not isinstance(value, str | int | float):
+        return None
+    number = stored_number(value)
+    return number if number is not None and number.is_finite() else None
+
+
+def _kind_fits(question: Question, value: Any) -> bool:
+    """Whether a saved value (not None) has the kind of answer ``question`` takes; for a
+    number, within the limits of every number (so it can always be shown)."""
+    if question.numeric:
+        number = _answer_number(value)
+        return number is not None and limit_problem(number) is None
+    if question.type == "yes_no":
+        return isinstance(value, bool)
+    if question.type in ("choice", "text"):
+        return isinstance(value, str)
+    if question.type == "photo":
+        return isinstance(value, dict) and isinstance(value.get("file_id"), str)
+    return False
+
+
+def _format_stored(value: Any) -> str:
+    """A saved number in the current locale; as it is saved when it cannot be formatted."""
+    number = _answer_number(value)
+    if number is not None:
+        try:
+            return format_number(number)
+        except ArithmeticError:  # Babel's format past 25 integer digits (no such answer now)
+            pass
+    text = str(value)
+    return text if len(text) <= 40 else text[:39] + "…"
+
+
+def _period_fits(form: Form, period: str | None) -> bool:
+    """Whether ``period`` is a key of the kind of period ``form`` is reported for."""
+    if period is None:
+        return False
+    try:
+        return parse_period(period).kind == form.period
+    except ValueError:
+        return False
+
+
+def _question_shape(question: Question) -> int:
+    """A fingerprint of what a question's buttons and typed numbers mean."""
+    return zlib.crc32(repr((question.id, question.type, question.choices)).encode())
+
+
+def _form_shape(form: Form) -> int:
+    """A fingerprint of a form's list of questions (the summary's and edit menu's order)."""
+    return zlib.crc32(repr(tuple(q.id for q in form.questions)).encode())
 
 
 def megabytes(size: int) -> str:

@@ -4,14 +4,17 @@ Like the report engine (``bot.engine``) it is pure: it takes the saved draft and
 and returns the replies, the draft to save and, when the person presses Gửi, an effect for
 the caller to store. Buttons carry the draft's step number, so a stale button changes
 nothing; every button can also be typed (its words, or its number on a choice-only step).
+A saved draft may be older than the plan: ``NominationFlow.reconcile`` fits it to the
+current one (a kind or a village no longer in the plan is asked again).
 """
 
 from __future__ import annotations
 
+import zlib
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from bot.engine import Input, photo_problem
+from bot.engine import Input, menu_number, photo_problem
 from bot.i18n import _, format_number
 from bot.messages import Choice, Reply
 from bot.plan import Plan
@@ -19,6 +22,7 @@ from bot.text import normalize_text
 
 FLOW = "nomination"
 STEPS = ("who", "village", "deed", "kind", "photos")
+ORDER = (*STEPS, "summary")  # the steps, then the summary
 NAME_LIMIT = 200
 DEED_LIMIT = 1000
 MAX_PHOTOS = 3
@@ -38,6 +42,10 @@ class NominationDraft:
     kind: str | None = None
     photos: list[str] = field(default_factory=list)
     resume: str | None = None
+    # Added later; drafts saved before them load with the defaults.
+    village_name: str | None = None  # the chosen village's name (to name it once it is gone)
+    return_to: str | None = None  # after a step asked again (``reconcile``), where to go back
+    shape: int | None = None  # what the last screen's buttons meant (``NominationFlow._shape``)
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
@@ -46,6 +54,7 @@ class NominationDraft:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> NominationDraft:
+        """A saved draft; keys it does not know are ignored, missing ones take defaults."""
         return cls(**{k: v for k, v in data.items() if k in cls.__dataclass_fields__})
 
 
@@ -82,6 +91,82 @@ class NominationFlow:
 
     def prompt(self, draft: NominationDraft) -> Reply:
         return self._render(draft)
+
+    def reconcile(self, draft: NominationDraft) -> tuple[NominationDraft, list[str]]:
+        """Fit a saved draft to the current plan, which may have changed since it was saved.
+
+        Returns the draft to go on with and what changed, as sentences to show before the
+        screen; ``(draft, [])``, the same object, when nothing needs to change (checked
+        cheaply on every message). A chosen kind no longer among the plan's
+        ``nomination_kinds``, or a village no longer in the plan, is cleared and, when the
+        person is already past that step, asked again, after which they go back to where
+        they were (the other answers are kept). On the village or kind step itself, a list
+        of buttons that changed is shown anew and the step number moves on, so the old
+        buttons no longer work. Whenever there are notes the screen is new to the person:
+        show the notes and ``prompt`` rather than apply the message that came with it.
+        """
+        new = NominationDraft.from_dict(draft.to_dict())
+        new.photos = list(draft.photos)
+        notes: list[str] = []
+        inner = (draft.resume or "who") if draft.mode == "confirm_cancel" else draft.mode
+        if inner not in ORDER:  # a mode this version does not know
+            inner = self._first_missing(new)
+        if draft.village is not None:
+            village = self.plan.village(draft.village)
+            if village is None:
+                new.village = None
+                notes.append(
+                    _("Thôn “{village}” không còn trong kế hoạch; xin chọn lại thôn.").format(
+                        village=draft.village_name or draft.village
+                    )
+                )
+            else:  # the same village, maybe under a new id (matched by its name)
+                new.village, new.village_name = village.id, village.name
+        if draft.kind is not None and draft.kind not in self.plan.nomination_kinds:
+            new.kind = None
+            notes.append(
+                _("Loại gương “{kind}” không còn trong kế hoạch; xin chọn lại loại.").format(
+                    kind=draft.kind
+                )
+            )
+        missing = self._first_missing(new)
+        if ORDER.index(missing) < ORDER.index(inner):
+            later = [inner, *([new.return_to] if new.return_to in ORDER else [])]
+            new.return_to = max(later, key=ORDER.index)
+            inner = missing
+        elif not notes and draft.shape is not None and draft.shape != self._shape(new, inner):
+            notes.append(_("Danh sách lựa chọn vừa được sửa trong kế hoạch; xin chọn lại."))
+        if draft.mode == "confirm_cancel":
+            new.resume = inner
+        else:
+            new.mode = inner
+        if notes:
+            new.seq += 1
+        new.shape = self._shape(new, inner)
+        if not notes and new == draft:
+            return draft, []
+        return new, notes
+
+    def _first_missing(self, draft: NominationDraft) -> str:
+        """The first step without its answer (photos are optional), else the summary."""
+        for step, given in (
+            ("who", draft.nominee),
+            ("village", draft.village),
+            ("deed", draft.deed),
+            ("kind", draft.kind),
+        ):
+            if not given:
+                return step
+        return "summary"
+
+    def _shape(self, draft: NominationDraft, mode: str) -> int | None:
+        """A fingerprint of what the buttons of step ``mode`` mean (None: nothing from
+        the plan)."""
+        if mode == "village":
+            return zlib.crc32(repr(tuple(v.id for v in self.plan.villages)).encode())
+        if mode == "kind":
+            return zlib.crc32(repr(self.plan.nomination_kinds).encode())
+        return None
 
     def cancel(self, draft: NominationDraft) -> NominationStep:
         if draft.mode == "who" and not draft.nominee:
@@ -123,12 +208,9 @@ class NominationFlow:
                 return choice.value.partition(":")[2]
         if wanted == normalize_text(_("Quay lại")) and draft.mode != "who":
             return BACK
-        if (
-            draft.mode in ("village", "kind", "photos", "summary", "confirm_cancel")
-            and wanted.isdigit()
-        ):
-            number = int(wanted)
-            if 1 <= number <= len(choices):
+        if draft.mode in ("village", "kind", "photos", "summary", "confirm_cancel"):
+            number = menu_number(wanted)
+            if number is not None and 1 <= number <= len(choices):
                 return choices[number - 1].value.partition(":")[2]
         return None
 
@@ -158,12 +240,13 @@ class NominationFlow:
         if token and token.startswith("v") and token[1:].isdigit():
             index = int(token[1:])
             if 0 <= index < len(self.plan.villages):
-                draft.village = self.plan.villages[index].id
+                village = self.plan.villages[index]
+                draft.village, draft.village_name = village.id, village.name
                 return self._next(draft)
         if inp.kind == "text" and inp.text.strip():
             village = self.plan.village(inp.text.strip())
             if village is not None:
-                draft.village = village.id
+                draft.village, draft.village_name = village.id, village.name
                 return self._next(draft)
             problem = _("Không thấy thôn “{name}”. Xin chọn hoặc gõ lại tên thôn.").format(
                 name=inp.text.strip()[:60]
@@ -213,7 +296,11 @@ class NominationFlow:
 
     def _on_summary(self, draft: NominationDraft, inp: Input, token: str | None) -> NominationStep:
         if token == SEND:
-            assert draft.village is not None and draft.kind is not None
+            missing = self._first_missing(draft)
+            if missing != "summary" or draft.village is None or draft.kind is None:
+                # only a draft that skipped ``reconcile`` after a change of the plan
+                draft.mode, draft.return_to = missing, "summary"
+                return self._show(draft, [])
             effect = SubmitNomination(
                 draft.nominee, draft.village, draft.deed, draft.kind, tuple(draft.photos)
             )
@@ -234,8 +321,19 @@ class NominationFlow:
         return self._show(draft, [_("Xin chọn Có hoặc Không.")], bump=False)
 
     def _next(self, draft: NominationDraft) -> NominationStep:
+        """The next step; after a step asked again, straight back to where the person was
+        once every step before it has its answer."""
         index = STEPS.index(draft.mode)
         draft.mode = STEPS[index + 1] if index + 1 < len(STEPS) else "summary"
+        target = draft.return_to
+        if target is not None:
+            missing = self._first_missing(draft)
+            if ORDER.index(missing) >= ORDER.index(target):
+                draft.mode = max(draft.mode, target, key=ORDER.index)
+            else:  # another step was asked again too: skip those answered in between
+                draft.mode = max(draft.mode, missing, key=ORDER.index)
+            if ORDER.index(draft.mode) >= ORDER.index(target):
+                draft.return_to = None
         return self._show(draft, [])
 
     def _back(self, draft: NominationDraft) -> NominationStep:
@@ -253,6 +351,9 @@ class NominationFlow:
     def _show(self, draft: NominationDraft, lead: list[str], bump: bool = True) -> NominationStep:
         if bump:
             draft.seq += 1
+        draft.shape = self._shape(
+            draft, draft.resume if draft.mode == "confirm_cancel" else draft.mode
+        )
         reply = self._render(draft)
         text = "\n\n".join([*[line for line in lead if line], reply.text])
         return NominationStep([Reply(text, reply.choices, reply.typed_answer)], draft)

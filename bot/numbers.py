@@ -5,11 +5,19 @@ Vietnamese writes ``.`` between thousands groups and ``,`` as the decimal mark
 (``65 triệu``, ``2,3 tỷ``, ``1tr5``). People used to English conventions type
 ``12.5`` for twelve and a half, so a lone dot that could be either is reported as
 :class:`Ambiguous` and the caller asks which one was meant; nothing is guessed.
+
+Every number is capped (:func:`limit_problem`): at most :data:`MAX_DIGITS` digits
+(integer digits without leading zeros, plus fractional digits up to the last non-zero
+one) and at most :data:`MAX_NUMBER` either way, multiplier words included. Fifteen digits
+is what a float (the workbook, the chart) and a spreadsheet keep exactly, and what Babel's
+formats and the digest's sums handle with room to spare; Babel's ``format_decimal`` raises
+``InvalidOperation`` on a number with more than 25 integer digits.
 """
 
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass
 from decimal import Decimal, localcontext
 from functools import lru_cache
@@ -18,6 +26,8 @@ from typing import Literal, TypeAlias
 from bot.text import normalize_text
 
 __all__ = [
+    "MAX_DIGITS",
+    "MAX_NUMBER",
     "Ambiguous",
     "Invalid",
     "InvalidReason",
@@ -25,21 +35,33 @@ __all__ = [
     "ParseResult",
     "Parsed",
     "clean_decimal",
+    "digit_count",
+    "limit_problem",
     "parse_number",
 ]
 
 NumberKind = Literal["integer", "decimal"]
-InvalidReason = Literal["empty", "not_a_number", "negative", "not_integer"]
+InvalidReason = Literal["empty", "not_a_number", "negative", "not_integer", "too_long", "too_large"]
+LimitReason = Literal["too_long", "too_large"]
+
+# The most digits a number may have, and the largest number (either way) an answer may be.
+MAX_DIGITS = 15
+MAX_NUMBER = Decimal(10**MAX_DIGITS - 1)  # 999 999 999 999 999
 
 
 @dataclass(frozen=True)
 class Parsed:
+    """One reading, always within the limits (:func:`limit_problem` is None)."""
+
     value: Decimal
 
 
 @dataclass(frozen=True)
 class Ambiguous:
-    """Two readings: first with the dot/comma as a decimal mark, then as a thousands separator."""
+    """Two readings: first with the dot/comma as a decimal mark, then as a thousands separator.
+
+    Both are within the limits; when only one is, that one is the :class:`Parsed` result.
+    """
 
     options: tuple[Decimal, Decimal]
 
@@ -148,6 +170,72 @@ def clean_decimal(value: Decimal) -> Decimal:
         return value.normalize()
 
 
+def digit_count(value: Decimal) -> int:
+    """How many digits ``value`` is written with: its integer digits without leading zeros
+    plus its fractional digits up to the last non-zero one (``1000`` → 4, ``12.50`` → 3,
+    ``0.05`` → 2, ``0`` → 0). Reads the digits only, so it is cheap at any size and exponent."""
+    if not value.is_finite():
+        raise ValueError(f"not a finite number: {value}")
+    if value.is_zero():
+        return 0
+    _sign, digits, exponent = value.as_tuple()
+    assert isinstance(exponent, int)
+    size = len(digits)
+    if exponent < 0:
+        # fractional trailing zeros do not count
+        trailing = size - len("".join(map(str, digits)).rstrip("0"))
+        dropped = min(trailing, -exponent)
+        size -= dropped
+        exponent += dropped
+    if exponent >= 0:
+        return size + exponent
+    return max(size, -exponent)
+
+
+def limit_problem(value: Decimal) -> LimitReason | None:
+    """Why ``value`` may not be an answer, or None when it may: ``too_large`` beyond
+    :data:`MAX_NUMBER` either way (or not finite), ``too_long`` with more than
+    :data:`MAX_DIGITS` digits (:func:`digit_count`). Uses no decimal context, so it never
+    raises, whatever the exponent."""
+    if not value.is_finite() or value.copy_abs() > MAX_NUMBER:
+        return "too_large"
+    if digit_count(value) > MAX_DIGITS:
+        return "too_long"
+    return None
+
+
+def _fold_digits(text: str) -> str:
+    """``text`` with every Unicode decimal digit (full-width ``９``, Arabic-Indic…) as its
+    ASCII digit and invisible format characters (zero-width space, word joiner, BOM, soft
+    hyphen, direction marks) removed; one pass, ASCII text returned as it is."""
+    if text.isascii():
+        return text
+    out = []
+    for ch in text:
+        if ch.isdecimal():
+            out.append(str(unicodedata.decimal(ch)))
+        elif unicodedata.category(ch) != "Cf":
+            out.append(ch)
+    return "".join(out)
+
+
+def _too_many_digits(int_part: str, frac: str | None, extra: str | None) -> LimitReason | None:
+    """A cheap bound before any arithmetic, from the typed digits alone: ``too_long`` when
+    even without the zeros at both ends there are more than :data:`MAX_DIGITS` digits,
+    ``too_large`` when even the smallest reading has more than :data:`MAX_DIGITS` integer
+    digits. Every reading (any multiplier) has at least as many of both, so nothing that
+    has a reading within the limits is refused here."""
+    digits = "".join(ch for ch in int_part if ch.isdigit()) + (frac or "") + (extra or "")
+    if len(digits.strip("0")) > MAX_DIGITS:
+        return "too_long"
+    groups = int_part.split(".")
+    # with one dot and nothing after, the dot may be the decimal mark
+    smallest_int = groups[0] if len(groups) == 2 and frac is None else int_part
+    if len("".join(ch for ch in smallest_int if ch.isdigit()).lstrip("0")) > MAX_DIGITS:
+        return "too_large"
+    return None
+
+
 def _decimal(int_digits: str, frac_digits: str | None = None) -> Decimal:
     return Decimal(f"{int_digits}.{frac_digits}" if frac_digits else int_digits)
 
@@ -186,7 +274,7 @@ def _read_core(
             return None
         return (_decimal("".join(groups), frac),)
     a, b = groups
-    if int(a) == 0:
+    if not a.strip("0"):  # never int(): it refuses (and is slow on) thousands of digits
         return (_decimal(a, b),)
     if kind == "integer" and not has_multiplier and _is_thousands_grouping(groups):
         return (_decimal(a + b),)
@@ -219,11 +307,14 @@ def parse_number(
 
     ``kind="integer"`` rejects non-whole values with ``not_integer`` (except that both
     readings of an :class:`Ambiguous` are returned as they are; the caller validates
-    the one the person picks). Trailing unit words are ignored.
+    the one the person picks). Trailing unit words are ignored. Numbers beyond the limits
+    (:func:`limit_problem`) are ``too_long`` or ``too_large``; a reading beyond them is
+    never offered. Full-width digits are read as digits and invisible characters between
+    them ignored. Never raises for any text, and takes time linear in its length.
     """
     if kind not in ("integer", "decimal"):
         raise ValueError(f"unknown number kind: {kind!r}")
-    s = normalize_text(text)
+    s = normalize_text(_fold_digits(text))
     if not s:
         return Invalid("empty")
 
@@ -252,6 +343,9 @@ def parse_number(
 
     if not _tail_is_unit(s[pos:]):
         return Invalid("not_a_number")
+    too_many = _too_many_digits(int_part, frac, extra_digits)
+    if too_many is not None:
+        return Invalid(too_many)
 
     with localcontext() as ctx:
         ctx.prec = len(s) + 30
@@ -270,6 +364,10 @@ def parse_number(
             return Invalid("negative")
         values = [-v for v in values]
 
+    problems = [limit_problem(v) for v in values]
+    if all(problems):
+        return Invalid(problems[0] or "too_large")
+    values = [v for v, problem in zip(values, problems, strict=True) if problem is None]
     if len(values) == 2:
         return Ambiguous((values[0], values[1]))
     value = values[0]

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import json
+import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 
 from bot.engine import Begin, Draft, FormEngine, FormOption, Input, Step, Submit
-from bot.plan import Plan, load_plan
+from bot.plan import Plan, check_plan_text, load_plan
 
 PLAN = Path(__file__).parent / "plans" / "small.yaml"
 
@@ -260,8 +264,6 @@ def test_several_forms_and_a_late_period(engine: FormEngine) -> None:
 def test_draft_round_trips_through_json(engine: FormEngine) -> None:
     step = say(engine, start(engine), "412")
     assert step.draft is not None
-    import json
-
     again = Draft.from_dict(json.loads(json.dumps(step.draft.to_dict())))
     assert again == step.draft
 
@@ -279,3 +281,569 @@ def test_a_menu_entry_is_chosen_by_its_name_without_the_note(engine: FormEngine)
     assert step.draft is not None and step.draft.mode == "pick_period"
     late = say(engine, step, "ky thang 10/2026")
     assert late.effect == Begin("thang", "2026-10", "thon_1")
+
+
+# --- numbers are capped: 15 digits, 999 999 999 999 999 ---------------------------------
+
+
+def at_rice_area(engine: FormEngine) -> Step:
+    """At “Diện tích lúa” (decimal, optional, no ``max`` in the plan)."""
+    step = start(engine)
+    for answer in ("412", "400", "co"):
+        step = say(engine, step, answer)
+    assert "Diện tích lúa bao nhiêu ha?" in text_of(step)
+    return step
+
+
+@pytest.mark.parametrize(
+    ("typed", "message"),
+    [
+        ("1" * 16, "Số này dài quá: tối đa 15 chữ số."),
+        ("1" * 25, "Số này dài quá: tối đa 15 chữ số."),
+        ("1" * 26, "Số này dài quá: tối đa 15 chữ số."),
+        ("1" * 40, "Số này dài quá: tối đa 15 chữ số."),
+        ("9" * 10_000, "Số này dài quá: tối đa 15 chữ số."),
+        ("0,0000000000000001", "Số này dài quá: tối đa 15 chữ số."),
+        ("1.000.000.000.000.000", "Số này lớn quá: tối đa 999.999.999.999.999 ha."),
+        ("1" + "0" * 30, "Số này lớn quá: tối đa 999.999.999.999.999 ha."),
+        ("1000000 tỷ", "Số này lớn quá: tối đa 999.999.999.999.999 ha."),
+        ("1.000.000.000 triệu", "Số này lớn quá: tối đa 999.999.999.999.999 ha."),
+    ],
+)
+def test_a_number_beyond_the_limits_is_refused_and_the_question_stays(
+    engine: FormEngine, typed: str, message: str
+) -> None:
+    step = at_rice_area(engine)
+    refused = say(engine, step, typed)
+    assert message in text_of(refused)
+    assert "Diện tích lúa bao nhiêu ha?" in text_of(refused)
+    assert refused.draft is not None and refused.draft.mode == "ask"
+    assert refused.draft.index == 3 and "dien_tich_lua" not in refused.draft.answers
+
+
+@pytest.mark.parametrize(
+    ("typed", "stored", "shown"),
+    [
+        ("999.999.999.999.999", "999999999999999", "999.999.999.999.999 ha"),
+        ("999999 tỷ", "999999000000000", "999.999.000.000.000 ha"),
+        ("12345678901234,5", "12345678901234.5", "12.345.678.901.234,5 ha"),
+        ("0,000000000000001", "0.000000000000001", "0,000000000000001 ha"),
+        ("０１２３", "123", "123 ha"),  # full-width digits
+        ("1\u200b234,5", "1234.5", "1.234,5 ha"),  # a zero-width space inside
+    ],
+)
+def test_numbers_within_the_limits_are_stored(
+    engine: FormEngine, typed: str, stored: str, shown: str
+) -> None:
+    step = say(engine, at_rice_area(engine), typed)
+    assert step.draft is not None and step.draft.answers["dien_tich_lua"] == stored
+    assert f"Đã ghi: {shown}." in text_of(step)
+
+
+def test_the_question_max_is_said_rather_than_the_ceiling(engine: FormEngine) -> None:
+    step = say(engine, start(engine), "1.000.000.000.000.000")
+    assert "Giá trị không được quá 5.000 hộ." in text_of(step)
+    step = say(engine, start(engine), "1" * 30)
+    assert "Số này dài quá: tối đa 15 chữ số." in text_of(step)
+
+
+def test_a_reading_beyond_the_limits_is_not_offered(engine: FormEngine) -> None:
+    step = say(engine, at_rice_area(engine), "1.5" + "0" * 20)
+    assert step.draft is not None and step.draft.answers["dien_tich_lua"] == "1.5"
+
+
+@pytest.mark.parametrize("huge", ["1" * 16, "1" * 25, "1" * 30, "1" * 60, "1E+40", "NaN"])
+def test_an_old_draft_holding_a_huge_number_goes_back_to_the_question(
+    engine: FormEngine, huge: str
+) -> None:
+    """Drafts saved before the limits may hold any number: it is shown without raising,
+    never sent, and the person is asked the question again."""
+    saved = fill_to_summary(engine).draft
+    assert saved is not None
+    data = saved.to_dict()
+    data["answers"]["dien_tich_lua"] = huge
+    step = Step([engine.prompt(Draft.from_dict(data))], Draft.from_dict(data))
+    assert "Diện tích lúa" in text_of(step)
+    blocked = press(engine, step, "Gửi")
+    assert blocked.effect is None
+    assert "Chưa gửi được." in text_of(blocked)
+    assert "Diện tích lúa bao nhiêu ha?" in text_of(blocked)
+    assert blocked.draft is not None and blocked.draft.index == 3 and blocked.draft.editing
+    fixed = say(engine, blocked, "12,5")
+    assert fixed.draft is not None and fixed.draft.mode == "summary"
+    sent = press(engine, fixed, "Gửi")
+    assert isinstance(sent.effect, Submit) and sent.effect.answers["dien_tich_lua"] == "12.5"
+
+
+def test_an_old_confirmation_of_a_huge_number_is_checked_again(engine: FormEngine) -> None:
+    step = start(engine, {"tong_ho": "400"})
+    step = say(engine, step, "900")
+    assert step.draft is not None and step.draft.mode == "confirm_far"
+    data = step.draft.to_dict()
+    data["pending"] = ["1" * 30]
+    old = Step(step.replies, Draft.from_dict(data))
+    kept = press(engine, old, "Đúng, giữ 900 hộ")
+    assert kept.draft is not None and "tong_ho" not in kept.draft.answers
+    assert "không được quá 5.000 hộ" in text_of(kept)
+
+
+@pytest.mark.parametrize("typed", ["²", "1" * 5000, "٣", "１"])
+def test_odd_digits_on_a_choice_screen_never_raise(engine: FormEngine, typed: str) -> None:
+    step = say(engine, say(engine, start(engine), "412"), "400")
+    assert labels(step) == ["Có", "Không", "Quay lại"]
+    answered = say(engine, step, typed)
+    assert answered.draft is not None
+    if typed == "１":  # a full-width 1 is the first choice
+        assert answered.draft.answers["thu_gom_rac"] is True
+    else:
+        assert "thu_gom_rac" not in answered.draft.answers
+
+
+# --- the plan edited between two messages -------------------------------------------------
+
+
+def edited_plan(change: Callable[[dict[str, Any]], None]) -> Plan:
+    """tests/plans/small.yaml, changed by ``change`` (on its YAML data), checked."""
+    data = yaml.safe_load(PLAN.read_text(encoding="utf-8"))
+    change(data)
+    plan, problems = check_plan_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False))
+    assert plan is not None, problems
+    return plan
+
+
+def questions_of(data: dict[str, Any], form_id: str = "thang") -> list[dict[str, Any]]:
+    [form] = [f for f in data["forms"] if f["id"] == form_id]
+    questions: list[dict[str, Any]] = form["questions"]
+    return questions
+
+
+def question_of(data: dict[str, Any], question_id: str) -> dict[str, Any]:
+    [question] = [q for q in questions_of(data) if q["id"] == question_id]
+    return question
+
+
+def forget_question(data: dict[str, Any], question_id: str) -> None:
+    """Nothing else in the plan refers to ``question_id`` (indicators, ``at_most``)."""
+    data["indicators"] = [
+        i
+        for i in data["indicators"]
+        if question_id not in (*i.get("ratio", []), i.get("share_yes"), i.get("sum"))
+    ]
+    for question in questions_of(data):
+        if question.get("at_most") == question_id:
+            del question["at_most"]
+
+
+def drop_question(data: dict[str, Any], question_id: str) -> None:
+    forget_question(data, question_id)
+    questions_of(data).remove(question_of(data, question_id))
+
+
+def retype(data: dict[str, Any], question_id: str, kind: str, **extra: Any) -> None:
+    forget_question(data, question_id)
+    question = question_of(data, question_id)
+    for key in ("unit", "min", "max", "at_most", "choices"):
+        question.pop(key, None)
+    question.update(type=kind, **extra)
+
+
+def saved_json(step: Step) -> dict[str, Any]:
+    """The draft as the database keeps it (JSON), and reads it back."""
+    assert step.draft is not None
+    loaded: dict[str, Any] = json.loads(json.dumps(step.draft.to_dict()))
+    return loaded
+
+
+def reload(engine: FormEngine, saved: dict[str, Any]) -> tuple[Draft | None, list[str]]:
+    return engine.reconcile(Draft.from_dict(saved))
+
+
+def screen(engine: FormEngine, draft: Draft) -> Step:
+    """The screen shown after reconciling: the draft as it would be saved, and its prompt."""
+    return Step([engine.prompt(draft)], draft)
+
+
+def test_a_form_gone_from_the_plan_drops_the_draft(engine: FormEngine) -> None:
+    saved = saved_json(say(engine, start(engine), "412"))
+    plan = edited_plan(lambda d: d["forms"][0].update(id="thang_2026"))
+    draft, notes = reload(FormEngine(plan), saved)
+    assert draft is None
+    assert notes == [
+        "Biểu mẫu “Báo cáo tháng” không còn trong kế hoạch nên bản nháp đã được bỏ. "
+        "Gõ /baocao để xem các báo cáo đang mở."
+    ]
+    # a draft saved before drafts kept the form's title: named by its id
+    del saved["form_title"]
+    draft, notes = reload(FormEngine(plan), saved)
+    assert draft is None and "“thang”" in notes[0]
+
+
+def test_a_village_gone_or_another_kind_of_period_drops_the_draft(engine: FormEngine) -> None:
+    saved = saved_json(say(engine, start(engine), "412"))
+    no_village = edited_plan(lambda d: d.update(villages=["Thôn 2", "Thôn 3"]))
+    draft, notes = reload(FormEngine(no_village), saved)
+    assert draft is None and "Thôn “thon_1” không còn trong kế hoạch" in notes[0]
+    quarterly = edited_plan(lambda d: d["forms"][0].update(period="quarter"))
+    draft, notes = reload(FormEngine(quarterly), saved)
+    assert draft is None and "nay báo cáo theo kỳ khác" in notes[0] and "2026-11" in notes[0]
+
+
+def test_a_question_removed_drops_its_answer_and_the_form_goes_on(engine: FormEngine) -> None:
+    step = at_rice_area(engine)  # tong_ho, ho_co_dien, thu_gom_rac answered
+    saved = saved_json(step)
+    new = FormEngine(edited_plan(lambda d: drop_question(d, "thu_gom_rac")))
+    draft, notes = reload(new, saved)
+    assert draft is not None
+    assert notes == ["Câu “Thu gom rác” không còn trong biểu mẫu nên câu trả lời đã được bỏ."]
+    assert draft.answers == {"tong_ho": "412", "ho_co_dien": "400"}
+    step = screen(new, draft)
+    assert "Câu 3/5" in text_of(step) and "Diện tích lúa bao nhiêu ha?" in text_of(step)
+    for answer in ("12,5", "thon van hoa", "Bỏ qua"):
+        step = say(new, step, answer)
+    sent = press(new, step, "Gửi")
+    assert isinstance(sent.effect, Submit)
+    assert sent.effect.answers == {
+        "tong_ho": "412",
+        "ho_co_dien": "400",
+        "dien_tich_lua": "12.5",
+        "loai": "Thôn văn hóa",
+        "ghi_chu": None,
+    }
+
+
+def test_a_question_added_before_is_asked_before_sending(engine: FormEngine) -> None:
+    saved = saved_json(at_rice_area(engine))
+
+    def add_first(data: dict[str, Any]) -> None:
+        new_question = {"id": "so_dan", "ask": "Thôn có bao nhiêu người?", "label": "Số dân"}
+        questions_of(data).insert(0, {**new_question, "type": "integer", "unit": "người"})
+
+    new = FormEngine(edited_plan(add_first))
+    draft, notes = reload(new, saved)
+    assert draft is not None and notes == []  # still on the same question
+    step = screen(new, draft)
+    assert "Câu 5/7" in text_of(step) and "Diện tích lúa bao nhiêu ha?" in text_of(step)
+    for answer in ("12,5", "thon van hoa", "Bỏ qua"):
+        step = say(new, step, answer)
+    assert "Thôn có bao nhiêu người?" in text_of(step)  # the new one, not the summary
+    step = say(new, step, "1.500")
+    assert step.draft is not None and step.draft.mode == "summary"
+    assert "1. Số dân: 1.500 người" in text_of(step)
+    sent = press(new, step, "Gửi")
+    assert isinstance(sent.effect, Submit) and sent.effect.answers["so_dan"] == "1500"
+    assert sent.effect.answers["thu_gom_rac"] is True
+
+
+def lower_max(data: dict[str, Any]) -> None:
+    question_of(data, "tong_ho")["max"] = 300
+    question_of(data, "ho_co_dien")["at_most"] = None
+
+
+@pytest.mark.parametrize(
+    ("change", "question", "label", "again", "stored"),
+    [
+        (  # a choice no longer among the choices
+            lambda d: question_of(d, "loai").update(choices=["Đạt chuẩn", "Chưa đạt"]),
+            "loai",
+            "Danh hiệu",
+            "Đạt chuẩn",
+            "Đạt chuẩn",
+        ),
+        (  # integer → yes/no
+            lambda d: retype(d, "ho_co_dien", "yes_no"),
+            "ho_co_dien",
+            "Hộ có điện",
+            "Có",
+            True,
+        ),
+        (  # a number now above max
+            lower_max,
+            "tong_ho",
+            "Tổng số hộ",
+            "250",
+            "250",
+        ),
+        (  # yes/no → text
+            lambda d: retype(d, "thu_gom_rac", "text"),
+            "thu_gom_rac",
+            "Thu gom rác",
+            "Đã đăng ký từ tháng 3",
+            "Đã đăng ký từ tháng 3",
+        ),
+        (  # skipped, but no longer optional
+            lambda d: question_of(d, "dien_tich_lua").update(optional=False),
+            "dien_tich_lua",
+            "Diện tích lúa",
+            "7",
+            "7",
+        ),
+    ],
+)
+def test_an_answer_that_no_longer_fits_is_dropped_and_asked_again(
+    engine: FormEngine,
+    change: Callable[[dict[str, Any]], None],
+    question: str,
+    label: str,
+    again: str,
+    stored: Any,
+) -> None:
+    step = start(engine)
+    for answer in ("412", "400", "co", "Bỏ qua", "thon van hoa", "Bỏ qua"):
+        step = say(engine, step, answer)
+    saved = saved_json(step)
+    new = FormEngine(edited_plan(change))
+    draft, notes = reload(new, saved)
+    assert draft is not None
+    assert notes == [
+        f"Câu “{label}” đã được sửa trong kế hoạch nên câu trả lời trước đó đã được bỏ; "
+        "xin trả lời lại."
+    ]
+    assert question not in draft.answers
+    assert draft.mode == "ask" and draft.editing
+    assert draft.seq > saved["seq"]  # the summary's buttons no longer work
+    old_send = Step(step.replies, draft)
+    stale = press(new, old_send, "Gửi")
+    assert stale.effect is None and "không còn dùng được" in text_of(stale)
+    step = screen(new, draft)
+    answered = press(new, step, again) if again in labels(step) else say(new, step, again)
+    assert answered.draft is not None and answered.draft.mode == "summary"
+    sent = press(new, answered, "Gửi")
+    assert isinstance(sent.effect, Submit)
+    assert sent.effect.answers[question] == stored
+    kept = {k: v for k, v in saved["answers"].items() if k != question}
+    assert {k: sent.effect.answers[k] for k in kept} == kept
+
+
+def test_the_current_question_removed_goes_on_from_the_first_unanswered(
+    engine: FormEngine,
+) -> None:
+    saved = saved_json(say(engine, start(engine), "412"))  # on “Hộ có điện”
+    new = FormEngine(edited_plan(lambda d: drop_question(d, "ho_co_dien")))
+    draft, notes = reload(new, saved)
+    assert draft is not None
+    assert notes == ["Câu hỏi bạn đang trả lời không còn trong biểu mẫu."]
+    step = screen(new, draft)
+    assert "Thôn đã đăng ký thu gom rác chưa?" in text_of(step)
+    for answer in ("co", "Bỏ qua", "thon van hoa", "Bỏ qua"):
+        step = say(new, step, answer)
+    sent = press(new, step, "Gửi")
+    assert isinstance(sent.effect, Submit) and "ho_co_dien" not in sent.effect.answers
+
+
+def test_changed_choices_on_the_current_question_make_its_buttons_stale(
+    engine: FormEngine,
+) -> None:
+    step = start(engine)
+    for answer in ("412", "400", "co", "Bỏ qua"):
+        step = say(engine, step, answer)
+    assert labels(step) == ["Thôn văn hóa", "Chưa đạt", "Quay lại"]
+    saved = saved_json(step)
+    choices = ["Chưa đạt", "Thôn văn hóa", "Đang phấn đấu"]
+    new = FormEngine(edited_plan(lambda d: question_of(d, "loai").update(choices=choices)))
+    draft, notes = reload(new, saved)
+    assert draft is not None and notes == ["Câu “Danh hiệu” vừa được sửa trong kế hoạch."]
+    old_button = press(new, Step(step.replies, draft), "Thôn văn hóa")  # was c0, now c1
+    assert "không còn dùng được" in text_of(old_button)
+    assert old_button.draft is not None and "loai" not in old_button.draft.answers
+    fresh = screen(new, draft)
+    assert labels(fresh) == [*choices, "Quay lại"]
+    chosen = press(new, fresh, "Thôn văn hóa")
+    assert chosen.draft is not None and chosen.draft.answers["loai"] == "Thôn văn hóa"
+
+
+def test_an_old_draft_past_the_end_goes_to_the_summary(engine: FormEngine) -> None:
+    step = start(engine)
+    for answer in ("412", "400", "co", "Bỏ qua", "thon van hoa"):
+        step = say(engine, step, answer)
+    saved = saved_json(step)  # on “Ghi chú”, the 6th
+    for key in ("question", "shape", "labels", "form_title"):  # saved before they existed
+        del saved[key]
+    new = FormEngine(edited_plan(lambda d: drop_question(d, "ghi_chu")))
+    draft, notes = reload(new, saved)
+    assert draft is not None and draft.mode == "summary"
+    assert notes == ["Biểu mẫu “Báo cáo tháng” vừa được sửa trong kế hoạch."]
+    sent = press(new, screen(new, draft), "Gửi")
+    assert isinstance(sent.effect, Submit) and "ghi_chu" not in sent.effect.answers
+
+
+def test_a_number_to_choose_on_a_question_now_yes_no_is_forgotten(engine: FormEngine) -> None:
+    step = say(engine, say(engine, start(engine), "412"), "12.5")
+    assert step.draft is not None and step.draft.mode == "ambiguous"
+    new = FormEngine(edited_plan(lambda d: retype(d, "ho_co_dien", "yes_no")))
+    draft, notes = reload(new, saved_json(step))
+    assert draft is not None and draft.mode == "ask" and draft.pending == []
+    assert notes == ["Câu “Hộ có điện” vừa được sửa trong kế hoạch."]
+    old = press(new, Step(step.replies, draft), "125 hộ")
+    assert "không còn dùng được" in text_of(old)
+    step = press(new, screen(new, draft), "Có")
+    assert step.draft is not None and step.draft.answers["ho_co_dien"] is True
+
+
+def test_a_confirmation_kept_after_max_was_lowered_is_checked_again(engine: FormEngine) -> None:
+    step = say(engine, start(engine, {"tong_ho": "400"}), "900")
+    assert step.draft is not None and step.draft.mode == "confirm_far"
+    new = FormEngine(edited_plan(lambda d: question_of(d, "tong_ho").update(max=800)))
+    draft, notes = reload(new, saved_json(step))
+    assert draft is not None and draft.mode == "confirm_far" and notes == []
+    kept = press(new, Step(step.replies, draft), "Đúng, giữ 900 hộ")
+    assert "Giá trị không được quá 800 hộ." in text_of(kept)
+    assert kept.draft is not None and "tong_ho" not in kept.draft.answers
+
+
+def test_the_edit_menu_after_questions_moved_is_back_to_the_summary(engine: FormEngine) -> None:
+    step = press(engine, fill_to_summary(engine), "Sửa")
+    assert step.draft is not None and step.draft.mode == "edit_pick"
+    new = FormEngine(edited_plan(lambda d: questions_of(d).reverse()))
+    draft, notes = reload(new, saved_json(step))
+    assert draft is not None and draft.mode == "summary"
+    assert notes == ["Biểu mẫu “Báo cáo tháng” vừa được sửa trong kế hoạch."]
+    stale = press(new, Step(step.replies, draft), "Tổng số hộ")
+    assert "không còn dùng được" in text_of(stale)
+    sent = press(new, screen(new, draft), "Gửi")
+    assert isinstance(sent.effect, Submit)
+
+
+def test_cancelling_after_the_question_went_resumes_where_it_is_safe(engine: FormEngine) -> None:
+    step = say(engine, start(engine), "412")
+    assert step.draft is not None
+    asked = engine.cancel(step.draft)
+    new = FormEngine(edited_plan(lambda d: drop_question(d, "ho_co_dien")))
+    draft, notes = reload(new, saved_json(asked))
+    assert draft is not None and draft.mode == "confirm_cancel" and notes
+    resumed = press(new, screen(new, draft), "Không, làm tiếp")
+    assert "Thôn đã đăng ký thu gom rác chưa?" in text_of(resumed)
+
+
+def two_forms(data: dict[str, Any]) -> None:
+    data["forms"].append(
+        {
+            "id": "quy",
+            "title": "Báo cáo quý",
+            "period": "quarter",
+            "due": 10,
+            "questions": [{"id": "so_cuoc_hop", "ask": "Mấy cuộc họp?", "label": "Họp"}],
+        }
+    )
+    data["forms"][1]["questions"][0]["type"] = "integer"
+
+
+def test_a_menu_of_forms_loses_the_gone_ones(engine: FormEngine) -> None:
+    both = FormEngine(edited_plan(two_forms))
+    options = [FormOption("thang", "2026-11"), FormOption("quy", "2026-Q4", late_period="2026-Q3")]
+    menu = both.open("thon_1", options)
+    assert menu.draft is not None and menu.draft.mode == "pick_form"
+    saved = saved_json(menu)
+    draft, notes = reload(FormEngine(edited_plan(lambda d: None)), saved)
+    assert draft is not None and draft.mode == "pick_form" and len(draft.options) == 1
+    assert notes == ["Biểu mẫu “Báo cáo quý” không còn trong kế hoạch."]
+    stale = press(engine, Step(menu.replies, draft), "Báo cáo quý (còn thiếu kỳ trước)")
+    assert "không còn dùng được" in text_of(stale)
+    chosen = press(engine, screen(engine, draft), "Báo cáo tháng")
+    assert chosen.effect == Begin("thang", "2026-11", "thon_1")
+    # choosing the period of a form that is gone: back to the menu of those left
+    periods = press(both, menu, "Báo cáo quý (còn thiếu kỳ trước)")
+    assert periods.draft is not None and periods.draft.mode == "pick_period"
+    draft, notes = reload(engine, saved_json(periods))
+    assert draft is not None and draft.mode == "pick_form" and draft.chosen is None
+    assert labels(screen(engine, draft)) == ["Báo cáo tháng"]
+    # and when none is left, nothing
+    weekly = edited_plan(lambda d: d["forms"][0].update(period="week", due=5))
+    draft, notes = reload(FormEngine(weekly), saved_json(periods))
+    assert draft is None
+    assert notes == [
+        "Biểu mẫu “Báo cáo tháng” nay báo cáo theo kỳ khác.",
+        "Biểu mẫu “Báo cáo quý” không còn trong kế hoạch.",
+        "Gõ /baocao để xem các báo cáo đang mở.",
+    ]
+
+
+def every_screen(engine: FormEngine) -> list[Step]:
+    """A step on every kind of screen of the report conversation."""
+    steps = [start(engine)]
+    for answer in ("412", "400", "co", "12,5", "thon van hoa", "Bỏ qua"):
+        steps.append(say(engine, steps[-1], answer))
+    summary = steps[-1]
+    steps.append(press(engine, summary, "Sửa"))
+    steps.append(press(engine, steps[-1], "Diện tích lúa"))
+    steps.append(say(engine, steps[-1], "1.234"))  # ambiguous
+    far = say(engine, start(engine, {"tong_ho": "400"}), "900")  # confirm_far
+    steps.append(far)
+    for step in (steps[2], summary, far):
+        assert step.draft is not None
+        steps.append(engine.cancel(Draft.from_dict(step.draft.to_dict())))
+    options = [FormOption("thang", "2026-11", late_period="2026-10")]
+    steps.append(engine.open("thon_1", options))  # pick_period
+    modes = {s.draft.mode for s in steps if s.draft is not None}
+    assert modes == {
+        "ask",
+        "ambiguous",
+        "confirm_far",
+        "summary",
+        "edit_pick",
+        "confirm_cancel",
+        "pick_period",
+    }
+    return steps
+
+
+EDITS: list[Callable[[dict[str, Any]], None]] = [
+    lambda d: None,
+    lambda d: drop_question(d, "thu_gom_rac"),
+    lambda d: drop_question(d, "ghi_chu"),
+    lambda d: (drop_question(d, "tong_ho"), drop_question(d, "ho_co_dien")),
+    lambda d: retype(d, "ho_co_dien", "yes_no"),
+    lambda d: retype(d, "dien_tich_lua", "choice", choices=["Nhiều", "Ít"]),
+    lambda d: retype(d, "loai", "integer"),
+    lambda d: question_of(d, "loai").update(choices=["Khác", "Chưa đạt"]),
+    lambda d: question_of(d, "dien_tich_lua").update(optional=False, max=1),
+    lambda d: questions_of(d).reverse(),
+    lambda d: questions_of(d).insert(
+        2, {"id": "moi", "ask": "Mới?", "label": "Mới", "type": "photo"}
+    ),
+    lower_max,
+    two_forms,
+]
+
+
+@pytest.mark.parametrize("edit", range(len(EDITS)))
+@pytest.mark.parametrize("old", [False, True])
+def test_a_reconciled_draft_never_raises(engine: FormEngine, edit: int, old: bool) -> None:
+    """Every screen, saved, the plan edited, reconciled: every entry point and every kind of
+    input on the result works (``old``: saved before drafts named their question)."""
+    new = FormEngine(edited_plan(EDITS[edit]))
+    for step in every_screen(engine):
+        saved = saved_json(step)
+        if old:
+            for key in ("question", "shape", "labels", "form_title"):
+                saved.pop(key, None)
+            for option in saved["options"]:
+                option.pop("title", None)
+        draft, notes = reload(new, saved)
+        if draft is None:
+            assert notes
+            continue
+        again, more = new.reconcile(draft)
+        assert again is draft and more == []  # reconciled once is reconciled
+        new.expects_photo(draft)
+        shown = new.prompt(Draft.from_dict(draft.to_dict()))
+        new.resume(Draft.from_dict(draft.to_dict()))
+        new.cancel(Draft.from_dict(draft.to_dict()))
+        inputs = [Input("choice", c.value) for c in shown.choices] + [
+            Input("text", t) for t in ("", "1", "2", "412", "12.5", "co", "Quay lại", "Bỏ qua")
+        ]
+        inputs += [Input("photo", file_id="f", size=10), Input("other")]
+        for inp in inputs:
+            result = new.handle(Draft.from_dict(draft.to_dict()), inp)
+            assert result.replies or result.effect is not None
+
+
+def test_an_unchanged_draft_is_itself_and_cheap(engine: FormEngine) -> None:
+    for step in every_screen(engine):
+        assert step.draft is not None
+        draft = Draft.from_dict(saved_json(step))
+        assert engine.reconcile(draft) == (draft, [])
+        assert engine.reconcile(draft)[0] is draft
+    started = time.perf_counter()
+    for _ in range(1000):
+        engine.reconcile(draft)
+    assert time.perf_counter() - started < 1.0  # about 30 µs each

@@ -2,9 +2,23 @@
 
 from __future__ import annotations
 
+import json
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+import yaml
+
 from bot.engine import Input
-from bot.nomination_flow import MAX_PHOTOS, NominationDraft, NominationFlow, NominationStep
-from bot.plan import Plan
+from bot.nomination_flow import (
+    MAX_PHOTOS,
+    NominationDraft,
+    NominationFlow,
+    NominationStep,
+    SubmitNomination,
+)
+from bot.plan import Plan, check_plan_text
+from tests.conftest import SMALL_PLAN
 
 
 def press(flow: NominationFlow, step: NominationStep, label: str) -> NominationStep:
@@ -75,3 +89,160 @@ def test_a_photo_where_words_are_expected_and_an_empty_cancel(small_plan: Plan) 
     assert step.draft is not None
     cancelled = flow.cancel(step.draft)
     assert cancelled.draft is None and "Đã hủy đề cử" in cancelled.replies[0].text
+
+
+# --- the plan edited between two messages -------------------------------------------------
+
+
+def edited_plan(change: Callable[[dict[str, Any]], None]) -> Plan:
+    """tests/plans/small.yaml, changed by ``change`` (on its YAML data), checked."""
+    data = yaml.safe_load(SMALL_PLAN.read_text(encoding="utf-8"))
+    change(data)
+    plan, problems = check_plan_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False))
+    assert plan is not None, problems
+    return plan
+
+
+def reloaded(flow: NominationFlow, step: NominationStep) -> tuple[NominationDraft, list[str]]:
+    """The draft saved as JSON, read back and reconciled against ``flow``'s plan."""
+    assert step.draft is not None
+    saved = json.loads(json.dumps(step.draft.to_dict()))
+    return flow.reconcile(NominationDraft.from_dict(saved))
+
+
+def shown(flow: NominationFlow, draft: NominationDraft) -> NominationStep:
+    return NominationStep([flow.prompt(draft)], draft)
+
+
+def at_summary(small_plan: Plan) -> tuple[NominationFlow, NominationStep]:
+    flow, step = at_photos(small_plan)
+    step = photo(flow, step, "k1")
+    step = press(flow, step, "Xong")
+    assert step.draft is not None and step.draft.mode == "summary"
+    return flow, step
+
+
+KINDS = ["Sản xuất giỏi", "Hiếu học", "Khác nữa"]
+
+
+def test_a_kind_gone_from_the_plan_is_asked_again_then_the_summary(small_plan: Plan) -> None:
+    _flow, step = at_summary(small_plan)
+    new = NominationFlow(edited_plan(lambda d: d.update(nomination_kinds=KINDS)))
+    draft, notes = reloaded(new, step)
+    assert notes == ["Loại gương “Khác” không còn trong kế hoạch; xin chọn lại loại."]
+    assert draft.kind is None and draft.mode == "kind"
+    stale = new.handle(draft, Input("choice", step.replies[-1].choices[0].value))  # old Gửi
+    assert stale.effect is None and "không còn dùng được" in stale.replies[-1].text
+    step = shown(new, draft)
+    assert [c.label for c in step.replies[-1].choices] == [*KINDS, "Quay lại"]
+    step = press(new, step, "Hiếu học")
+    assert step.draft is not None and step.draft.mode == "summary"  # not the photos again
+    step = press(new, step, "Gửi")
+    assert step.effect == SubmitNomination(
+        "Bà Lan", "thon_2", "Nấu cơm cho bệnh nhân nghèo.", "Hiếu học", ("k1",)
+    )
+
+
+def test_a_village_gone_from_the_plan_is_asked_again(small_plan: Plan) -> None:
+    _flow, step = at_photos(small_plan)
+    new = NominationFlow(edited_plan(lambda d: d.update(villages=["Thôn 1", "Thôn 3"])))
+    draft, notes = reloaded(new, step)
+    assert notes == ["Thôn “Thôn 2” không còn trong kế hoạch; xin chọn lại thôn."]
+    assert draft.village is None and draft.mode == "village"
+    step = press(new, shown(new, draft), "Thôn 3")
+    assert step.draft is not None and step.draft.mode == "photos"  # back where it was
+    step = press(new, press(new, step, "Bỏ qua"), "Gửi")
+    assert step.effect is not None
+    assert (step.effect.village, step.effect.kind) == ("thon_3", "Khác")
+    assert step.effect.deed == "Nấu cơm cho bệnh nhân nghèo."
+
+
+def test_both_gone_asks_each_once_in_order(small_plan: Plan) -> None:
+    _flow, step = at_summary(small_plan)
+
+    def change(data: dict[str, Any]) -> None:
+        data.update(villages=["Thôn 1", "Thôn 3"], nomination_kinds=KINDS)
+
+    new = NominationFlow(edited_plan(change))
+    draft, notes = reloaded(new, step)
+    assert len(notes) == 2 and draft.mode == "village"
+    step = press(new, shown(new, draft), "Thôn 1")
+    assert step.draft is not None and step.draft.mode == "kind"  # the deed is kept, not asked
+    step = press(new, step, "Sản xuất giỏi")
+    assert step.draft is not None and step.draft.mode == "summary"
+    step = press(new, step, "Gửi")
+    assert step.effect is not None and (step.effect.village, step.effect.kind) == (
+        "thon_1",
+        "Sản xuất giỏi",
+    )
+
+
+def test_new_kinds_while_choosing_one_make_the_old_buttons_stale(small_plan: Plan) -> None:
+    flow = NominationFlow(small_plan)
+    step = flow.start("thon_1")
+    for answer in ("Bà Lan", "2", "Nấu cơm."):
+        step = say(flow, step, answer)
+    assert step.draft is not None and step.draft.mode == "kind"
+    new = NominationFlow(edited_plan(lambda d: d.update(nomination_kinds=KINDS)))
+    draft, notes = reloaded(new, step)
+    assert notes == ["Danh sách lựa chọn vừa được sửa trong kế hoạch; xin chọn lại."]
+    [old_first] = [c for c in step.replies[-1].choices if c.label == "Sản xuất kinh doanh giỏi"]
+    stale = new.handle(draft, Input("choice", old_first.value))
+    assert "không còn dùng được" in stale.replies[-1].text
+    assert stale.draft is not None and stale.draft.kind is None
+
+
+def test_an_unchanged_nomination_is_itself(small_plan: Plan) -> None:
+    flow, step = at_summary(small_plan)
+    draft, notes = reloaded(flow, step)
+    assert notes == [] and flow.reconcile(draft) == (draft, [])
+    assert flow.reconcile(draft)[0] is draft
+
+
+def test_a_village_under_a_new_id_is_the_same_village(small_plan: Plan) -> None:
+    _flow, step = at_summary(small_plan)
+    villages = ["Thôn 1", {"id": "t2", "name": "Thôn 2"}, "Thôn 3"]
+    new = NominationFlow(edited_plan(lambda d: d.update(villages=villages)))
+    draft, notes = reloaded(new, step)
+    assert notes == [] and draft.village == "t2" and draft.mode == "summary"
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        lambda d: None,
+        lambda d: d.update(nomination_kinds=KINDS),
+        lambda d: d.update(villages=["Thôn 9"]),
+        lambda d: d.update(villages=["Thôn 9"], nomination_kinds=["Một"]),
+        lambda d: d.update(villages=[f"Thôn {n}" for n in range(40)]),
+    ],
+)
+def test_a_reconciled_nomination_never_raises(
+    small_plan: Plan, change: Callable[[dict[str, Any]], None]
+) -> None:
+    flow, last = at_summary(small_plan)
+    steps = [flow.start("thon_1")]
+    for answer in ("Bà Lan", "2", "Nấu cơm.", "khac"):
+        steps.append(say(flow, steps[-1], answer))
+    steps.append(last)
+    for step in list(steps):
+        assert step.draft is not None
+        steps.append(flow.cancel(NominationDraft.from_dict(step.draft.to_dict())))
+    new = NominationFlow(edited_plan(change))
+    for step in steps:
+        if step.draft is None:
+            continue
+        draft, _notes = reloaded(new, step)
+        assert new.reconcile(draft) == (draft, [])
+        screen = new.prompt(NominationDraft.from_dict(draft.to_dict()))
+        new.resume(NominationDraft.from_dict(draft.to_dict()))
+        new.cancel(NominationDraft.from_dict(draft.to_dict()))
+        inputs = [Input("choice", c.value) for c in screen.choices]
+        inputs += [Input("text", t) for t in ("", "1", "²", "9" * 5000, "Quay lại", "Thôn 3")]
+        inputs += [Input("photo", "", "k9", 1000), Input("other")]
+        for inp in inputs:
+            result = new.handle(NominationDraft.from_dict(draft.to_dict()), inp)
+            assert result.replies or result.effect is not None
+            if result.effect is not None:
+                assert result.effect.kind in new.plan.nomination_kinds
+                assert new.plan.village(result.effect.village) is not None

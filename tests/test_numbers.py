@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import time
 from decimal import Decimal
 
 import pytest
@@ -7,13 +8,18 @@ from babel.numbers import format_decimal
 from hypothesis import example, given
 from hypothesis import strategies as st
 
+from bot.i18n import format_number, use_locale
 from bot.numbers import (
+    MAX_DIGITS,
+    MAX_NUMBER,
     Ambiguous,
     Invalid,
     NumberKind,
     Parsed,
     ParseResult,
     clean_decimal,
+    digit_count,
+    limit_problem,
     parse_number,
 )
 from bot.text import normalize_text
@@ -269,7 +275,7 @@ def test_clean_decimal(value: Decimal, expected: str) -> None:
 
 # --- properties: what Babel writes, we read back ------------------------------
 
-integers = st.integers(min_value=0, max_value=10**15)
+integers = st.integers(min_value=0, max_value=int(MAX_NUMBER))
 non_integral = st.builds(
     lambda n, places: Decimal(n).scaleb(-places),
     st.integers(min_value=1, max_value=10**12),
@@ -352,12 +358,18 @@ def test_babel_decimals_with_unit(value: Decimal, unit: str) -> None:
 
 
 @given(st.integers(min_value=0, max_value=10**9), multipliers, separators)
+@example(999_999, ("tỷ", 10**9), " ")
+@example(1_000_000, ("tỷ", 10**9), " ")
 def test_babel_integers_with_multiplier(n: int, mult: tuple[str, int], sep: str) -> None:
     word, factor = mult
     text = vi(Decimal(n))
     expected = Decimal(n * factor)
     for kind in ("integer", "decimal"):
-        assert_reads_back(parse_number(f"{text}{sep}{word}", kind), expected, text)
+        result = parse_number(f"{text}{sep}{word}", kind)
+        if expected <= MAX_NUMBER:
+            assert_reads_back(result, expected, text)
+        else:  # the multiplier counts: beyond the ceiling once multiplied
+            assert result == Invalid("too_large"), (text, word, result)
 
 
 @given(non_integral, multipliers, separators)
@@ -365,8 +377,12 @@ def test_babel_decimals_with_multiplier(value: Decimal, mult: tuple[str, int], s
     word, factor = mult
     text = vi(value)
     expected = value * factor
-    assert_reads_back(parse_number(f"{text}{sep}{word}", "decimal"), expected, text)
-    assert_reads_back(parse_number(f"{text}{sep}{word} đồng", "decimal"), expected, text)
+    for typed in (f"{text}{sep}{word}", f"{text}{sep}{word} đồng"):
+        result = parse_number(typed, "decimal")
+        if expected <= MAX_NUMBER:
+            assert_reads_back(result, expected, text)
+        else:
+            assert result == Invalid("too_large"), (typed, result)
 
 
 @given(st.integers(min_value=1, max_value=10**12), st.sampled_from(["integer", "decimal"]))
@@ -377,7 +393,7 @@ def test_negative_round_trip(n: int, kind: NumberKind) -> None:
     assert_reads_back(result, Decimal(-n), text)
 
 
-@given(st.integers(min_value=0, max_value=10**15))
+@given(integers)
 def test_integral_results_are_quantized(n: int) -> None:
     result = parse_number(vi(Decimal(n)), "integer")
     assert isinstance(result, Parsed)
@@ -388,8 +404,14 @@ def test_integral_results_are_quantized(n: int) -> None:
 # --- properties: ambiguity is flagged, never guessed ---------------------------
 
 digit_strings = st.text(alphabet="0123456789", min_size=1, max_size=10)
-leading = st.integers(min_value=1, max_value=10**9).map(str)
-not_three_digits = digit_strings.filter(lambda b: len(b) != 3)
+# both readings of "a.b" within the 15 digits: at most 8 digits, then at most 7
+leading = st.integers(min_value=1, max_value=10**8 - 1).map(str)
+not_three_digits = st.text(alphabet="0123456789", min_size=1, max_size=7).filter(
+    lambda b: len(b) != 3
+)
+# and once multiplied by up to a billion, within 999 999 999 999 999
+short_leading = st.integers(min_value=1, max_value=9999).map(str)
+short_not_three = st.text(alphabet="0123456789", min_size=1, max_size=2)
 
 
 @given(leading, not_three_digits, st.sampled_from(["integer", "decimal"]))
@@ -404,7 +426,7 @@ def test_single_dot_is_ambiguous(a: str, b: str, kind: NumberKind) -> None:
     assert result.options == (Decimal(f"{a}.{b}"), Decimal(a + b))
 
 
-@given(leading, not_three_digits, multipliers, st.sampled_from(["integer", "decimal"]))
+@given(short_leading, short_not_three, multipliers, st.sampled_from(["integer", "decimal"]))
 def test_single_dot_with_multiplier_is_ambiguous(
     a: str, b: str, mult: tuple[str, int], kind: NumberKind
 ) -> None:
@@ -442,3 +464,175 @@ def test_never_crashes(text: str) -> None:
     for kind in ("integer", "decimal"):
         result = parse_number(text, kind)
         assert isinstance(result, Parsed | Ambiguous | Invalid)
+
+
+# --- limits: 15 digits, 999 999 999 999 999 ----------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "kind", "expected"),
+    [
+        ("1" * 15, "integer", Parsed(D("1" * 15))),
+        ("1" * 16, "integer", Invalid("too_long")),
+        ("1" * 26, "integer", Invalid("too_long")),
+        ("1" * 26, "decimal", Invalid("too_long")),
+        ("1" * 40, "decimal", Invalid("too_long")),
+        ("9" * 10_000, "decimal", Invalid("too_long")),
+        ("999.999.999.999.999", "integer", Parsed(MAX_NUMBER)),
+        ("999 999 999 999 999", "integer", Parsed(MAX_NUMBER)),
+        ("1.000.000.000.000.000", "integer", Invalid("too_large")),
+        ("1" + "0" * 40, "decimal", Invalid("too_large")),
+        ("1" + "0" * 10_000, "decimal", Invalid("too_large")),
+        # leading zeros do not count, trailing fractional zeros neither
+        ("0" * 30 + "1", "integer", Parsed(D("1"))),
+        ("1," + "0" * 30, "decimal", Parsed(D("1"))),
+        ("12345678901234,5", "decimal", Parsed(D("12345678901234.5"))),
+        ("123456789012345,6", "decimal", Invalid("too_long")),
+        ("0,000000000000001", "decimal", Parsed(D("0.000000000000001"))),
+        ("0,0000000000000001", "decimal", Invalid("too_long")),
+        ("0," + "0" * 10_000 + "1", "decimal", Invalid("too_long")),
+        # multiplier words count once multiplied
+        ("999999 tỷ", "integer", Parsed(D("999999000000000"))),
+        ("1000000 tỷ", "integer", Invalid("too_large")),
+        ("1 triệu tỷ", "integer", Invalid("not_a_number")),
+        ("999.999.999 triệu", "integer", Parsed(D("999999999000000"))),
+        ("1.000.000.000 triệu", "integer", Invalid("too_large")),
+        ("999999999999tr5", "integer", Invalid("too_large")),
+        ("99999999tr5", "integer", Parsed(D("99999999500000"))),
+        ("1,23456789012345 tỷ", "decimal", Parsed(D("1234567890.12345"))),
+        ("1,234567890123456 tỷ", "decimal", Invalid("too_long")),
+        # a reading beyond the limits is never offered; the other one is the answer
+        ("1.5" + "0" * 20, "decimal", Parsed(D("1.5"))),
+        ("1.5" + "0" * 20, "integer", Invalid("not_integer")),
+        ("9999.999 tỷ", "decimal", Parsed(D("9999999000000"))),
+        ("12345678.1234567", "decimal", amb("12345678.1234567", "123456781234567")),
+        # odd but harmless: never an exception, never slow
+        ("1e999", "decimal", Invalid("not_a_number")),
+        ("1E+999", "decimal", Invalid("not_a_number")),
+        ("1" * 5000 + ".5", "decimal", Invalid("too_long")),
+        ("0" * 5000 + "1.5", "decimal", amb("1.5", "15")),
+        ("９９９", "integer", Parsed(D("999"))),
+        ("１.２３４ hộ", "integer", Parsed(D("1234"))),
+        ("1\u200b234", "integer", Parsed(D("1234"))),
+        ("1\u200b2\u200b3", "integer", Parsed(D("123"))),
+        ("\ufeff65\u2060 triệu", "integer", Parsed(D("65000000"))),
+        ("²", "integer", Invalid("not_a_number")),
+    ],
+)
+def test_limits(text: str, kind: NumberKind, expected: ParseResult) -> None:
+    assert parse_number(text, kind) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("-" + "1" * 15, Parsed(-D("1" * 15))),
+        ("-" + "1" * 16, Invalid("too_long")),
+        ("-1.000.000.000.000.000", Invalid("too_large")),
+        ("-2 tỷ", Parsed(D("-2000000000"))),
+    ],
+)
+def test_limits_either_way(text: str, expected: ParseResult) -> None:
+    assert parse_number(text, "integer", allow_negative=True) == expected
+
+
+@pytest.mark.parametrize(
+    ("value", "count"),
+    [
+        ("0", 0),
+        ("0.000", 0),
+        ("7", 1),
+        ("1000", 4),
+        ("1E+3", 4),
+        ("12.50", 3),
+        ("0.5", 1),
+        ("0.05", 2),
+        ("1E-15", 15),
+        ("-123.45", 5),
+        ("999999999999999", 15),
+        ("1.5E+6", 7),
+        ("1" * 40, 40),
+        ("1E+999999", 1_000_000),
+    ],
+)
+def test_digit_count(value: str, count: int) -> None:
+    assert digit_count(D(value)) == count
+
+
+def test_limit_problem() -> None:
+    assert limit_problem(MAX_NUMBER) is None
+    assert limit_problem(-MAX_NUMBER) is None
+    assert limit_problem(MAX_NUMBER + 1) == "too_large"
+    assert limit_problem(-MAX_NUMBER - 1) == "too_large"
+    assert limit_problem(D("0.0000000000000001")) == "too_long"
+    assert limit_problem(D("123456789012345.6")) == "too_long"
+    assert limit_problem(D("Infinity")) == "too_large"
+    assert limit_problem(D("NaN")) == "too_large"
+    assert limit_problem(D("1E+999999999")) == "too_large"
+    assert MAX_DIGITS == 15 and MAX_NUMBER == D("999999999999999")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "9" * 100_000,
+        "1" + "0" * 100_000,
+        "0," + "0" * 100_000 + "1",
+        "1," + "0" * 100_000,
+        "1." * 50_000 + "1",
+        "1 " + "000 " * 25_000,
+        "１" * 100_000,
+        "1\u200b" * 50_000,
+        "1e" + "9" * 100_000,
+        "1 " + "hộ " * 30_000,
+        "-" * 100_000,
+    ],
+)
+def test_huge_inputs_are_answered_quickly(text: str) -> None:
+    for kind in ("integer", "decimal"):
+        started = time.perf_counter()
+        result = parse_number(text, kind)
+        assert time.perf_counter() - started < 0.5, (text[:20], result)
+        assert isinstance(result, Invalid | Parsed | Ambiguous)
+
+
+NUMBERISH = [*"0123456789", ".", ",", " ", "-", "0", "9", "k", "e", "%", "\u200b", "９", "\u00a0"]
+NUMBERISH += ["tr", "tỷ", "triệu", "nghìn", " hộ", " ha", "000", "999", "."]
+numberish_texts = st.lists(st.sampled_from(NUMBERISH), max_size=40).map("".join)
+
+
+def _always_fine(value: Decimal) -> None:
+    """A value parse_number may hand out: within the limits, formatted without raising."""
+    assert value.is_finite()
+    assert limit_problem(value) is None, value
+    assert digit_count(value) <= MAX_DIGITS
+    for locale in ("vi", "en"):
+        with use_locale(locale):
+            assert format_number(value)
+
+
+@given(st.one_of(st.text(max_size=60), numberish_texts), st.booleans())
+@example("1" * 26, False)
+@example("9" * 25 + ",5", False)
+@example("99999999999999,9 nghìn", False)
+@example("1.5" + "0" * 30, False)
+@example("-" + "9" * 15, True)
+def test_any_text_gives_a_result_within_the_limits(text: str, negative: bool) -> None:
+    for kind in ("integer", "decimal"):
+        result = parse_number(text, kind, allow_negative=negative)
+        assert isinstance(result, Parsed | Ambiguous | Invalid)
+        if isinstance(result, Parsed):
+            _always_fine(result.value)
+        elif isinstance(result, Ambiguous):
+            assert len(result.options) == 2
+            for option in result.options:
+                _always_fine(option)
+        else:
+            assert result.reason in (
+                "empty",
+                "not_a_number",
+                "negative",
+                "not_integer",
+                "too_long",
+                "too_large",
+            )
