@@ -3,17 +3,21 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import io
 import json
 import time
 from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 import httpx
 import pytest
+from aiohttp import web
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, InputFile, Update
 from telegram.constants import ParseMode
-from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TimedOut
+from telegram.error import BadRequest, Conflict, Forbidden, NetworkError, RetryAfter, TimedOut
 from telegram.ext import (
     Application,
     ApplicationBuilder,
@@ -24,9 +28,18 @@ from telegram.ext import (
     filters,
 )
 
-from tests.standin.telegram import BotApiStandIn, UploadedFile
+from tests.standin.telegram import (
+    CALLBACK_TOO_OLD,
+    WEBHOOK_SECRET_HEADER,
+    BotApiStandIn,
+    UploadedFile,
+)
 
 CHAT = 1001
+#: The public HTTPS base of the bot's webhook; ``route_webhook`` sends it to a local server.
+PUBLIC = "https://bot.example.vn"
+HOOK = f"{PUBLIC}/tg-hook"
+SECRET = "s3cret-token_1"
 
 
 @pytest.fixture
@@ -99,8 +112,8 @@ async def _on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
     await context.bot.send_message(query.message.chat.id, f"Bạn chọn: {query.data}")
 
 
-@pytest.fixture
-async def app(standin: BotApiStandIn) -> AsyncIterator[Application[Any, Any, Any, Any, Any, Any]]:
+def _build_app(standin: BotApiStandIn) -> Application[Any, Any, Any, Any, Any, Any]:
+    """A real PTB ``Application`` against the stand-in, with the handlers above."""
     application = (
         ApplicationBuilder()
         .token(standin.token)
@@ -114,6 +127,12 @@ async def app(standin: BotApiStandIn) -> AsyncIterator[Application[Any, Any, Any
     application.add_handler(MessageHandler(filters.Sticker.ALL, _on_sticker))
     application.add_handler(MessageHandler(filters.VOICE, _on_voice))
     application.add_handler(CallbackQueryHandler(_on_button))
+    return application
+
+
+@pytest.fixture
+async def app(standin: BotApiStandIn) -> AsyncIterator[Application[Any, Any, Any, Any, Any, Any]]:
+    application = _build_app(standin)
     await application.initialize()
     await application.start()
     assert application.updater is not None
@@ -433,7 +452,7 @@ async def test_violations_for_raw_requests(standin: BotApiStandIn) -> None:
         ({"chat_id": 1, "text": "   "}, "empty"),
         ({"chat_id": 1, "action": "dancing"}, "unknown chat action"),
         ({"callback_query_id": "1", "text": "x" * 201}, "201 characters"),
-        ({"chat_id": 1, "document": "BQAD", "caption": "c" * 1025}, "1025 characters"),
+        ({"chat_id": 1, "document": "BQAD", "caption": "c" * 1025}, "1025 UTF-16 code units"),
     ],
 )
 async def test_type_and_markup_checks(
@@ -683,4 +702,407 @@ async def test_fail_next_for_one_chat_and_delay_next(standin: BotApiStandIn) -> 
     with pytest.raises(ValueError, match="not a Bot API method"):
         standin.delay_next("sendTelepathy", 1.0)
     assert standin.flood_rejections == []
+    assert standin.violations == []
+
+
+# ---- callback queries expire ----------------------------------------------------------------
+
+
+async def test_callback_query_expires_after_callback_ttl(standin: BotApiStandIn, bot: Bot) -> None:
+    standin.callback_ttl = 0.2
+    keyboard = InlineKeyboardMarkup([[InlineKeyboardButton("A", callback_data="a")]])
+    await bot.send_message(CHAT, "chọn", reply_markup=keyboard)
+    user = standin.user(CHAT)
+
+    press = asyncio.create_task(user.press("a", replies=0, timeout=2))
+    await asyncio.sleep(0)
+    in_time = user.last_callback_query_id
+    assert in_time is not None
+    assert await bot.answer_callback_query(in_time, text="Đã nhận")
+    assert await press == []
+
+    press = asyncio.create_task(user.press("a", replies=0, timeout=2))
+    await asyncio.sleep(0)
+    late = user.last_callback_query_id
+    assert late is not None and late != in_time
+    await asyncio.sleep(0.25)
+    with pytest.raises(BadRequest, match=r"(?i)query is too old"):
+        await bot.answer_callback_query(late, text="Muộn rồi")
+    assert await press == []  # press(replies=0) returns once the bot answered, even too late
+    before = standin.requests[-1]
+    assert (before.method, before.status) == ("answerCallbackQuery", 400)
+    with pytest.raises(BadRequest, match=r"(?i)query is too old"):
+        await bot.answer_callback_query(late)  # the bot retrying: still too old
+    assert standin.expired_callback_answers == [late, late]
+    assert set(standin.callback_answers) == {in_time}
+    # A busy or restarting bot meets this: not a violation.
+    assert standin.violations == []
+
+    status, body, found = await _call(
+        standin, "answerCallbackQuery", {"callback_query_id": in_time}
+    )
+    assert (status, body["description"]) == (400, CALLBACK_TOO_OLD)
+    assert found == [f"answerCallbackQuery: callback query {in_time!r} is answered twice"]
+    status, _, found = await _call(standin, "answerCallbackQuery", {"callback_query_id": "42"})
+    assert status == 400
+    assert found == ["answerCallbackQuery: callback query '42' is unknown"]
+
+
+async def test_callback_query_answered_in_time_through_ptb(
+    standin: BotApiStandIn, app: Application[Any, Any, Any, Any, Any, Any]
+) -> None:
+    standin.callback_ttl = 0.5
+    user = standin.user(CHAT)
+    await user.say("/start")
+    assert [r["text"] for r in await user.press("vote:no")] == ["Bạn chọn: vote:no"]
+    assert standin.expired_callback_answers == []
+    assert standin.violations == []
+
+
+# ---- webhook delivery -----------------------------------------------------------------------
+
+
+@dataclass
+class Receipt:
+    """One POST the test's webhook receiver got."""
+
+    update: dict[str, Any]
+    headers: dict[str, str]
+    started: float
+    status: int
+
+
+@dataclass
+class Receiver:
+    """A tiny webhook: answers the first POSTs with ``statuses`` (then 200), each after
+    ``delay`` seconds, and records what it got and how many were under way at once."""
+
+    statuses: list[int] = field(default_factory=list)
+    delay: float = 0.0
+    receipts: list[Receipt] = field(default_factory=list)
+    active: dict[Any, int] = field(default_factory=dict)
+    most_at_once: int = 0
+    most_per_chat: int = 0
+
+    async def handle(self, request: web.Request) -> web.Response:
+        update = await request.json()
+        chat = update["message"]["chat"]["id"] if "message" in update else None
+        status = self.statuses.pop(0) if self.statuses else 200
+        self.receipts.append(Receipt(update, dict(request.headers), time.monotonic(), status))
+        self.active[chat] = self.active.get(chat, 0) + 1
+        self.most_at_once = max(self.most_at_once, sum(self.active.values()))
+        self.most_per_chat = max(self.most_per_chat, self.active[chat])
+        try:
+            await asyncio.sleep(self.delay)
+        finally:
+            self.active[chat] -= 1
+        return web.Response(status=status, text="ok")
+
+    def ids(self, chat: int | None = None) -> list[int]:
+        return [
+            r.update["update_id"]
+            for r in self.receipts
+            if chat is None or r.update["message"]["chat"]["id"] == chat
+        ]
+
+
+@contextlib.asynccontextmanager
+async def serving(receiver: Receiver) -> AsyncIterator[str]:
+    """Serve ``receiver`` at ``/tg-hook`` on a free local port; yields the local base URL."""
+    application = web.Application()
+    application.router.add_post("/tg-hook", receiver.handle)
+    runner = web.AppRunner(application, access_log=None, shutdown_timeout=0.1)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    try:
+        yield f"http://127.0.0.1:{runner.addresses[0][1]}"
+    finally:
+        await runner.cleanup()
+
+
+def _message(chat: int, text: str) -> dict[str, Any]:
+    return {
+        "message": {
+            "message_id": 1,
+            "date": 0,
+            "chat": {"id": chat, "type": "private", "first_name": "Dân"},
+            "text": text,
+        }
+    }
+
+
+async def test_webhook_retries_until_the_bot_answers_2xx(standin: BotApiStandIn, bot: Bot) -> None:
+    receiver = Receiver(statuses=[500])
+    async with serving(receiver) as local:
+        standin.route_webhook(PUBLIC, local)
+        standin.webhook_retry = 0.2
+        assert await bot.set_webhook(HOOK, secret_token=SECRET)
+        user = standin.user(CHAT, "Lan")
+        said = asyncio.create_task(user.say("xin chào", replies=0, timeout=3))
+        assert await standin.wait_until(lambda: len(standin.webhook_posts) == 1, timeout=2)
+        info = await bot.get_webhook_info()
+        assert (info.url, info.pending_update_count) == (HOOK, 1)
+        assert (
+            info.last_error_message == "Wrong response from the webhook: 500 Internal Server Error"
+        )
+        assert isinstance(info.last_error_date, datetime)
+        assert await said == []  # confirmed by the 2xx of the second attempt
+
+    update_id = user.last_update_id
+    posts = standin.webhook_posts
+    assert [(p.update_id, p.status) for p in posts] == [(update_id, 500), (update_id, 200)]
+    assert posts[0].error == "Wrong response from the webhook: 500 Internal Server Error"
+    assert posts[1].error is None
+    assert posts[1].time - posts[0].time >= 0.2
+    assert {(p.url, p.target) for p in posts} == {(HOOK, f"{local}/tg-hook")}
+    first, second = receiver.receipts
+    assert first.update == second.update
+    assert first.update["update_id"] == update_id
+    assert first.update["message"]["text"] == "xin chào"
+    assert first.headers[WEBHOOK_SECRET_HEADER] == SECRET
+    assert first.headers["Content-Type"] == "application/json"
+
+    status, body, _ = await _call(standin, "getWebhookInfo", {})
+    result = body["result"]
+    assert status == 200 and result["pending_update_count"] == 0
+    assert result["max_connections"] == 40 and result["has_custom_certificate"] is False
+    assert isinstance(result["last_error_date"], int)
+    assert result["last_error_message"].endswith("500 Internal Server Error")
+    assert standin.pending_updates() == []
+    assert standin.violations == []
+
+
+async def test_webhook_one_update_at_a_time_per_chat_in_order(
+    standin: BotApiStandIn, bot: Bot
+) -> None:
+    a, b = CHAT, CHAT + 1
+    receiver = Receiver(delay=0.03)
+    async with serving(receiver) as local:
+        standin.route_webhook(PUBLIC, local)
+        assert await bot.set_webhook(HOOK)
+        ids = [
+            standin.push_update(_message(chat, f"{chat}-{i}")) for i in range(3) for chat in (a, b)
+        ]
+        assert await standin.wait_until(lambda: not standin.pending_updates(), timeout=2)
+        assert receiver.ids(a) == ids[0::2] and receiver.ids(b) == ids[1::2]
+        assert (receiver.most_per_chat, receiver.most_at_once) == (1, 2)
+        assert WEBHOOK_SECRET_HEADER not in receiver.receipts[0].headers  # no secret was set
+
+        # max_connections bounds the deliveries under way overall.
+        assert await bot.set_webhook(HOOK, max_connections=1)
+        receiver.receipts.clear()
+        receiver.most_at_once = 0
+        ids = [standin.push_update(_message(chat, "lần hai")) for chat in (a, b, a, b)]
+        assert await standin.wait_until(lambda: not standin.pending_updates(), timeout=2)
+        assert receiver.ids() == ids and receiver.most_at_once == 1
+
+        # A failing update holds back its own chat only.
+        assert await bot.set_webhook(HOOK)
+        standin.webhook_retry = 0.3
+        receiver.receipts.clear()
+        receiver.statuses = [500]
+        first_a = standin.push_update(_message(a, "lỗi trước"))
+        later = [standin.push_update(_message(chat, "sau")) for chat in (a, b, b, b)]
+        assert await standin.wait_until(
+            lambda: set(later[1:]).isdisjoint(standin.pending_updates()), timeout=2
+        )
+        assert standin.pending_updates() == [first_a, later[0]]  # b went on while a waited
+        assert await standin.wait_until(lambda: not standin.pending_updates(), timeout=2)
+        assert receiver.ids(a) == [first_a, first_a, later[0]]
+        assert [r.status for r in receiver.receipts if r.update["update_id"] == first_a] == [
+            500,
+            200,
+        ]
+    assert standin.violations == []
+
+
+async def test_webhook_failures_are_reported_like_telegram(
+    standin: BotApiStandIn, bot: Bot, unused_tcp_port: int
+) -> None:
+    standin.webhook_retry = 0.05
+    # Nothing routed and not this machine: never reached, as if the host did not resolve.
+    assert await bot.set_webhook("https://nowhere.example/hook")
+    update_id = standin.push_update(_message(CHAT, "đi đâu?"))
+    assert await standin.wait_until(lambda: len(standin.webhook_posts) >= 2, timeout=2)
+    assert {(p.update_id, p.status, p.target) for p in standin.webhook_posts} == {
+        (update_id, 0, "")
+    }
+    assert standin.webhook_posts[0].error == "Failed to resolve host: Name or service not known"
+
+    # Routed to a port nobody listens on.
+    standin.route_webhook(PUBLIC, f"http://127.0.0.1:{unused_tcp_port}")
+    assert await bot.set_webhook(HOOK)
+    since = len(standin.webhook_posts)
+    assert await standin.wait_until(lambda: len(standin.webhook_posts) > since, timeout=2)
+    assert standin.webhook_posts[since].error == "Connection refused"
+    assert (await bot.get_webhook_info()).last_error_message == "Connection refused"
+
+    # A bot slower than webhook_timeout.
+    receiver = Receiver(delay=0.5)
+    async with serving(receiver) as local:
+        standin.route_webhook(PUBLIC, local)
+        standin.webhook_timeout = 0.1
+        standin.webhook_retry = 5.0
+        assert await bot.set_webhook(HOOK)
+        since = len(standin.webhook_posts)
+        assert await standin.wait_until(lambda: len(standin.webhook_posts) > since, timeout=2)
+        post = standin.webhook_posts[since]
+        assert (post.status, post.error) == (0, "Read timeout expired")
+        assert post.target == f"{local}/tg-hook"
+        assert await bot.delete_webhook()
+    assert standin.pending_updates() == [update_id]
+    assert standin.violations == []
+
+
+async def test_delete_webhook_stops_deliveries_and_pending_stay_for_get_updates(
+    standin: BotApiStandIn, bot: Bot, unused_tcp_port: int
+) -> None:
+    standin.webhook_retry = 0.05
+    standin.route_webhook(PUBLIC, f"http://127.0.0.1:{unused_tcp_port}")  # refused
+    assert await bot.set_webhook(HOOK)
+    update_id = standin.push_update(_message(CHAT, "chờ"))
+    with pytest.raises(Conflict, match="webhook is active"):
+        await bot.get_updates(timeout=0)
+    assert standin.requests[-1].status == 409
+    assert await standin.wait_until(lambda: len(standin.webhook_posts) >= 2, timeout=2)
+
+    assert await bot.delete_webhook()
+    stopped_at = len(standin.webhook_posts)
+    await asyncio.sleep(0.2)  # four retry periods
+    assert len(standin.webhook_posts) <= stopped_at + 1  # at most the one under way
+    info = await bot.get_webhook_info()
+    assert (info.url, info.pending_update_count) == ("", 1)
+    updates = await bot.get_updates(timeout=0)
+    assert [u.update_id for u in updates] == [update_id]
+    assert updates[0].message is not None and updates[0].message.text == "chờ"
+    assert standin.violations == []  # the 409 is normal life, not a violation
+
+
+async def test_set_webhook_takes_only_https_and_a_valid_secret(
+    standin: BotApiStandIn, bot: Bot
+) -> None:
+    with pytest.raises(
+        BadRequest, match=r"(?i)bad webhook: HTTPS url must be provided for webhook"
+    ):
+        await bot.set_webhook("http://bot.example.vn/tg-hook")
+    assert standin.webhook_url == ""
+    assert standin.violations == [
+        "setWebhook: webhook url must be an HTTPS URL, got 'http://bot.example.vn/tg-hook'"
+    ]
+    status, body, found = await _call(standin, "setWebhook", {"url": "ftp://bot.example.vn/x"})
+    assert (status, body["description"]) == (
+        400,
+        "Bad Request: bad webhook: HTTPS url must be provided for webhook",
+    )
+    assert len(found) == 1
+    standin.violations.pop()
+    with pytest.raises(BadRequest, match=r"(?i)secret token"):
+        await bot.set_webhook(HOOK, secret_token="bí mật")
+    assert len(standin.violations) == 2 and "secret_token" in standin.violations[-1]
+    assert standin.webhook_url == ""
+
+    assert await bot.set_webhook(HOOK, secret_token=SECRET)
+    assert (standin.webhook_url, standin.webhook_secret) == (HOOK, SECRET)
+    assert await bot.set_webhook("")  # an empty url removes the webhook
+    assert standin.webhook_url == ""
+    assert len(standin.violations) == 2
+
+
+async def test_sim_user_in_webhook_mode_with_a_real_ptb_application(
+    standin: BotApiStandIn, unused_tcp_port: int
+) -> None:
+    standin.route_webhook(PUBLIC, f"http://127.0.0.1:{unused_tcp_port}")
+    application = _build_app(standin)
+    await application.initialize()
+    await application.start()
+    assert application.updater is not None
+    await application.updater.start_webhook(
+        listen="127.0.0.1",
+        port=unused_tcp_port,
+        url_path="tg-hook",
+        webhook_url=HOOK,
+        secret_token=SECRET,
+    )
+    try:
+        user = standin.user(CHAT, "Lan")
+        assert [r["text"] for r in await user.say("xin chào")] == ["xin chào"]
+        assert (await user.say("/start"))[0]["text"] == "Bạn đồng ý không?"
+        assert [r["text"] for r in await user.press(user.button("Đồng ý"))] == [
+            "Bạn chọn: vote:yes"
+        ]
+        assert (await user.send_photo(data=b"x" * 321))[0]["text"] == "Ảnh 321 byte"
+        assert await user.say("chỉ cần nhận", replies=0) == []
+        assert user.last_update_id not in standin.pending_updates()  # confirmed by the 2xx
+    finally:
+        await application.updater.stop()
+        await application.stop()
+        await application.shutdown()
+    assert standin.calls("getUpdates") == []
+    assert {p.status for p in standin.webhook_posts} == {200}
+    assert len(standin.webhook_posts) == 5
+    assert standin.pending_updates() == []
+    assert standin.violations == []
+
+
+# ---- text limits in UTF-16 code units -------------------------------------------------------
+
+
+async def test_text_and_caption_limits_count_utf16_code_units(standin: BotApiStandIn) -> None:
+    status, _, found = await _call(standin, "sendMessage", {"chat_id": 1, "text": "😀" * 2048})
+    assert (status, found) == (200, [])  # 2,048 characters, 4,096 code units
+    status, body, found = await _call(standin, "sendMessage", {"chat_id": 1, "text": "😀" * 2049})
+    assert (status, body["description"]) == (400, "Bad Request: message is too long")
+    assert found == ["sendMessage: text is 4098 UTF-16 code units (maximum 4096)"]
+    html = {"chat_id": 1, "text": f"<b>{'😀' * 2048}</b>", "parse_mode": "HTML"}
+    status, _, found = await _call(standin, "sendMessage", html)  # counted after the tags go
+    assert (status, found) == (200, [])
+
+    photo = {"chat_id": 1, "photo": "https://a.vn/x.jpg"}
+    status, _, found = await _call(standin, "sendPhoto", {**photo, "caption": "😀" * 512})
+    assert (status, found) == (200, [])
+    status, body, found = await _call(standin, "sendPhoto", {**photo, "caption": "😀" * 513})
+    assert (status, body["description"]) == (400, "Bad Request: message caption is too long")
+    assert found == ["sendPhoto: caption is 1026 UTF-16 code units (maximum 1024)"]
+    assert len(standin.messages_to(1)) == 3
+
+
+# ---- stopping and starting again ------------------------------------------------------------
+
+
+async def test_stopped_standin_starts_again_on_the_same_port(unused_tcp_port: int) -> None:
+    standin = BotApiStandIn(port=unused_tcp_port)
+    await standin.start()
+    try:
+        assert standin.port == unused_tcp_port
+        async with Bot(standin.token, base_url=standin.base_url) as bot:
+            await bot.send_message(CHAT, "trước")
+            await standin.stop()
+            with pytest.raises(NetworkError):
+                await bot.send_message(CHAT, "lúc mất mạng")
+            await standin.start()
+            assert standin.port == unused_tcp_port
+            await bot.send_message(CHAT, "sau")  # the same Bot reconnects
+        assert [m["text"] for m in standin.messages_to(CHAT)] == ["trước", "sau"]
+        assert standin.violations == []
+    finally:
+        await standin.stop()
+
+
+async def test_webhook_deliveries_wait_while_stopped_and_resume(
+    standin: BotApiStandIn, bot: Bot
+) -> None:
+    receiver = Receiver()
+    async with serving(receiver) as local:
+        standin.route_webhook(PUBLIC, local)
+        assert await bot.set_webhook(HOOK)
+        port = standin.port
+        await standin.stop()
+        update_id = standin.push_update(_message(CHAT, "trong lúc Telegram ngừng"))
+        await asyncio.sleep(0.1)
+        assert receiver.receipts == [] and standin.webhook_posts == []
+        await standin.start()
+        assert standin.port == port
+        assert await standin.wait_until(lambda: not standin.pending_updates(), timeout=2)
+    assert receiver.ids() == [update_id]
     assert standin.violations == []

@@ -12,10 +12,19 @@ import httpx
 import pytest
 from aiohttp import web
 
-from tests.standin.zalo import SECRET_HEADER, TEXT_EVENT, ZaloApiStandIn
+from tests.standin.zalo import (
+    SECRET_HEADER,
+    TEXT_EVENT,
+    ZALO_ID,
+    ZaloApiStandIn,
+    utf16_len,
+    zalo_id,
+)
 
-USER = "7a2f9c01d4e85b36"
+USER = zalo_id("chị Lan")
 SECRET = "s3cret-token-123"
+#: The public HTTPS address the "bot" registers; route_webhook sends it to the local server.
+PUBLIC = "https://bot.example.vn"
 
 
 @pytest.fixture
@@ -95,6 +104,8 @@ async def polling(bot: MiniBot) -> AsyncIterator[None]:
 
 @contextlib.asynccontextmanager
 async def webhook_server(bot: MiniBot) -> AsyncIterator[str]:
+    """Serve ``bot.on_webhook`` at ``/zalo-hook`` on a free local port; yields the local
+    base URL (``http://127.0.0.1:PORT``), to be reached through ``route_webhook``."""
     app = web.Application()
     app.router.add_post("/zalo-hook", bot.on_webhook)
     runner = web.AppRunner(app, access_log=None)
@@ -103,9 +114,14 @@ async def webhook_server(bot: MiniBot) -> AsyncIterator[str]:
     await site.start()
     port = int(runner.addresses[0][1])
     try:
-        yield f"http://127.0.0.1:{port}/zalo-hook"
+        yield f"http://127.0.0.1:{port}"
     finally:
         await runner.cleanup()
+
+
+async def until_polling(standin: ZaloApiStandIn, count: int = 1) -> None:
+    """Wait until ``count`` getUpdates requests are open."""
+    assert await standin.wait_until(lambda: standin.open_polls == count, timeout=2.0)
 
 
 async def test_get_me(standin: ZaloApiStandIn, client: httpx.AsyncClient) -> None:
@@ -143,7 +159,7 @@ async def test_send_message_and_length_limit(
     too_long = await call(client, standin, "sendMessage", {"chat_id": USER, "text": "a" * 2001})
     assert too_long.status_code == 400
     assert too_long.json()["ok"] is False and too_long.json()["error_code"] == 400
-    assert standin.violations == ["sendMessage: text is 2001 characters (maximum 2000)"]
+    assert standin.violations == ["sendMessage: text is 2001 UTF-16 units (maximum 2000)"]
     assert len(standin.messages_to(USER)) == 2
 
     empty = await call(client, standin, "sendMessage", {"chat_id": USER, "text": ""})
@@ -280,6 +296,7 @@ async def test_get_updates_conflicts_with_webhook(
     assert deleted.json()["result"]["url"] == ""
     standin.push(standin.user(USER).text_event("sau khi xoá webhook"))
     assert (await call(client, standin, "getUpdates", {"timeout": "30"})).status_code == 200
+    assert standin.violations == []
 
     bad_secret = await call(client, standin, "setWebhook", {"url": hook["url"], "secret_token": ""})
     plain_http = {"url": "http://bot.example.vn/zalo", "secret_token": SECRET}
@@ -313,9 +330,10 @@ async def test_say_and_send_photo_while_polling(
 async def test_webhook_posts(standin: ZaloApiStandIn, client: httpx.AsyncClient) -> None:
     bot = MiniBot(client, standin)
     user = standin.user(USER)
-    async with webhook_server(bot) as url:
-        set_answer = await call(client, standin, "setWebhook", {"url": url, "secret_token": SECRET})
-        assert set_answer.is_success
+    async with webhook_server(bot) as local:
+        standin.route_webhook(PUBLIC, local)
+        hook = {"url": f"{PUBLIC}/zalo-hook", "secret_token": SECRET}
+        assert (await call(client, standin, "setWebhook", hook)).is_success
 
         # say() goes to the webhook (correct secret, bare event) instead of the queue.
         assert await user.say("chào") == [{"text": "Bạn nói: chào"}]
@@ -332,6 +350,8 @@ async def test_webhook_posts(standin: ZaloApiStandIn, client: httpx.AsyncClient)
         assert await standin.post_to_webhook(event, secret="wrong-secret") == 403
         assert bot.headers[-1] == "wrong-secret"
         assert [p.status for p in standin.webhook_posts] == [200, 200, 403, 403]
+        assert {p.url for p in standin.webhook_posts} == {f"{PUBLIC}/zalo-hook"}
+        assert {p.target for p in standin.webhook_posts} == {f"{local}/zalo-hook"}
 
         # push() while a webhook is set POSTs in the background.
         standin.push(user.text_event("nền"))
@@ -368,7 +388,7 @@ async def test_rate_limit() -> None:
         assert standin.violations == []
 
 
-async def test_fail_next(standin: ZaloApiStandIn, client: httpx.AsyncClient) -> None:
+async def test_fail_next_one_error(standin: ZaloApiStandIn, client: httpx.AsyncClient) -> None:
     standin.fail_next("sendMessage", 403, "Forbidden: user blocked the bot")
     body = {"chat_id": USER, "text": "tin"}
     failed = await call(client, standin, "sendMessage", body)
@@ -410,3 +430,259 @@ async def test_deliver_again_repeats_message_id(
     ids = [r.json()["result"]["message"]["message_id"] for r in (first, second)]
     assert ids == [event["message"]["message_id"]] * 2
     assert standin.pending_events() == []
+
+
+# ---- events missed while nobody polls ------------------------------------------------------
+
+
+async def test_event_dropped_when_no_poll_takes_it_in_time(
+    standin: ZaloApiStandIn, client: httpx.AsyncClient
+) -> None:
+    standin.drop_after = 0.1
+    event = standin.user(USER).text_event("không ai nghe")
+    pushed_at = time.monotonic()
+    standin.push(event)
+    assert standin.pending_events() == [event]
+    assert await standin.wait_until(lambda: bool(standin.dropped), timeout=1.0)
+    assert time.monotonic() - pushed_at >= 0.1
+    assert standin.dropped == [event]
+    assert standin.pending_events() == []
+    # A poll opening afterwards finds nothing: the event is lost, as on Zalo.
+    assert (await call(client, standin, "getUpdates", {"timeout": "0"})).status_code == 408
+    assert standin.violations == []
+
+
+async def test_event_reaches_an_open_poll_or_one_opening_in_time(
+    standin: ZaloApiStandIn, client: httpx.AsyncClient
+) -> None:
+    standin.drop_after = 0.2
+    user = standin.user(USER)
+    poll = asyncio.create_task(call(client, standin, "getUpdates", {"timeout": "30"}))
+    await until_polling(standin)
+    waiting = user.text_event("có người nghe")
+    standin.push(waiting)
+    assert (await poll).json()["result"] == waiting
+
+    late = user.text_event("poll tới kịp")
+    standin.push(late)
+    await asyncio.sleep(0.1)  # within drop_after
+    assert (await call(client, standin, "getUpdates", {"timeout": "30"})).json()["result"] == late
+
+    standin.drop_after = None  # kept until a poll comes
+    kept = user.text_event("giữ mãi")
+    standin.push(kept)
+    await asyncio.sleep(0.25)  # past the earlier drop_after
+    assert standin.pending_events() == [kept]
+    assert (await call(client, standin, "getUpdates", {"timeout": "30"})).json()["result"] == kept
+    assert standin.dropped == []
+    assert standin.violations == []
+
+
+async def test_open_polls_counts_the_waiting_get_updates(
+    standin: ZaloApiStandIn, client: httpx.AsyncClient
+) -> None:
+    assert standin.open_polls == 0
+    polls = [
+        asyncio.create_task(call(client, standin, "getUpdates", {"timeout": "30"}))
+        for _ in range(2)
+    ]
+    await until_polling(standin, 2)
+    standin.push(standin.user(USER).text_event("một"))
+    done, _ = await asyncio.wait(polls, return_when=asyncio.FIRST_COMPLETED)
+    assert [task.result().status_code for task in done] == [200]
+    assert standin.open_polls == 1
+    standin.push(standin.user(USER).text_event("hai"))  # taken by the remaining poll
+    assert [(await task).status_code for task in polls] == [200, 200]
+    assert standin.open_polls == 0
+    assert standin.dropped == []
+
+
+async def test_say_waits_for_the_bot_to_poll(
+    standin: ZaloApiStandIn, client: httpx.AsyncClient
+) -> None:
+    standin.drop_after = 0.05
+    bot = MiniBot(client, standin)
+    user = standin.user(USER)
+    say = asyncio.create_task(user.say("tôi nói trước", timeout=2.0))
+    await asyncio.sleep(0.2)  # longer than drop_after: a raw push would be lost by now
+    assert not say.done() and standin.pushed == []
+    async with polling(bot):
+        assert await say == [{"text": "Bạn nói: tôi nói trước"}]
+        assert await user.say("rồi nói tiếp") == [{"text": "Bạn nói: rồi nói tiếp"}]
+        assert await user.say("không cần trả lời", replies=0) == []
+    assert standin.dropped == []
+
+    # Nobody polls (the server has seen the bot's last poll go): say() gives up without
+    # pushing anything.
+    await until_polling(standin, 0)
+    with pytest.raises(AssertionError, match="not polling"):
+        await user.say("có ai không?", timeout=0.2)
+    assert len(standin.pushed) == 3
+    assert standin.violations == []
+
+
+# ---- webhook management ----------------------------------------------------------------------
+
+
+async def test_webhook_info_and_delete_without_a_webhook(
+    standin: ZaloApiStandIn, client: httpx.AsyncClient
+) -> None:
+    info = await call(client, standin, "getWebhookInfo")
+    assert (info.status_code, info.json()["ok"], info.json()["error_code"]) == (400, False, 400)
+    deleted = await call(client, standin, "deleteWebhook")
+    assert (deleted.status_code, deleted.json()["error_code"]) == (404, 404)
+
+    hook = {"url": f"{PUBLIC}/zalo-hook", "secret_token": SECRET}
+    assert (await call(client, standin, "setWebhook", hook)).status_code == 200
+    info = await call(client, standin, "getWebhookInfo")
+    assert info.status_code == 200 and info.json()["result"]["url"] == hook["url"]
+    assert (await call(client, standin, "deleteWebhook")).status_code == 200
+    assert (await call(client, standin, "deleteWebhook")).status_code == 404
+    assert (await call(client, standin, "getWebhookInfo")).status_code == 400
+    # A bot meets these in normal life (removing a webhook it is unsure of): no violation.
+    assert standin.violations == []
+
+
+async def test_webhook_url_must_be_https_and_is_reached_through_the_route(
+    standin: ZaloApiStandIn, client: httpx.AsyncClient
+) -> None:
+    bot = MiniBot(client, standin)
+    user = standin.user(USER)
+    async with webhook_server(bot) as local:
+        plain = {"url": f"{local}/zalo-hook", "secret_token": SECRET}
+        refused = await call(client, standin, "setWebhook", plain)
+        assert refused.status_code == 400
+        assert refused.json()["description"] == "Bad Request: url must be an HTTPS URL"
+        assert standin.violations == [
+            f"setWebhook: webhook url must be an https URL, got '{local}/zalo-hook'"
+        ]
+        assert standin.webhook_url == ""
+
+        hook = {"url": f"{PUBLIC}/zalo-hook?v=1", "secret_token": SECRET}
+        assert (await call(client, standin, "setWebhook", hook)).is_success
+        # Not routed yet: nothing leaves 127.0.0.1, the POST has nowhere to go.
+        assert await standin.post_to_webhook(user.text_event("chưa có đường")) == 0
+        assert "route_webhook" in (standin.webhook_posts[-1].error or "")
+        assert standin.webhook_posts[-1].target == ""
+        assert bot.seen == []
+
+        standin.route_webhook(PUBLIC + "/", local)
+        assert await user.say("qua proxy") == [{"text": "Bạn nói: qua proxy"}]
+        assert standin.webhook_posts[-1].target == f"{local}/zalo-hook?v=1"
+        assert standin.webhook_posts[-1].url == hook["url"]
+        assert bot.headers == [SECRET]
+    assert len(standin.violations) == 1
+
+
+# ---- validation ------------------------------------------------------------------------------
+
+
+def test_zalo_ids_are_deterministic_hex() -> None:
+    assert zalo_id("thôn 1") == zalo_id("thôn 1") != zalo_id("thôn 2")
+    assert zalo_id(7001) == zalo_id("7001")
+    assert all(ZALO_ID.match(zalo_id(seed)) for seed in ("a", 1, "Người dùng", ""))
+    assert len(zalo_id("x")) == 20
+
+
+@pytest.mark.parametrize(
+    "chat_id",
+    ["7001", "7a2f9c01d4e85b36", zalo_id("x").upper(), zalo_id("x")[:19], zalo_id("x") + "0"],
+)
+async def test_a_chat_id_that_is_not_a_zalo_id_is_refused(
+    standin: ZaloApiStandIn, client: httpx.AsyncClient, chat_id: str
+) -> None:
+    response = await call(client, standin, "sendMessage", {"chat_id": chat_id, "text": "chào"})
+    assert response.status_code == 400
+    assert response.json()["description"] == "Bad Request: invalid chat_id"
+    assert standin.violations == [
+        f"sendMessage: chat_id {chat_id!r} is not a Zalo id (20 hexadecimal digits)"
+    ]
+    assert standin.messages_to(chat_id) == []
+
+
+async def test_text_length_is_counted_in_utf16_units(
+    standin: ZaloApiStandIn, client: httpx.AsyncClient
+) -> None:
+    fits = "😀" * 1000
+    assert (len(fits), utf16_len(fits)) == (1000, 2000)
+    sent = await call(client, standin, "sendMessage", {"chat_id": USER, "text": fits})
+    assert sent.status_code == 200
+    plain = await call(client, standin, "sendMessage", {"chat_id": USER, "text": "ệ" * 2000})
+    assert plain.status_code == 200
+    assert standin.violations == []
+
+    over = "😀" * 1001  # 1,001 characters, 2,002 UTF-16 units
+    refused = await call(client, standin, "sendMessage", {"chat_id": USER, "text": over})
+    assert refused.status_code == 400
+    assert refused.json()["description"] == "Bad Request: text is too long"
+    caption = {"chat_id": USER, "photo": "https://example.com/a.jpg", "caption": over}
+    assert (await call(client, standin, "sendPhoto", caption)).status_code == 400
+    assert standin.violations == [
+        "sendMessage: text is 2002 UTF-16 units (maximum 2000)",
+        "sendPhoto: caption is 2002 UTF-16 units (maximum 2000)",
+    ]
+    assert standin.messages_to(USER) == [{"text": fits}, {"text": "ệ" * 2000}]
+
+
+async def test_fail_next_403_and_429_sequences(
+    standin: ZaloApiStandIn, client: httpx.AsyncClient
+) -> None:
+    standin.fail_next("sendMessage", 403, "Internal server error")
+    standin.fail_next("sendMessage", 429, "Quota exceeded")
+    standin.fail_next("sendMessage", 429, "Quota exceeded")
+    standin.fail_next("sendPhoto", 403, "Internal server error")
+    body = {"chat_id": USER, "text": "tin"}
+    answers = [await call(client, standin, "sendMessage", body) for _ in range(4)]
+    assert [a.status_code for a in answers] == [403, 429, 429, 200]
+    assert [a.json() for a in answers[:3]] == [
+        {"ok": False, "error_code": 403, "description": "Internal server error"},
+        {"ok": False, "error_code": 429, "description": "Quota exceeded"},
+        {"ok": False, "error_code": 429, "description": "Quota exceeded"},
+    ]  # no retry_after: Zalo gives none
+    assert standin.messages_to(USER) == [{"text": "tin"}]
+    photo = {"chat_id": USER, "photo": "https://example.com/a.jpg"}
+    assert (await call(client, standin, "sendPhoto", photo)).status_code == 403
+    assert (await call(client, standin, "sendPhoto", photo)).status_code == 200
+    assert standin.flood_rejections == []
+    assert standin.violations == []
+
+
+# ---- restarting --------------------------------------------------------------------------------
+
+
+async def test_stopped_standin_starts_again_on_the_same_port(
+    client: httpx.AsyncClient, unused_tcp_port: int
+) -> None:
+    standin = ZaloApiStandIn(port=unused_tcp_port)
+    await standin.start()
+    try:
+        assert standin.port == unused_tcp_port and standin.serving
+        body = {"chat_id": USER, "text": "trước"}
+        assert (await call(client, standin, "sendMessage", body)).is_success
+        await standin.stop()
+        assert not standin.serving
+        with pytest.raises(httpx.ConnectError):
+            await call(client, standin, "getMe")
+        await standin.start()
+        assert standin.port == unused_tcp_port
+        body = {"chat_id": USER, "text": "sau"}
+        assert (await call(client, standin, "sendMessage", body)).is_success
+        assert standin.messages_to(USER) == [{"text": "trước"}, {"text": "sau"}]
+    finally:
+        await standin.stop()
+
+
+async def test_a_free_port_is_kept_across_a_restart(client: httpx.AsyncClient) -> None:
+    standin = ZaloApiStandIn()
+    await standin.start()
+    port = standin.port
+    assert port != 0
+    await standin.stop()
+    await standin.start()
+    try:
+        assert standin.port == port
+        assert (await call(client, standin, "getMe")).is_success
+        with pytest.raises(RuntimeError, match="already serving"):
+            await standin.start()
+    finally:
+        await standin.stop()

@@ -8,36 +8,62 @@ import itertools
 import time
 from collections.abc import Callable
 from typing import Self
+from urllib.parse import urlsplit
 
 from aiohttp import web
 
+#: Hosts a stand-in may reach without a route: this machine.
+LOCAL_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
+
 
 class LocalApi:
-    """An aiohttp app on a free port of 127.0.0.1, and the helpers a test waits with.
+    """An aiohttp app on 127.0.0.1, and the helpers a test waits with.
+
+    ``port`` (0: a free port, chosen on the first ``start``) is kept after ``stop``, so a
+    stopped stand-in can be started again on the same port: a test makes the platform
+    unreachable with ``stop()`` and brings it back with ``start()``, and a bot configured with
+    ``base_url`` reconnects to it.  What the stand-in recorded (requests, messages, queued
+    updates) survives the restart.
 
     Subclasses call ``_notify()`` after every request or pushed event, and set
     ``_last_activity`` when the bot does something other than long polling.
     """
 
-    def __init__(self) -> None:
-        self.port: int = 0
+    def __init__(self, port: int = 0) -> None:
+        self.port: int = port
         self._runner: web.AppRunner | None = None
         self._changed = asyncio.Event()
         self._closed = False
         self._last_activity = time.monotonic()
         self._counter = itertools.count(1)
+        #: Public webhook base URL -> local base URL (see ``route_webhook``).
+        self.webhook_routes: dict[str, str] = {}
+
+    @property
+    def serving(self) -> bool:
+        """Whether the stand-in is started (between ``start`` and ``stop``)."""
+        return self._runner is not None
 
     async def _serve(self, app: web.Application) -> None:
+        """Serve ``app`` on 127.0.0.1 at ``port`` (a free port when 0, then kept)."""
+        if self._runner is not None:
+            raise RuntimeError(f"{type(self).__name__} is already serving on port {self.port}")
         self._runner = web.AppRunner(
             app, handler_cancellation=True, access_log=None, shutdown_timeout=1.0
         )
         await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
-        await site.start()
+        site = web.TCPSite(self._runner, "127.0.0.1", self.port, reuse_address=True)
+        try:
+            await site.start()
+        except OSError:
+            await self._runner.cleanup()
+            self._runner = None
+            raise
         self.port = int(self._runner.addresses[0][1])
         self._closed = False
 
     async def _unserve(self) -> None:
+        """Stop serving; ``port`` stays, for a later ``start``."""
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
@@ -54,6 +80,28 @@ class LocalApi:
 
     async def __aexit__(self, *exc_info: object) -> None:
         await self.stop()
+
+    def route_webhook(self, public_base: str, local_base: str) -> None:
+        """POST what is meant for ``public_base`` (``https://bot.example.vn``) to
+        ``local_base`` (``http://127.0.0.1:8444``), path and query kept, as the reverse proxy
+        in front of a real bot does (the platforms demand HTTPS; the bot serves plain HTTP)."""
+        self.webhook_routes[public_base.rstrip("/")] = local_base.rstrip("/")
+
+    def _route(self, url: str) -> str | None:
+        """Where a POST meant for ``url`` goes: through the longest matching
+        ``route_webhook``, else ``url`` itself if it is on this machine, else ``None`` (the
+        stand-ins never reach beyond 127.0.0.1)."""
+        matches = [
+            public
+            for public in self.webhook_routes
+            if url == public or url.startswith((public + "/", public + "?"))
+        ]
+        if matches:
+            public = max(matches, key=len)
+            return self.webhook_routes[public] + url[len(public) :]
+        if urlsplit(url).hostname in LOCAL_HOSTS:
+            return url
+        return None
 
     def _next_id(self) -> int:
         return next(self._counter)

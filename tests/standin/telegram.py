@@ -10,10 +10,25 @@ the real API would answer them (usually ``400 Bad Request``).
 ``SimUser`` plays a person in a private chat with the bot: it pushes updates (text, button
 presses, photos, stickers, voice notes, documents) and waits for the bot's replies.
 
+Violations are protocol errors a bot must never make (a wrong type, an unknown parameter, a
+text over 4,096 or a caption over 1,024 UTF-16 code units, as Telegram counts them, a
+non-HTTPS webhook URL, answering an unknown callback query or one already answered).  What a
+bot meets in normal life is answered like Telegram answers it and is no violation: a callback
+query answered more than ``callback_ttl`` seconds after the press (400 "query is too old"),
+``getUpdates`` while a webhook is set (409), flood control, injected failures.
+
+Updates reach the bot by long polling or, after ``setWebhook``, by webhook: the stand-in
+POSTs each update (JSON, with ``X-Telegram-Bot-Api-Secret-Token`` when a secret was set) to
+the webhook URL, one at a time per chat in ``update_id`` order and at most
+``max_connections`` at once, retrying every ``webhook_retry`` seconds until the bot answers
+2xx; every attempt is recorded in ``webhook_posts``.  Telegram demands an HTTPS URL while the
+bot serves plain HTTP behind a proxy: ``route_webhook`` plays that proxy.
+
 Off by default, the stand-in also applies Telegram-like flood control (``global_rate``,
 ``chat_rate``, ``group_rate``: sliding windows over message-sending requests, answered
 ``429 Too Many Requests`` with ``retry_after``) and injects failures and slow answers on
-request (``fail_next``, ``delay_next``).
+request (``fail_next``, ``delay_next``).  It can be stopped and started again on the same
+port (``LocalApi``) to play Telegram being unreachable for a while.
 """
 
 from __future__ import annotations
@@ -31,7 +46,9 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
+import aiohttp
 from aiohttp import web
 
 from tests.standin.server import LocalApi
@@ -67,6 +84,22 @@ MAX_TEXT = 4096
 MAX_CAPTION = 1024
 MAX_CALLBACK_ANSWER = 200
 MAX_CALLBACK_DATA_BYTES = 64
+
+#: How long after a button press Telegram still takes ``answerCallbackQuery`` (default).
+CALLBACK_TTL = 15.0
+CALLBACK_TOO_OLD = (
+    "Bad Request: query is too old and response timeout expired or query ID is invalid"
+)
+
+WEBHOOK_SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
+#: ``setWebhook``'s ``max_connections`` when not given, and its allowed range.
+DEFAULT_MAX_CONNECTIONS = 40
+MAX_CONNECTIONS_RANGE = (1, 100)
+#: How long the stand-in waits for the bot's webhook to answer (default), in seconds.
+WEBHOOK_TIMEOUT = 10.0
+#: How long after a failed webhook POST the update is POSTed again (default), in seconds.
+WEBHOOK_RETRY = 1.0
+_SECRET_TOKEN_RE = re.compile(r"[A-Za-z0-9_-]{1,256}")
 
 #: Methods whose names start with these send, edit, copy or forward messages and so are subject
 #: to flood control (``sendChatAction`` sends no message and is exempt).
@@ -123,6 +156,25 @@ class ApiRequest:
     time: float
     http_method: str = "POST"
     status: int = 200
+
+
+@dataclass
+class WebhookPost:
+    """One attempt to deliver an update to the bot's webhook.
+
+    ``url`` is the webhook URL the bot set, ``target`` where the POST went (through
+    ``route_webhook``; empty when it had nowhere to go on this machine); ``time`` is
+    ``time.monotonic()`` when the attempt started.  ``status`` is the bot's HTTP answer, 0 when
+    there was none (refused, timed out, no route), with ``error`` saying why (Telegram's words,
+    as ``getWebhookInfo`` reports them).
+    """
+
+    url: str
+    update_id: int
+    status: int
+    error: str | None
+    time: float
+    target: str = ""
 
 
 # --------------------------------------------------------------------------------------------
@@ -704,11 +756,14 @@ def render_text(text: str, parse_mode: str | None) -> tuple[str, str | None]:
 # --------------------------------------------------------------------------------------------
 
 
-@dataclass
+@dataclass(eq=False)
 class _Pending:
     update_id: int
     update: JSONDict
     forced: bool = False
+    #: Webhook mode: a POST of it is under way / not to be tried again before this time.
+    in_flight: bool = False
+    retry_at: float = 0.0
 
 
 @dataclass
@@ -751,6 +806,20 @@ def _update_type(update: JSONDict) -> str:
     return ""
 
 
+def _update_chat(update: JSONDict) -> tuple[str, Any]:
+    """What webhook deliveries serialise on: the update's chat, else its sender, else itself."""
+    body = update.get(_update_type(update))
+    if isinstance(body, dict):
+        message = body.get("message")
+        chat = body.get("chat") or (message.get("chat") if isinstance(message, dict) else None)
+        if isinstance(chat, dict) and "id" in chat:
+            return ("chat", chat["id"])
+        sender = body.get("from")
+        if isinstance(sender, dict) and "id" in sender:
+            return ("user", sender["id"])
+    return ("update", update.get("update_id"))
+
+
 def _summary(params: JSONDict) -> str:
     for key in ("text", "caption"):
         if key in params:
@@ -777,6 +846,18 @@ class BotApiStandIn(LocalApi):
     A request past a limit is answered ``429 Too Many Requests: retry after N`` with
     ``parameters.retry_after = N`` (whole seconds until the window frees, at least 1), does not
     count toward any window, and is appended to ``flood_rejections``.
+
+    ``callback_ttl`` (seconds, default 15): a callback query answered later than this after
+    the press is answered 400 "query is too old ...", recorded in ``expired_callback_answers``
+    and not a violation.
+
+    Webhook (after ``setWebhook``): ``webhook_url``, ``webhook_secret``,
+    ``webhook_max_connections`` (default 40) as set by the bot; ``webhook_timeout`` (default
+    10 s) and ``webhook_retry`` (default 1 s) may be changed at any time; ``webhook_posts``
+    records every delivery attempt, ``webhook_last_error`` the last failure as
+    ``(unix time, message)``.
+
+    ``port`` (0: a free one) is where it serves, kept across ``stop``/``start``.
     """
 
     def __init__(
@@ -788,8 +869,9 @@ class BotApiStandIn(LocalApi):
         global_rate: int | None = None,
         chat_rate: tuple[int, float] | None = None,
         group_rate: tuple[int, float] | None = None,
+        port: int = 0,
     ) -> None:
-        super().__init__()
+        super().__init__(port)
         self.token = token
         self.bot_username = bot_username
         self.bot_first_name = "Thi đua"
@@ -805,6 +887,15 @@ class BotApiStandIn(LocalApi):
         self.chat_actions: list[JSONDict] = []
         self.commands: dict[str, list[JSONDict]] = {}
         self.webhook_url: str = ""
+        self.webhook_secret: str | None = None
+        self.webhook_max_connections: int = DEFAULT_MAX_CONNECTIONS
+        self.webhook_timeout: float = WEBHOOK_TIMEOUT
+        self.webhook_retry: float = WEBHOOK_RETRY
+        self.webhook_posts: list[WebhookPost] = []
+        self.webhook_last_error: tuple[int, str] | None = None
+        self.callback_ttl: float = CALLBACK_TTL
+        #: Query ids answered after ``callback_ttl`` (each refused with "query is too old").
+        self.expired_callback_answers: list[str] = []
         self.global_rate: int | None = global_rate
         self.chat_rate: tuple[int, float] | None = chat_rate
         self.group_rate: tuple[int, float] | None = group_rate
@@ -823,6 +914,10 @@ class BotApiStandIn(LocalApi):
         self._global_sent: deque[float] = deque()
         self._chat_sent: dict[int | str, deque[float]] = {}
         self._callbacks: dict[str, bool] = {}
+        self._callback_pressed: dict[str, float] = {}
+        self._session: aiohttp.ClientSession | None = None
+        self._deliveries: set[asyncio.Task[None]] = set()
+        self._pump_handle: asyncio.TimerHandle | None = None
         self._file_paths: dict[str, str] = {}
         self._file_meta: dict[str, JSONDict] = {}
 
@@ -850,15 +945,29 @@ class BotApiStandIn(LocalApi):
     # ---- lifecycle -----------------------------------------------------------------------
 
     async def start(self) -> None:
+        """Serve on ``port``; with a webhook set, deliveries of pending updates resume."""
         app = web.Application(client_max_size=64 * 1024 * 1024)
         app.router.add_route("*", "/bot{token}/{method}", self._handle_api)
         app.router.add_get("/file/bot{token}/{path:.+}", self._handle_file)
         await self._serve(app)
+        self._pump()
 
     async def stop(self) -> None:
+        """Stop serving: pending long polls end, webhook deliveries under way are cancelled
+        (their updates stay pending)."""
         self._closed = True
         self._notify()
+        if self._pump_handle is not None:
+            self._pump_handle.cancel()
+            self._pump_handle = None
+        for task in list(self._deliveries):
+            task.cancel()
+        if self._deliveries:
+            await asyncio.gather(*self._deliveries, return_exceptions=True)
         await self._unserve()
+        if self._session is not None:
+            await self._session.close()
+            self._session = None
 
     @property
     def base_url(self) -> str:
@@ -894,6 +1003,8 @@ class BotApiStandIn(LocalApi):
         return sim
 
     def push_update(self, update: dict[str, Any]) -> int:
+        """Queue ``update`` (``update_id`` added when missing) for ``getUpdates``, or, while a
+        webhook is set, for delivery to it; returns its ``update_id``."""
         payload = copy.deepcopy(update)
         update_id = payload.get("update_id")
         if update_id is None:
@@ -902,17 +1013,26 @@ class BotApiStandIn(LocalApi):
         update_id = int(update_id)
         self._next_update_id = max(self._next_update_id, update_id + 1)
         self._history[update_id] = copy.deepcopy(payload)
+        query = payload.get("callback_query")
+        if isinstance(query, dict) and isinstance(query.get("id"), str):
+            # Telegram knows the query from its creation; callback_ttl runs from here.
+            self._callbacks.setdefault(query["id"], False)
+            self._callback_pressed.setdefault(query["id"], time.monotonic())
         self._pending.append(_Pending(update_id, payload))
         self._notify()
+        self._pump()
         return update_id
 
     def deliver_again(self, update_id: int) -> None:
+        """Hand update ``update_id`` to the bot once more (past ``offset``), as Telegram does
+        when it is not sure the bot got it."""
         if update_id not in self._history:
             raise AssertionError(f"update {update_id} was never pushed")
         self._pending.append(
             _Pending(update_id, copy.deepcopy(self._history[update_id]), forced=True)
         )
         self._notify()
+        self._pump()
 
     def fail_next(
         self,
@@ -975,6 +1095,8 @@ class BotApiStandIn(LocalApi):
         return [r.time for r in self.calls(method) if r.status == 200]
 
     def pending_updates(self) -> list[int]:
+        """The ``update_id`` of every update not confirmed yet (by a later ``offset`` or a
+        2xx webhook answer), sorted."""
         return sorted(entry.update_id for entry in self._pending)
 
     async def wait_messages(
@@ -1046,6 +1168,108 @@ class BotApiStandIn(LocalApi):
     def _recent_calls(self) -> list[str]:
         calls = [r for r in self.requests if r.method != "getUpdates"][-8:]
         return [f"{r.method} {r.status} {_summary(r.params)}" for r in calls]
+
+    # ---- webhook delivery ----------------------------------------------------------------
+
+    def _is_wanted(self, entry: _Pending) -> bool:
+        """Whether the bot's ``allowed_updates`` take ``entry``'s kind of update."""
+        kind = _update_type(entry.update)
+        if self._allowed_updates is None:
+            return kind not in DEFAULT_EXCLUDED_UPDATES
+        return kind in self._allowed_updates
+
+    def _pump(self) -> None:
+        """While a webhook is set and the stand-in serves, start the POSTs that may go now:
+        the first pending update of each chat, if none of that chat is under way and it is
+        not waiting for a retry, up to ``webhook_max_connections`` at once; then come back
+        when the next failed one is due."""
+        if self._pump_handle is not None:
+            self._pump_handle.cancel()
+            self._pump_handle = None
+        if not self.webhook_url or self._closed or self._runner is None:
+            return
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            return
+        self._pending = [entry for entry in self._pending if self._is_wanted(entry)]
+        now = time.monotonic()
+        under_way = sum(entry.in_flight for entry in self._pending)
+        chats: set[tuple[str, Any]] = set()
+        next_retry: float | None = None
+        for entry in sorted(self._pending, key=lambda e: e.update_id):
+            chat = _update_chat(entry.update)
+            if chat in chats:
+                continue  # a chat's updates go one at a time, in update_id order
+            chats.add(chat)
+            if entry.in_flight:
+                continue
+            if entry.retry_at > now:
+                next_retry = min(next_retry or entry.retry_at, entry.retry_at)
+                continue
+            if under_way >= self.webhook_max_connections:
+                break
+            entry.in_flight = True
+            under_way += 1
+            task = loop.create_task(self._deliver(entry))
+            self._deliveries.add(task)
+            task.add_done_callback(self._deliveries.discard)
+        if next_retry is not None:
+            self._pump_handle = loop.call_later(max(next_retry - now, 0.0), self._pump)
+
+    async def _deliver(self, entry: _Pending) -> None:
+        """POST ``entry`` to the webhook once, recorded in ``webhook_posts``: on a 2xx answer
+        the update is confirmed (no longer pending); otherwise it is due again
+        ``webhook_retry`` seconds later and the failure is ``webhook_last_error``."""
+        url = self.webhook_url
+        if not url:  # deleteWebhook came first: the update stays pending for getUpdates
+            entry.in_flight = False
+            return
+        target = self._route(url)
+        post = WebhookPost(url, entry.update_id, 0, None, time.monotonic(), target or "")
+        try:
+            if target is None:
+                # Nothing beyond 127.0.0.1 is reached: an unrouted host is as good as unknown.
+                post.error = "Failed to resolve host: Name or service not known"
+            else:
+                post.status, post.error = await self._post_update(target, entry.update)
+        finally:
+            entry.in_flight = False
+        self.webhook_posts.append(post)
+        if 200 <= post.status < 300:
+            self._pending = [other for other in self._pending if other is not entry]
+        else:
+            self.webhook_last_error = (int(time.time()), post.error or "Unknown error")
+            entry.retry_at = time.monotonic() + self.webhook_retry
+        self._notify()
+        self._pump()
+
+    async def _post_update(self, target: str, update: JSONDict) -> tuple[int, str | None]:
+        """POST ``update`` as JSON to ``target``: (HTTP status or 0, error message or None)."""
+        if self._session is None:
+            self._session = aiohttp.ClientSession()
+        headers = {"Content-Type": "application/json"}
+        if self.webhook_secret:
+            headers[WEBHOOK_SECRET_HEADER] = self.webhook_secret
+        try:
+            async with self._session.post(
+                target,
+                data=json.dumps(update, ensure_ascii=False).encode("utf-8"),
+                headers=headers,
+                timeout=aiohttp.ClientTimeout(total=self.webhook_timeout),
+                allow_redirects=False,
+            ) as response:
+                await response.read()
+                status, reason = response.status, response.reason
+        except TimeoutError:
+            return 0, "Read timeout expired"
+        except aiohttp.ClientConnectorError:
+            return 0, "Connection refused"
+        except aiohttp.ClientError as exc:
+            return 0, f"Connection error: {type(exc).__name__}"
+        if 200 <= status < 300:
+            return status, None
+        return status, f"Wrong response from the webhook: {status} {reason or ''}".rstrip()
 
     # ---- HTTP ----------------------------------------------------------------------------
 
@@ -1312,10 +1536,10 @@ class BotApiStandIn(LocalApi):
                         error="Bad Request: message text is empty",
                     )
                 )
-            elif len(plain) > MAX_TEXT:
+            elif _utf16_len(plain) > MAX_TEXT:
                 issues.append(
                     _Issue(
-                        f"text is {len(plain)} characters (maximum {MAX_TEXT})",
+                        f"text is {_utf16_len(plain)} UTF-16 code units (maximum {MAX_TEXT})",
                         error="Bad Request: message is too long",
                     )
                 )
@@ -1328,10 +1552,10 @@ class BotApiStandIn(LocalApi):
                         error=f"Bad Request: can't parse entities: {error}",
                     )
                 )
-            elif len(plain) > MAX_CAPTION:
+            elif _utf16_len(plain) > MAX_CAPTION:
                 issues.append(
                     _Issue(
-                        f"caption is {len(plain)} characters (maximum {MAX_CAPTION})",
+                        f"caption is {_utf16_len(plain)} UTF-16 code units (maximum {MAX_CAPTION})",
                         error="Bad Request: message caption is too long",
                     )
                 )
@@ -1350,6 +1574,24 @@ class BotApiStandIn(LocalApi):
                     error="Bad Request: wrong parameter action in request",
                 )
             )
+        if method == "setWebhook" and isinstance(params.get("url"), str) and params["url"]:
+            parts = urlsplit(params["url"])
+            if parts.scheme != "https" or not parts.netloc:
+                issues.append(
+                    _Issue(
+                        f"webhook url must be an HTTPS URL, got {params['url']!r}",
+                        error="Bad Request: bad webhook: HTTPS url must be provided for webhook",
+                    )
+                )
+        if method == "setWebhook" and isinstance(params.get("secret_token"), str):
+            if not _SECRET_TOKEN_RE.fullmatch(params["secret_token"]):
+                issues.append(
+                    _Issue(
+                        "secret_token must be 1-256 characters of A-Z, a-z, 0-9, _ and -, got "
+                        f"{_kind(params['secret_token'])}",
+                        error="Bad Request: secret token contains unallowed characters",
+                    )
+                )
         if method == "setMyCommands" and isinstance(params.get("commands"), list):
             if len(params["commands"]) > 100:
                 issues.append(
@@ -1421,16 +1663,11 @@ class BotApiStandIn(LocalApi):
                 pass
 
     def _take_updates(self, offset: int | None, limit: int) -> list[JSONDict]:
-        allowed = self._allowed_updates
         kept: list[_Pending] = []
         for entry in sorted(self._pending, key=lambda e: e.update_id):
             if offset is not None and entry.update_id < offset and not entry.forced:
                 continue
-            kind = _update_type(entry.update)
-            if allowed is None:
-                if kind in DEFAULT_EXCLUDED_UPDATES:
-                    continue
-            elif kind not in allowed:
+            if not self._is_wanted(entry):
                 continue
             kept.append(entry)
         self._pending = kept
@@ -1440,15 +1677,36 @@ class BotApiStandIn(LocalApi):
         return [copy.deepcopy(entry.update) for entry in batch]
 
     async def _delete_webhook(self, params: JSONDict) -> bool:
+        """Stop webhook deliveries (POSTs under way finish); pending updates stay for
+        ``getUpdates`` unless ``drop_pending_updates``."""
         self.webhook_url = ""
+        self.webhook_secret = None
+        self.webhook_last_error = None
         if params.get("drop_pending_updates"):
             self._pending.clear()
+        self._pump()
         return True
 
     async def _set_webhook(self, params: JSONDict) -> bool:
-        self.webhook_url = str(params.get("url", ""))
+        """Deliver updates to ``url`` from now on (an empty ``url`` removes the webhook);
+        delivery starts once this answer is on its way."""
+        url = str(params.get("url", ""))
+        if not url:
+            return await self._delete_webhook(params)
+        self.webhook_url = url
+        self.webhook_secret = params.get("secret_token") or None
+        low, high = MAX_CONNECTIONS_RANGE
+        wanted = int(params.get("max_connections", DEFAULT_MAX_CONNECTIONS))
+        self.webhook_max_connections = min(max(wanted, low), high)
+        if "allowed_updates" in params:
+            allowed = params["allowed_updates"]
+            self._allowed_updates = frozenset(allowed) if allowed else None
+        self.webhook_last_error = None
         if params.get("drop_pending_updates"):
             self._pending.clear()
+        for entry in self._pending:
+            entry.retry_at = 0.0
+        asyncio.get_running_loop().call_soon(self._pump)
         return True
 
     async def _get_webhook_info(self, params: JSONDict) -> JSONDict:
@@ -1457,6 +1715,10 @@ class BotApiStandIn(LocalApi):
             "has_custom_certificate": False,
             "pending_update_count": len(self._pending),
         }
+        if self.webhook_url:
+            info["max_connections"] = self.webhook_max_connections
+            if self.webhook_last_error is not None:
+                info["last_error_date"], info["last_error_message"] = self.webhook_last_error
         if self._allowed_updates is not None:
             info["allowed_updates"] = sorted(self._allowed_updates)
         return info
@@ -1670,15 +1932,20 @@ class BotApiStandIn(LocalApi):
         return True
 
     async def _answer_callback_query(self, params: JSONDict) -> bool:
+        """Answer a pressed button: an unknown query or a second answer is a violation; an
+        answer more than ``callback_ttl`` seconds after the press is refused as Telegram
+        refuses it, without a violation (a busy or restarting bot meets it)."""
         query_id = params["callback_query_id"]
         answered = self._callbacks.get(query_id)
         if answered is None or answered:
             problem = "answered twice" if answered else "unknown"
             raise _ApiError(
-                400,
-                "Bad Request: query is too old and response timeout expired or query ID is invalid",
-                violation=f"callback query {query_id!r} is {problem}",
+                400, CALLBACK_TOO_OLD, violation=f"callback query {query_id!r} is {problem}"
             )
+        pressed = self._callback_pressed.get(query_id)
+        if pressed is not None and time.monotonic() - pressed > self.callback_ttl:
+            self.expired_callback_answers.append(query_id)
+            raise _ApiError(400, CALLBACK_TOO_OLD)
         self._callbacks[query_id] = True
         self.callback_answers[query_id] = copy.deepcopy(params)
         return True
@@ -1774,6 +2041,9 @@ class SimUser:
         return self.standin.messages_to(self.chat_id)
 
     async def _send(self, content: JSONDict, replies: int, timeout: float) -> list[JSONDict]:
+        """Push a message update (long polling fetches it; with a webhook set, the stand-in
+        delivers it) and wait for ``replies`` messages, or with ``replies=0`` until the bot
+        confirmed the update (a later ``offset``, or a 2xx webhook answer) and went quiet."""
         since = len(self.standin.messages_to(self.chat_id))
         message = self.standin._user_message(self, content)
         update_id = self.standin.push_update({"message": message})
@@ -1783,7 +2053,13 @@ class SimUser:
                 lambda: self.standin._is_confirmed(update_id), timeout
             )
             if not confirmed:
-                raise AssertionError(f"the bot did not fetch update {update_id} within {timeout}s")
+                how = (
+                    f"take update {update_id} at its webhook (last error: "
+                    f"{self.standin.webhook_last_error})"
+                    if self.standin.webhook_url
+                    else f"fetch update {update_id}"
+                )
+                raise AssertionError(f"the bot did not {how} within {timeout}s")
             await self.standin.idle(quiet=0.05, timeout=timeout)
             return []
         return await self.standin.wait_messages(self.chat_id, replies, since, timeout)
@@ -1883,7 +2159,9 @@ class SimUser:
         message: JSONDict | None = None,
         timeout: float = 5.0,
     ) -> list[JSONDict]:
-        """Press an inline button; ``replies=0`` waits for answerCallbackQuery instead."""
+        """Press an inline button (a ``callback_query`` update, created now: ``callback_ttl``
+        runs from here); ``replies=0`` waits for the bot's answerCallbackQuery instead (taken
+        or, if late, refused as too old)."""
         if message is None:
             message = self.standin.last_bot_message(self.chat_id)
             if message is None:
@@ -1895,7 +2173,6 @@ class SimUser:
                 f"{message.get('message_id')}; buttons: {available}"
             )
         query_id = str(4_000_000_000_000_000_000 + self.standin._next_id())
-        self.standin._callbacks[query_id] = False
         self.last_callback_query_id = query_id
         since = len(self.standin.messages_to(self.chat_id))
         update_id = self.standin.push_update(
@@ -1912,7 +2189,11 @@ class SimUser:
         self.last_update_id = update_id
         if replies <= 0:
             answered = await self.standin.wait_until(
-                lambda: self.standin._callbacks.get(query_id) is True, timeout
+                lambda: (
+                    self.standin._callbacks.get(query_id) is True
+                    or query_id in self.standin.expired_callback_answers
+                ),
+                timeout,
             )
             if not answered:
                 raise AssertionError(

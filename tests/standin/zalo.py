@@ -9,17 +9,30 @@ way the real API answers (``{"ok": false, "error_code": N, "description": ...}``
 status ``N``).
 
 What counts as a violation: a non-POST request, a body that is not a JSON object, an unknown
-method, a missing/mistyped/unknown parameter, an empty or too long (> 2,000 characters) text,
-an unknown chat action, a webhook URL or secret the real API would not take.  Not violations
-(a bot meets them in normal life): a wrong token (401), ``getUpdates`` while a webhook is set
-(409), "nothing new" (408), flood control (429) and failures injected with ``fail_next``.
+method, a missing/mistyped/unknown parameter, an empty or too long (> 2,000 UTF-16 units)
+text, a chat id that is not one of Zalo's (20 hexadecimal digits), an unknown chat action, a
+webhook URL or secret the real API would not take.  Not violations (a bot meets them in normal
+life): a wrong token (401), ``getUpdates`` while a webhook is set (409), "nothing new" (408),
+``deleteWebhook`` (404) or ``getWebhookInfo`` (400) when no webhook is set, flood control
+(429) and failures injected with ``fail_next`` (Zalo documents 403 as "Internal server error"
+and answers 429 "Quota exceeded" without a ``retry_after``).
+
+As Zalo warns, polling misses events: an event pushed while no ``getUpdates`` is open waits
+``drop_after`` seconds for one (a real network's latency) and is then dropped, recorded in
+``dropped``.  Zalo has no offsets: an event handed to a poll is gone from the queue.
 
 ``ZaloUser`` plays a person in a private chat with the bot: it sends text, image, sticker and
 unsupported events (queued for ``getUpdates``, or POSTed to the webhook when one is set) and
-waits for the bot's replies.
+waits for the bot's replies.  In polling mode it first waits for the bot to have a
+``getUpdates`` open (``open_polls > 0``), since a person's message only reaches a bot that is
+polling; the raw ``push`` does not wait (and so can lose an event, as Zalo does).
 
-Stand-in allowances, not the real API: a webhook URL may be plain ``http://`` on
-127.0.0.1/localhost, ``getUpdates`` waits at most ``poll_cap`` seconds (default 1) whatever
+The stand-in can be stopped and started again on the same port (``LocalApi``), to play Zalo
+being unreachable for a while.
+
+Stand-in allowances, not the real API: the webhook URL the bot registers (HTTPS, as Zalo
+demands) is reached through ``route_webhook`` (a reverse proxy to a local port, as in front
+of a real bot), ``getUpdates`` waits at most ``poll_cap`` seconds (default 1) whatever
 ``timeout`` asks, and an empty POST body counts as ``{}``.
 """
 
@@ -27,8 +40,10 @@ from __future__ import annotations
 
 import asyncio
 import copy
+import hashlib
 import json
 import mimetypes
+import re
 import secrets
 import time
 from collections import deque
@@ -45,7 +60,7 @@ from tests.standin.server import LocalApi
 
 JSONDict = dict[str, Any]
 
-#: The longest text (and caption) ``sendMessage``/``sendPhoto`` take, in Unicode characters.
+#: The longest text (and caption) ``sendMessage``/``sendPhoto`` take, in UTF-16 code units.
 MAX_TEXT = 2000
 SECRET_HEADER = "X-Bot-Api-Secret-Token"
 SECRET_MIN, SECRET_MAX = 8, 256
@@ -77,7 +92,20 @@ METHOD_PARAMS: dict[str, dict[str, bool]] = {
     "sendChatAction": {"chat_id": True, "action": True},
 }
 
-_LOCAL_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
+#: A Zalo user (and private chat) id: 20 lowercase hexadecimal digits.
+ZALO_ID = re.compile(r"^[0-9a-f]{20}$")
+
+
+def zalo_id(seed: str | int) -> str:
+    """A Zalo user id (20 lowercase hexadecimal digits), the same for the same seed."""
+    return hashlib.sha256(str(seed).encode()).hexdigest()[:20]
+
+
+def utf16_len(text: str) -> int:
+    """The length of ``text`` in UTF-16 code units (an emoji outside the BMP counts 2)."""
+    return len(text.encode("utf-16-le")) // 2
+
+
 _FAKE_JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00" + b"\x00" * 64 + b"\xff\xd9"
 
 
@@ -116,8 +144,10 @@ class SentMessage:
 class WebhookPost:
     """One POST of an event to the bot's webhook.
 
-    ``secret`` is the ``X-Bot-Api-Secret-Token`` header sent (``None``: none); ``status`` is
-    the bot's HTTP answer, 0 when there was none (refused connection, timeout), with ``error``.
+    ``url`` is the webhook URL set by the bot and ``target`` where the POST went (through
+    ``route_webhook``; empty when it had nowhere to go on this machine).  ``secret`` is the
+    ``X-Bot-Api-Secret-Token`` header sent (``None``: none); ``status`` is the bot's HTTP
+    answer, 0 when there was none (refused connection, timeout, no route), with ``error``.
     """
 
     url: str
@@ -126,6 +156,7 @@ class WebhookPost:
     time: float
     status: int = 0
     error: str | None = None
+    target: str = ""
 
 
 # --------------------------------------------------------------------------------------------
@@ -187,18 +218,32 @@ class ZaloApiStandIn(LocalApi):
     ``rate`` (``None``: off; may be changed at any time): at most this many ``send*`` requests
     that passed validation in any sliding second; one past it is answered ``429 Too Many
     Requests``, counts toward nothing and is appended to ``flood_rejections``.
+
+    ``drop_after`` (seconds, default 1.0; ``None``: never): how long an event pushed for
+    polling waits for a ``getUpdates`` before it is dropped into ``dropped``.  ``open_polls``
+    is how many ``getUpdates`` requests are waiting right now.  ``port`` (0: a free one) is
+    where it serves, kept across ``stop``/``start``.
     """
 
     def __init__(
-        self, token: str = "1234567890:zalo-test-token", *, rate: int | None = None
+        self,
+        token: str = "1234567890:zalo-test-token",
+        *,
+        rate: int | None = None,
+        port: int = 0,
     ) -> None:
-        super().__init__()
+        super().__init__(port)
         self.token = token
         head = token.split(":", 1)[0]
         self.bot_id = head if head else "1234567890"
         self.account_name = "bot.thidua"
         self.poll_cap: float = 1.0
         self.rate: int | None = rate
+        #: How long a pushed event waits for a poll before it is dropped (None: forever).
+        self.drop_after: float | None = 1.0
+        self.dropped: list[JSONDict] = []
+        #: ``getUpdates`` requests waiting right now.
+        self.open_polls = 0
 
         self.requests: list[ApiRequest] = []
         self.violations: list[str] = []
@@ -215,7 +260,7 @@ class ZaloApiStandIn(LocalApi):
 
         self._users: dict[str, ZaloUser] = {}
         self._outbox: dict[str, list[JSONDict]] = {}
-        self._queue: deque[JSONDict] = deque()
+        self._queue: deque[tuple[float, JSONDict]] = deque()
         self._failures: dict[str, list[_Failure]] = {}
         self._rate_sent: deque[float] = deque()
         self._session: aiohttp.ClientSession | None = None
@@ -281,8 +326,9 @@ class ZaloApiStandIn(LocalApi):
         return f"{self.base_url}/files/{quote(name, safe='')}"
 
     def push(self, event: JSONDict) -> None:
-        """Queue ``event`` for ``getUpdates``, or, while a webhook is set, POST it there in the
-        background (its outcome lands in ``webhook_posts``)."""
+        """Queue ``event`` for ``getUpdates`` (dropped if no poll takes it within
+        ``drop_after``), or, while a webhook is set, POST it there in the background (its
+        outcome lands in ``webhook_posts``)."""
         payload = copy.deepcopy(event)
         self.pushed.append(copy.deepcopy(payload))
         if self.webhook_url:
@@ -290,7 +336,18 @@ class ZaloApiStandIn(LocalApi):
             self._push_tasks.add(task)
             task.add_done_callback(self._push_tasks.discard)
         else:
-            self._queue.append(payload)
+            self._queue.append((time.monotonic(), payload))
+            if self.drop_after is not None:
+                asyncio.get_running_loop().call_later(self.drop_after + 0.001, self._expire)
+        self._notify()
+
+    def _expire(self) -> None:
+        """Drop the queued events no poll took in time."""
+        if self.drop_after is None:
+            return
+        limit = time.monotonic() - self.drop_after
+        while self._queue and self._queue[0][0] <= limit:
+            self.dropped.append(self._queue.popleft()[1])
         self._notify()
 
     def deliver_again(self, event: JSONDict) -> None:
@@ -299,7 +356,7 @@ class ZaloApiStandIn(LocalApi):
 
     def pending_events(self) -> list[JSONDict]:
         """Events queued for ``getUpdates`` and not handed out yet."""
-        return [copy.deepcopy(event) for event in self._queue]
+        return [copy.deepcopy(event) for _at, event in self._queue]
 
     async def post_to_webhook(
         self,
@@ -310,8 +367,10 @@ class ZaloApiStandIn(LocalApi):
     ) -> int:
         """POST ``event`` to the webhook now; returns the bot's HTTP status (0: no answer).
 
-        ``wrapped`` sends ``{"ok": true, "result": event}``; ``secret`` is the header value
-        (``...``: the one given to ``setWebhook``, ``None``: no header at all).
+        The POST goes where ``route_webhook`` sends the webhook URL (an unrouted URL off this
+        machine is not reached: status 0 with an ``error``).  ``wrapped`` sends
+        ``{"ok": true, "result": event}``; ``secret`` is the header value (``...``: the one
+        given to ``setWebhook``, ``None``: no header at all).
         """
         if not self.webhook_url:
             raise AssertionError("no webhook is set (the bot has not called setWebhook)")
@@ -321,12 +380,21 @@ class ZaloApiStandIn(LocalApi):
         headers = {"Content-Type": "application/json"}
         if value is not None:
             headers[SECRET_HEADER] = value
-        post = WebhookPost(self.webhook_url, body, value, time.monotonic())
+        target = self._route(self.webhook_url)
+        post = WebhookPost(self.webhook_url, body, value, time.monotonic(), target=target or "")
+        if target is None:
+            post.error = (
+                f"no route to {self.webhook_url}: the stand-in reaches only 127.0.0.1 "
+                "(call route_webhook)"
+            )
+            self.webhook_posts.append(post)
+            self._notify()
+            return 0
         if self._session is None:
             self._session = aiohttp.ClientSession()
         try:
             async with self._session.post(
-                self.webhook_url,
+                target,
                 data=json.dumps(body, ensure_ascii=False).encode("utf-8"),
                 headers=headers,
                 timeout=aiohttp.ClientTimeout(total=WEBHOOK_TIMEOUT),
@@ -367,6 +435,7 @@ class ZaloApiStandIn(LocalApi):
             raise AssertionError(
                 f"expected {count} message(s) to chat {key} within {timeout}s, got "
                 f"{len(got)}: {[_summary(m) for m in got]}; violations: {self.violations}; "
+                f"events dropped (no poll within drop_after): {len(self.dropped)}; "
                 f"recent calls: {self._recent_calls()}"
             )
         return got
@@ -531,6 +600,13 @@ class ZaloApiStandIn(LocalApi):
         chat_id = params.get("chat_id")
         if isinstance(chat_id, str) and not chat_id.strip():
             issues.append(_Issue("chat_id is empty", description="Bad Request: chat_id is empty"))
+        elif isinstance(chat_id, str) and not ZALO_ID.match(chat_id):
+            issues.append(
+                _Issue(
+                    f"chat_id {chat_id!r} is not a Zalo id (20 hexadecimal digits)",
+                    description="Bad Request: invalid chat_id",
+                )
+            )
         for name in ("text", "caption"):
             value = params.get(name)
             if not isinstance(value, str):
@@ -542,10 +618,10 @@ class ZaloApiStandIn(LocalApi):
                         description="Bad Request: text is empty",
                     )
                 )
-            elif len(value) > MAX_TEXT:
+            elif utf16_len(value) > MAX_TEXT:
                 issues.append(
                     _Issue(
-                        f"{name} is {len(value)} characters (maximum {MAX_TEXT})",
+                        f"{name} is {utf16_len(value)} UTF-16 units (maximum {MAX_TEXT})",
                         description=f"Bad Request: {name} is too long",
                     )
                 )
@@ -581,8 +657,7 @@ class ZaloApiStandIn(LocalApi):
             url = params.get("url")
             if isinstance(url, str):
                 parts = urlsplit(url)
-                local_http = parts.scheme == "http" and parts.hostname in _LOCAL_HOSTS
-                if not parts.netloc or not (parts.scheme == "https" or local_http):
+                if not parts.netloc or parts.scheme != "https":
                     issues.append(
                         _Issue(
                             f"webhook url must be an https URL, got {url!r}",
@@ -616,17 +691,23 @@ class ZaloApiStandIn(LocalApi):
         raw = params.get("timeout")
         asked = float(str(raw).strip()) if raw is not None else float(DEFAULT_POLL_TIMEOUT)
         deadline = time.monotonic() + min(asked, self.poll_cap)
-        while True:
-            if self._queue:
-                return self._queue.popleft()
-            remaining = deadline - time.monotonic()
-            if self._closed or remaining <= 0:
-                raise _ApiError(408, "Request timeout")
-            event = self._changed
-            try:
-                await asyncio.wait_for(event.wait(), remaining)
-            except TimeoutError:
-                pass
+        self.open_polls += 1
+        self._notify()
+        try:
+            while True:
+                self._expire()
+                if self._queue:
+                    return self._queue.popleft()[1]
+                remaining = deadline - time.monotonic()
+                if self._closed or remaining <= 0:
+                    raise _ApiError(408, "Request timeout")
+                event = self._changed
+                try:
+                    await asyncio.wait_for(event.wait(), remaining)
+                except TimeoutError:
+                    pass
+        finally:
+            self.open_polls -= 1
 
     async def _set_webhook(self, params: JSONDict) -> JSONDict:
         self.webhook_url = params["url"]
@@ -635,12 +716,16 @@ class ZaloApiStandIn(LocalApi):
         return {"url": self.webhook_url, "updated_at": self.webhook_updated_at}
 
     async def _delete_webhook(self, params: JSONDict) -> JSONDict:
+        if not self.webhook_url:
+            raise _ApiError(404, "Not Found: no webhook is set")
         self.webhook_url = ""
         self.webhook_secret = ""
         self.webhook_updated_at = _now_ms()
         return {"url": "", "updated_at": self.webhook_updated_at}
 
     async def _get_webhook_info(self, params: JSONDict) -> JSONDict:
+        if not self.webhook_url:
+            raise _ApiError(400, "Bad Request: no webhook is set")
         return {"url": self.webhook_url, "updated_at": self.webhook_updated_at}
 
     def _store(self, method: str, params: JSONDict) -> JSONDict:
@@ -716,8 +801,15 @@ class ZaloUser:
     ) -> list[JSONDict]:
         """Deliver ``event`` (webhook POST if a webhook is set, else the polling queue) and
         wait for ``replies`` messages to this chat; ``replies=0`` waits until the bot took
-        the event and went quiet."""
+        the event and went quiet.
+
+        In polling mode the event is pushed only once the bot has a ``getUpdates`` open
+        (waiting for one up to ``timeout``; AssertionError if none opens), since a person's
+        message reaches only a bot that is polling and would otherwise be dropped after
+        ``drop_after``.
+        """
         standin = self.standin
+        deadline = time.monotonic() + timeout
         since = len(standin.messages_to(self.chat_id))
         self.last_event = copy.deepcopy(event)
         if standin.webhook_url:
@@ -730,20 +822,27 @@ class ZaloUser:
                     f"to {event['event_name']}"
                 )
         else:
+            if not await standin.wait_until(lambda: standin.open_polls > 0, timeout):
+                raise AssertionError(
+                    f"the bot was not polling (no getUpdates open) within {timeout}s, so "
+                    f"{event['event_name']} would not reach it"
+                )
             standin.push(event)
             if replies <= 0:
                 message_id = _message_id_of(event)
                 taken = await standin.wait_until(
-                    lambda: all(_message_id_of(e) != message_id for e in standin._queue), timeout
+                    lambda: all(_message_id_of(e) != message_id for _at, e in standin._queue),
+                    max(deadline - time.monotonic(), 0.0),
                 )
                 if not taken:
                     raise AssertionError(
                         f"the bot did not fetch event {message_id} within {timeout}s"
                     )
+        remaining = max(deadline - time.monotonic(), 0.0)
         if replies <= 0:
-            await standin.idle(quiet=0.05, timeout=timeout)
+            await standin.idle(quiet=0.05, timeout=max(remaining, 0.1))
             return []
-        return await standin.wait_messages(self.chat_id, replies, since, timeout)
+        return await standin.wait_messages(self.chat_id, replies, since, remaining)
 
     async def say(self, text: str, replies: int = 1, timeout: float = 5.0) -> list[JSONDict]:
         return await self.send_event(self.text_event(text), replies, timeout)
