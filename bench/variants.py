@@ -5,15 +5,11 @@ does, but with a ``TelegramChannel`` and storage connection set up here.
 
 Features:
 
-- ``sequential``: PTB ``concurrent_updates=False`` (thidua ships ``True``);
 - ``nodefaults``: no ``Defaults(tzinfo=…)`` on the Application (nothing uses it, and with
   Defaults set PTB inspects every parameter of every Bot API call);
 - ``syncdb``: the same SQL on the same database, but through the standard ``sqlite3`` module
   on the event loop's thread instead of aiosqlite's worker thread (no thread hand-off per
   statement);
-- ``onehop``: like ``syncdb``, but each update's whole unit of work (``Conversations.handle``:
-  reads, form engine, writes, commit) runs on one database thread, so an update costs one
-  thread hand-off instead of one per statement, and the event loop never waits on SQLite;
 - ``poolN`` (``pool8``…): at most N connections in the bot's HTTP pool (PTB's default is 256;
   httpcore checks every pooled connection, with two system calls each, around every request);
 - ``shipped``: nothing changed.
@@ -24,12 +20,10 @@ Settings come from the environment, as for ``thidua run``.
 from __future__ import annotations
 
 import asyncio
-import contextvars
 import signal
 import sqlite3
 import sys
 from collections.abc import Iterable, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import aiosqlite
@@ -37,11 +31,9 @@ import aiosqlite
 from bot.bootstrap import App, build, setup_logging
 from bot.channels.telegram import TelegramChannel, TelegramOptions, Tuning
 from bot.config import Settings
-from bot.messages import Incoming
-from handlers.conversation import Conversations, Outcome
 from storage.sqlite import SqliteStorage, sqlite_path
 
-FEATURES = ("sequential", "nodefaults", "syncdb", "onehop", "poolN", "shipped")
+FEATURES = ("nodefaults", "syncdb", "poolN", "shipped")
 
 
 def known_feature(feature: str) -> bool:
@@ -81,30 +73,6 @@ class SyncConnection:
         self._conn.close()
 
 
-class OneHopConversations(Conversations):
-    """``Conversations`` whose ``handle`` runs, whole, on one database thread. With a
-    ``SyncConnection`` nothing in it suspends (its locks are free: the thread applies one
-    update at a time), so the coroutine is driven to its end with a single ``send``."""
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self._db_thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="db")
-
-    async def handle(self, incoming: Incoming) -> Outcome:
-        loop = asyncio.get_running_loop()
-        context = contextvars.copy_context()
-        return await loop.run_in_executor(self._db_thread, context.run, self._handle_here, incoming)
-
-    def _handle_here(self, incoming: Incoming) -> Outcome:
-        coroutine = super().handle(incoming)
-        try:
-            coroutine.send(None)
-        except StopIteration as done:
-            return done.value  # type: ignore[no-any-return]
-        coroutine.close()
-        raise RuntimeError("Conversations.handle waited on something")
-
-
 async def use_sync_connection(storage: SqliteStorage, settings: Settings) -> None:
     """Swap the storage's aiosqlite connection for a ``SyncConnection`` on the same file,
     with the same pragmas (migrations have already run)."""
@@ -123,26 +91,25 @@ async def use_sync_connection(storage: SqliteStorage, settings: Settings) -> Non
 async def serve(app: App, features: set[str]) -> None:
     s = app.settings
     assert s.telegram_token
-    if features & {"syncdb", "onehop"}:
+    if "syncdb" in features:
         assert isinstance(app.storage, SqliteStorage)
         await use_sync_connection(app.storage, s)
-    if "onehop" in features:
-        app.conversations = OneHopConversations(app.plan, app.storage, app.clock)
     options = TelegramOptions(
         token=s.telegram_token, api_url=s.telegram_api_url, rate_limit=s.telegram_rate_limit
     )
     tuning = Tuning(
-        concurrent_updates="sequential" not in features,
         defaults="nodefaults" not in features,
         connection_pool_size=pool_size(features),
     )
-    channel = TelegramChannel(options, app.conversations, app.plan.tz, tuning)
+    channel = TelegramChannel(options, app.inbox, app.plan.tz, tuning)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
-    await channel.start()
-    app.channels.append(channel)
+    app.add_channel(channel)
+    await app.inbox.start()
+    await channel.connect()
+    await app.start_background()
     try:
         await stop.wait()
     finally:

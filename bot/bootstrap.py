@@ -5,26 +5,27 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import gc
+import itertools
 import logging
 import signal
+from collections.abc import Coroutine
 from dataclasses import dataclass, field
-from datetime import timedelta
+from typing import Any
 
-from bot.channels.base import Channel
+from bot.channels.base import Channel, ChannelDown
 from bot.clock import Clock, system_clock
 from bot.config import ConfigError, Settings
 from bot.i18n import _
 from bot.plan import Plan, load_plan
 from bot.schedule import quiet_until
 from handlers.conversation import Conversations
+from handlers.inbox import Inbox
 from scheduler.jobs import Jobs, Scheduler
 from scheduler.outbox import Outbox
 from storage.repository import Storage
 from storage.sqlite import SqliteStorage, sqlite_path
 
 log = logging.getLogger("thidua")
-PROCESSED_UPDATES_KEPT = timedelta(days=3)
-OUTBOX_KEPT = timedelta(days=90)  # sent and failed messages, for looking into what happened
 
 
 class RedactSecrets(logging.Filter):
@@ -76,6 +77,9 @@ async def open_storage(settings: Settings) -> Storage:
     return await SqliteStorage.open(path)
 
 
+RECONNECT = (1, 2, 5, 10, 30, 60, 120, 300)  # seconds between tries to reach a platform
+
+
 @dataclass
 class App:
     settings: Settings
@@ -83,31 +87,79 @@ class App:
     storage: Storage
     conversations: Conversations
     clock: Clock
+    outbox: Outbox
+    inbox: Inbox
     channels: list[Channel] = field(default_factory=list)
     scheduler: Scheduler | None = None
     sender: asyncio.Task[None] | None = None
+    connecting: list[asyncio.Task[None]] = field(default_factory=list)
+    fatal: str | None = None  # a configuration error a channel met while connecting
+    stopping: asyncio.Event = field(default_factory=asyncio.Event)
 
-    def outbox(self) -> Outbox:
-        """The sender for the channels started so far, quiet in the plan's quiet hours."""
-        plan = self.plan
-        return Outbox(
-            self.storage,
-            {channel.name: channel for channel in self.channels},
-            self.clock,
-            lambda moment: quiet_until(plan.schedule, moment, plan.tz),
-        )
+    def add_channel(self, channel: Channel) -> None:
+        """Send through ``channel`` (once it is connected) and fetch its attachments."""
+        self.channels.append(channel)
+        self.outbox.channels[channel.name] = channel
+        self.inbox.channels[channel.name] = channel
 
     async def start_background(self) -> None:
         """The outbox's sender loop and the scheduled jobs (reminders, weekly digest)."""
-        outbox = self.outbox()
-        self.conversations.queued = outbox.wake  # nominations queue notices as they happen
-        self.sender = asyncio.create_task(outbox.run(), name="outbox")
-        self.scheduler = Scheduler(Jobs(self.plan, self.storage, self.clock, outbox.wake))
+        self.conversations.queued = self.outbox.wake  # nominations queue notices as they happen
+        await self.outbox.start()
+        self.sender = asyncio.create_task(self.outbox.run(), name="outbox")
+        self.scheduler = Scheduler(Jobs(self.plan, self.storage, self.clock, self.outbox.wake))
         await self.scheduler.start()
 
+    def connect(self, channel: Channel) -> None:
+        """Reach ``channel``'s platform in the background, trying again with growing pauses
+        for as long as it cannot be reached; a configuration error stops the bot."""
+        self.connecting.append(
+            asyncio.create_task(self._keep_trying(channel), name=f"connect-{channel.name}")
+        )
+
+    async def _keep_trying(self, channel: Channel) -> None:
+        for attempt in itertools.count():
+            try:
+                await channel.connect()
+            except ConfigError as error:
+                self.fatal = str(error)
+                self.stopping.set()
+                return
+            except ChannelDown as error:
+                pause = RECONNECT[min(attempt, len(RECONNECT) - 1)]
+                if attempt == 0:
+                    log.warning(
+                        "%s cannot be reached (%s); trying again in the background, the "
+                        "other channels go on",
+                        channel.name,
+                        error,
+                    )
+                else:
+                    log.debug("%s still cannot be reached (%s)", channel.name, error)
+                await asyncio.sleep(pause)
+                continue
+            except Exception:
+                pause = RECONNECT[min(attempt, len(RECONNECT) - 1)]
+                log.exception("%s could not start; trying again in %s s", channel.name, pause)
+                await asyncio.sleep(pause)
+                continue
+            if attempt:
+                log.info("%s is connected", channel.name)
+            username = getattr(channel, "username", None)
+            if username:
+                async with self.storage.transaction() as tx:
+                    await tx.set_meta("telegram_username", username)
+            self.outbox.wake()  # what waited for this channel goes out now
+            return
+
     async def close(self) -> None:
+        for task in self.connecting:
+            task.cancel()
+        if self.connecting:
+            await asyncio.gather(*self.connecting, return_exceptions=True)
         if self.scheduler is not None:
             self.scheduler.stop()
+        await self.inbox.stop()
         if self.sender is not None:
             self.sender.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -124,7 +176,10 @@ async def build(settings: Settings, clock: Clock = system_clock) -> App:
     """Load the plan (raises ``PlanError``) and open storage; no channel yet."""
     plan = load_plan(settings.plan_file)
     storage = await open_storage(settings)
-    return App(settings, plan, storage, Conversations(plan, storage, clock), clock)
+    conversations = Conversations(plan, storage, clock)
+    outbox = Outbox(storage, {}, clock, lambda moment: quiet_until(plan.schedule, moment, plan.tz))
+    inbox = Inbox(storage, conversations, outbox, clock)
+    return App(settings, plan, storage, conversations, clock, outbox, inbox)
 
 
 def telegram_channel(app: App) -> Channel:
@@ -142,7 +197,7 @@ def telegram_channel(app: App) -> Channel:
         webhook_listen=s.webhook_listen,
         rate_limit=s.telegram_rate_limit,
     )
-    return TelegramChannel(options, app.conversations, app.plan.tz)
+    return TelegramChannel(options, app.inbox, app.plan.tz)
 
 
 def zalo_channel(app: App) -> Channel:
@@ -159,38 +214,62 @@ def zalo_channel(app: App) -> Channel:
         webhook_listen=s.zalo_webhook_listen,
         rate_limit=s.zalo_rate_limit,
     )
-    return ZaloChannel(options, app.conversations)
+    return ZaloChannel(options, app.inbox)
+
+
+async def _until_stopped(app: App, work: Coroutine[Any, Any, None]) -> bool:
+    """Run ``work`` unless the bot is told to stop first; whether it ran to its end."""
+    task = asyncio.create_task(work)
+    stop = asyncio.create_task(app.stopping.wait())
+    await asyncio.wait({task, stop}, return_when=asyncio.FIRST_COMPLETED)
+    stop.cancel()
+    if not task.done():
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+        return False
+    task.result()
+    return True
+
+
+def _on_standby(holder: str) -> None:
+    log.warning(
+        "another thidua run (%s) is serving this database: this one waits on standby and "
+        "takes over when that one stops",
+        holder,
+    )
 
 
 async def serve(app: App) -> None:
-    """Start every configured channel and run until SIGINT/SIGTERM."""
-    stop = asyncio.Event()
+    """Start every configured channel and run until SIGINT/SIGTERM. A channel that cannot
+    be reached is tried again in the background while the others work; a configuration
+    error (a refused token, a webhook without its secret) raises ``ConfigError``."""
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, stop.set)
+        loop.add_signal_handler(sig, app.stopping.set)
     try:
-        async with app.storage.transaction() as tx:
-            # Telegram keeps an unconfirmed update for 24 hours: older ids cannot come back.
-            await tx.forget_processed(app.clock() - PROCESSED_UPDATES_KEPT)
-            await tx.forget_outbox(app.clock() - OUTBOX_KEPT)
-        if app.settings.telegram_token:
-            channel = telegram_channel(app)
-            await channel.start()
-            app.channels.append(channel)
-            username = getattr(channel, "username", None)
-            if username:
-                async with app.storage.transaction() as tx:
-                    await tx.set_meta("telegram_username", username)
+        # Built first: a webhook without its secret stops everything before anything runs.
+        channels = []
         if app.settings.zalo_token:
-            channel = zalo_channel(app)
-            await channel.start()
-            app.channels.append(channel)
+            channels.append(zalo_channel(app))
+        if app.settings.telegram_token:
+            channels.append(telegram_channel(app))
+        if not await _until_stopped(app, app.storage.serve_alone(app.outbox.owner, _on_standby)):
+            return  # stopped while on standby
+        await Jobs(app.plan, app.storage, app.clock).housekeeping()
+        for channel in channels:
+            app.add_channel(channel)
+        await app.inbox.start()  # what arrived before a crash is applied first
+        for channel in channels:
+            app.connect(channel)
         # What start-up built lives as long as the process: keep it out of the garbage
         # collector's full passes, whose pauses would otherwise stall sending.
         gc.collect()
         gc.freeze()
         await app.start_background()
-        log.info("thidua is running (%s); Ctrl-C stops it", ", ".join(c.name for c in app.channels))
-        await stop.wait()
+        log.info("thidua is running (%s); Ctrl-C stops it", ", ".join(c.name for c in channels))
+        await app.stopping.wait()
     finally:
         await app.close()
+    if app.fatal is not None:
+        raise ConfigError(app.fatal)

@@ -19,6 +19,9 @@ LOCAL_CHANNELS = ("console",)
 FILE_CHANNELS = ("telegram", "console")
 
 
+REPLY_KEY = "reply:"  # the outbox key of the replies to an inbox event: reply:<event id>
+
+
 @dataclass(frozen=True)
 class Identity:
     channel: str
@@ -27,6 +30,7 @@ class Identity:
     display_name: str = ""
     last_seen_at: datetime | None = None
     unreachable_at: datetime | None = None  # the channel said it cannot deliver here
+    failing_since: datetime | None = None  # deliveries have failed since, for no known reason
 
 
 @dataclass(frozen=True)
@@ -39,6 +43,7 @@ class Person:
     created_at: datetime
     is_console: bool = False
     identities: tuple[Identity, ...] = ()  # most recently used first
+    revoked_at: datetime | None = None
 
     @property
     def reachable(self) -> Identity | None:
@@ -85,6 +90,7 @@ class Invite:
     used_at: datetime | None = None
     used_by: int | None = None
     person_id: int | None = None  # links a new channel to this person instead
+    voided_at: datetime | None = None  # its person was revoked before it was used
 
 
 @dataclass(frozen=True)
@@ -105,13 +111,19 @@ class QueuedMessage:
 
     id: int
     key: str
-    person_id: int
+    person_id: int | None  # None for a reply to someone not registered
     channel: str
     chat_id: str
     locale: str
     replies: list[Reply]
     parts_sent: int = 0  # platform calls already confirmed (never repeated)
     attempts: int = 0
+    owner: str | None = None  # the sender that claimed it, while its lease runs
+
+    @property
+    def is_reply(self) -> bool:
+        """An answer to what someone sent (someone is waiting for it)."""
+        return self.key.startswith(REPLY_KEY)
 
 
 # Nominations (gương người tốt, việc tốt): from sending until closed.

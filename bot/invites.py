@@ -25,6 +25,23 @@ def normalize_code(text: str) -> str | None:
     return candidate if _SHAPE.match(candidate) else None
 
 
+def looks_like_code(text: str) -> bool:
+    """Whether a bare message is someone's try at a code, though not of a code's shape: one
+    word (or two halves) of 5–16 letters and digits with both in it (``SAI0XYZ``,
+    ``k7qx-m2p``); ``xin chào``, ``2024`` or ``toi la so 5`` are not."""
+    candidate = text.strip()
+    if candidate.count(" ") > 1:
+        return False
+    joined = re.sub(r"[\s\-.]", "", candidate)
+    return (
+        5 <= len(joined) <= 16
+        and joined.isascii()
+        and joined.isalnum()
+        and any(c.isdigit() for c in joined)
+        and any(c.isalpha() for c in joined)
+    )
+
+
 def locked_until(failures: Sequence[datetime], now: datetime) -> datetime | None:
     """When ``MAX_FAILURES`` wrong codes fell within ``FAILURE_WINDOW``, the lock runs an hour
     from the last of them; returns its end while it is still running."""

@@ -7,8 +7,8 @@ Nothing here knows any channel.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Literal
+from dataclasses import asdict, dataclass, field, replace
+from typing import Any, Literal
 
 InputKind = Literal["text", "choice", "photo", "other"]
 MAX_FILE_BYTES = 10 * 1024 * 1024  # the largest photo a person may send; larger is refused
@@ -69,6 +69,23 @@ class Incoming:
     language_code: str | None = None
     attachments: tuple[Attachment, ...] = field(default_factory=tuple)
     unreadable: bool = False  # the channel says it cannot show the content (Zalo privacy)
+    detail: str = ""  # for "other": what it was (sticker, voice…), when the channel says
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready, as the inbox stores it: attachments without their content (the
+        channel fetches it again when the event is applied)."""
+        data = asdict(replace(self, attachments=()))
+        data["attachments"] = [
+            {"file_id": a.file_id, "size": a.size, "mime_type": a.mime_type}
+            for a in self.attachments
+        ]
+        return data
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Incoming:
+        known = {k: v for k, v in data.items() if k in cls.__dataclass_fields__}
+        known["attachments"] = tuple(Attachment(**a) for a in data.get("attachments", ()))
+        return cls(**known)
 
     @property
     def command(self) -> tuple[str, str] | None:

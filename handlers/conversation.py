@@ -8,13 +8,11 @@ go out, so a crash at any point loses nothing and applies nothing twice.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any, cast
-from weakref import WeakValueDictionary
 
 from babel.dates import format_time
 
@@ -22,8 +20,9 @@ from bot.clock import Clock, system_clock
 from bot.domain import ROLE_ADMIN, ROLE_CHAIR, ROLE_HEAD, ROLE_SECRETARIAT, Identity, Person
 from bot.engine import Begin, Draft, FormEngine, FormOption, Input, Step, Submit
 from bot.i18n import SUPPORTED_LOCALES, _, current_locale, format_date, normalize_locale, use_locale
-from bot.invites import MAX_FAILURES, locked_until, normalize_code
+from bot.invites import CODE_LENGTH, MAX_FAILURES, locked_until, looks_like_code, normalize_code
 from bot.messages import Choice, Incoming, OutgoingFile, Reply
+from bot.nomination_flow import NominationDraft
 from bot.nominations import ACTION_OF, ACTIONS
 from bot.periods import PeriodKind, current_period
 from bot.plan import Plan
@@ -66,10 +65,12 @@ class Command:
 
 @dataclass
 class Outcome:
-    """What to send back, and in which locale to render menus around it."""
+    """What to send back, in which locale to render menus around it, and to whom (the
+    person, when registered)."""
 
     replies: list[Reply] = field(default_factory=list)
     locale: str = "vi"
+    person_id: int | None = None
 
 
 def needs_words(words: list[str]) -> bool:
@@ -96,42 +97,33 @@ class Conversations:
         self.desk = NominationDesk(plan, lambda: self.queued())
         self._commands = self._command_table()
         self.queued: Callable[[], None] = lambda: None  # the outbox's wake-up, once running
-        # Held only while a message is applied; unused locks are collected.
-        self._locks: WeakValueDictionary[tuple[str, str], asyncio.Lock] = WeakValueDictionary()
 
     async def handle(self, incoming: Incoming) -> Outcome:
-        # One person's messages are applied in order even when updates run concurrently.
-        key = (incoming.channel, incoming.user_id)
-        lock = self._locks.get(key)
-        if lock is None:
-            lock = self._locks[key] = asyncio.Lock()
-        async with lock:
-            with use_locale(incoming.language_code):
-                async with self.storage.transaction() as tx:
-                    now = self.clock()
-                    if incoming.update_key is not None and not await tx.mark_processed(
-                        incoming.channel, incoming.update_key, now
-                    ):
-                        log.info(
-                            "update %s/%s already applied", incoming.channel, incoming.update_key
-                        )
-                        return Outcome([], current_locale.get())
-                    if incoming.unreadable:
-                        text = _(
-                            "Xin lỗi, bot không đọc được tin nhắn này (có thể do cài đặt "
-                            "riêng tư). Xin gõ lại bằng chữ."
-                        )
-                        return Outcome([Reply(text)], current_locale.get())
-                    found = await tx.person_with_draft(incoming.channel, incoming.user_id)
-                    if found is None:
-                        replies = await self._stranger(tx, incoming, now)
-                    else:
-                        person, saved = found
-                        current_locale.set(person.locale)
-                        if self._stale_identity(person, incoming, now):
-                            await tx.touch_identity(self._identity(incoming), now)
-                        replies = await self._member(tx, person, saved, incoming, now)
-                    return Outcome(replies, current_locale.get())
+        """Apply one message in a transaction of its own and return the replies (the console
+        and tests; the remote channels go through ``handlers.inbox``)."""
+        async with self.storage.transaction() as tx:
+            return await self.apply(tx, incoming, self.clock())
+
+    async def apply(self, tx: Transaction, incoming: Incoming, now: datetime) -> Outcome:
+        """Apply one message within ``tx``: registration, a command, or the open draft's
+        next step. The state it changes is written in ``tx``; the replies are returned."""
+        with use_locale(incoming.language_code):
+            if incoming.unreadable:
+                text = _(
+                    "Xin lỗi, bot không đọc được tin nhắn này (có thể do cài đặt "
+                    "riêng tư). Xin gõ lại bằng chữ."
+                )
+                return Outcome([Reply(text)], current_locale.get())
+            found = await tx.person_with_draft(incoming.channel, incoming.user_id)
+            if found is None:
+                replies, registered = await self._stranger(tx, incoming, now)
+                return Outcome(replies, current_locale.get(), registered)
+            person, saved = found
+            current_locale.set(person.locale)
+            if self._stale_identity(person, incoming, now):
+                await tx.touch_identity(self._identity(incoming), now)
+            replies = await self._member(tx, person, saved, incoming, now)
+            return Outcome(replies, current_locale.get(), person.id)
 
     @staticmethod
     def _stale_identity(person: Person, incoming: Incoming, now: datetime) -> bool:
@@ -158,43 +150,55 @@ class Conversations:
 
     # -- strangers and registration ---------------------------------------------------------
 
-    async def _stranger(self, tx: Transaction, incoming: Incoming, now: datetime) -> list[Reply]:
+    async def _stranger(
+        self, tx: Transaction, incoming: Incoming, now: datetime
+    ) -> tuple[list[Reply], int | None]:
+        """Someone not registered: an invite code registers them (the person's id is
+        returned then); a wrong one counts toward the lock-out."""
         failures = await tx.invite_failures_since(
             incoming.channel, incoming.user_id, now - timedelta(hours=3)
         )
         until = locked_until(failures, now)
         if until is not None:
-            return [Reply(self._locked_text(until))]
+            return [Reply(self._locked_text(until))], None
 
-        code = self._code_in(incoming)
-        if code is None:
-            return [Reply(self._stranger_text())]
+        attempted, code = self._code_in(incoming)
+        if not attempted:
+            return [Reply(self._stranger_text())], None
 
-        invite = await tx.invite(code)
+        invite = await tx.invite(code) if code is not None else None
+        linked = None
+        if invite is not None and invite.person_id is not None:
+            linked = await tx.person(invite.person_id)
         problem = None
-        if invite is None:
+        if code is None:
+            problem = _("Mã mời gồm {length} ký tự (chữ và số), ví dụ K7QX-M2PA.").format(
+                length=CODE_LENGTH
+            )
+        elif invite is None:
             problem = _("Mã mời không đúng.")
         elif invite.used_at is not None:
             problem = _("Mã mời này đã được dùng.")
+        elif invite.voided_at is not None or (
+            invite.person_id is not None and (linked is None or linked.revoked_at is not None)
+        ):
+            problem = _("Mã mời này không còn hiệu lực. Xin cán bộ xã một mã mới.")
         elif invite.expires_at <= now:
             problem = _("Mã mời này đã hết hạn. Xin cán bộ xã một mã mới.")
+        elif not await tx.use_invite(invite.code, now):  # taken by someone else just now
+            problem = _("Mã mời này đã được dùng.")
         if problem is not None or invite is None:
             await tx.record_invite_failure(incoming.channel, incoming.user_id, now)
             failures.append(now)
             until = locked_until(failures, now)
             if until is not None:
-                return [Reply(f"{problem} {self._locked_text(until)}")]
+                return [Reply(f"{problem} {self._locked_text(until)}")], None
             recent = [f for f in failures if f > now - timedelta(hours=1)]
             left = MAX_FAILURES - len(recent)
-            return [
-                Reply(
-                    f"{problem} "
-                    + _("Kiểm tra lại mã và gửi lại (còn {left} lần thử).").format(left=left)
-                )
-            ]
+            again = _("Kiểm tra lại mã và gửi lại (còn {left} lần thử).").format(left=left)
+            return [Reply(f"{problem} {again}")], None
 
         name = incoming.display_name.strip() or _("Người dùng {id}").format(id=incoming.user_id)
-        linked = await tx.person(invite.person_id) if invite.person_id is not None else None
         if linked is not None:  # a second channel for someone already registered
             person = linked
             current_locale.set(person.locale)
@@ -203,17 +207,24 @@ class Conversations:
                 name, invite.role, invite.village_id, current_locale.get(), now
             )
         await tx.add_identity(person.id, self._identity(incoming), now)
-        await tx.use_invite(code, person.id, now)
-        return [Reply(self._welcome(person))]
+        await tx.invite_used_by(invite.code, person.id)
+        return [Reply(self._welcome(person))], person.id
 
-    def _code_in(self, incoming: Incoming) -> str | None:
+    @staticmethod
+    def _code_in(incoming: Incoming) -> tuple[bool, str | None]:
+        """Whether the message is an attempt at an invite code, and the code when it has a
+        code's shape: ``/start`` with anything after it, or a bare word that looks like a
+        code (``K7QX-M2PA``, or a mistyped ``SAI0XYZ``)."""
         if incoming.kind != "text":
-            return None
+            return False, None
         command = incoming.command
         if command is not None:
             name, args = command
-            return normalize_code(args) if name == "/start" and args else None
-        return normalize_code(incoming.text)
+            if name != "/start" or not args:
+                return False, None
+            return True, normalize_code(args)
+        code = normalize_code(incoming.text)
+        return code is not None or looks_like_code(incoming.text), code
 
     def _locked_text(self, until: datetime) -> str:
         local = until.astimezone(self.plan.tz)
@@ -256,8 +267,55 @@ class Conversations:
         incoming: Incoming,
         now: datetime,
     ) -> list[Reply]:
+        notes: list[str] = []
+        if saved is not None:
+            saved, notes = await self._fitted(tx, person, saved, now)
+            if notes and incoming.command is None:
+                # The screen is new to the person: show it rather than apply the message.
+                return self._with_draft([Reply("\n".join(notes))], saved)
+        replies = await self._member_input(tx, person, saved, incoming, now)
+        return [Reply("\n".join(notes)), *replies] if notes else replies
+
+    async def _fitted(
+        self, tx: Transaction, person: Person, saved: dict[str, Any], now: datetime
+    ) -> tuple[dict[str, Any] | None, list[str]]:
+        """The open draft fitted to the plan as it is now (it may have been edited since the
+        draft was saved), saved again when that changed it, and what changed, to tell."""
+        flow = saved.get("flow", REPORT)
+        fitted: dict[str, Any] | None
+        if flow == REPORT:
+            draft = Draft.from_dict(saved)
+            found, notes = self.engine.reconcile(draft)
+            if found is draft:
+                return saved, notes
+            fitted = found.to_dict() if found is not None else None
+        elif flow == NOMINATION:
+            nomination = NominationDraft.from_dict(saved)
+            kept, notes = self.desk.flow.reconcile(nomination)
+            if kept is nomination:
+                return saved, notes
+            fitted = kept.to_dict()
+        else:
+            return saved, []
+        await keep_draft(tx, person.id, fitted, now)
+        return fitted, notes
+
+    async def _member_input(
+        self,
+        tx: Transaction,
+        person: Person,
+        saved: dict[str, Any] | None,
+        incoming: Incoming,
+        now: datetime,
+    ) -> list[Reply]:
         flow = saved.get("flow", REPORT) if saved else None
         draft = Draft.from_dict(saved) if saved and flow == REPORT else None
+        if incoming.kind == "other":  # a sticker, a voice note…: say so over the open screen
+            said = self._cannot_read(incoming.detail)
+            if saved is None:
+                return [Reply(said)]
+            screen = self._with_draft([], saved)[0]
+            return [replace(screen, text=f"{said}\n\n{screen.text}")]
         if incoming.kind == "choice" and incoming.text.startswith("lang:"):
             return await self._set_language(tx, person, incoming.text[5:])
 
@@ -301,6 +359,14 @@ class Conversations:
         inp = await self._input(tx, incoming, now, self.engine.expects_photo(draft))
         step = self.engine.handle(draft, inp)
         return await self._apply(tx, person, step, now)
+
+    @staticmethod
+    def _cannot_read(detail: str) -> str:
+        if detail == "sticker":
+            return _("Xin lỗi, bot chưa đọc được nhãn dán. Xin trả lời bằng chữ.")
+        if detail in ("voice", "audio"):
+            return _("Xin lỗi, bot chưa nghe được tin nhắn thoại. Xin trả lời bằng chữ.")
+        return _("Xin lỗi, bot chưa đọc được loại tin nhắn này. Xin trả lời bằng chữ.")
 
     # -- commands -------------------------------------------------------------------------
 

@@ -23,7 +23,8 @@ async def queue_to(
     identity = person.reachable
     if identity is None:
         return False
-    queued = await tx.queue_message(key, person.id, identity, person.locale, [reply], now)
+    message = await tx.queue_message(key, person.id, identity, person.locale, [reply], now)
+    queued = message is not None
     elsewhere = person.reachable_with_files
     if queued and reply.files and identity.channel not in FILE_CHANNELS and elsewhere:
         files = Reply(files_title, files=reply.files)

@@ -1,4 +1,5 @@
-"""Thin glue between python-telegram-bot updates and ``Conversations``."""
+"""Thin glue between python-telegram-bot and the core: updates to ``Incoming``, replies to
+Bot API calls."""
 
 from __future__ import annotations
 
@@ -8,11 +9,10 @@ from typing import Any
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, InputFile, Message, Update
 from telegram.error import TelegramError
-from telegram.ext import ContextTypes, ExtBot
+from telegram.ext import ExtBot
 
-from bot.channels.base import split_text
+from bot.channels.base import split_text, utf16_length
 from bot.messages import MAX_FILE_BYTES, Attachment, Incoming, OutgoingFile, Reply
-from handlers.conversation import Conversations, Outcome
 
 log = logging.getLogger(__name__)
 
@@ -52,12 +52,15 @@ def _from_message(message: Message, base: Incoming) -> Incoming:
     if message.photo:
         largest = message.photo[-1]
         attachment = Attachment(largest.file_id, largest.file_size, "image/jpeg")
-        return replace(base, kind="photo", attachments=(attachment,))
+        return replace(base, kind="photo", text=message.caption or "", attachments=(attachment,))
     document = message.document
     if document is not None and (document.mime_type or "").startswith(IMAGE_DOCUMENT_PREFIX):
         attachment = Attachment(document.file_id, document.file_size, document.mime_type)
-        return replace(base, kind="photo", attachments=(attachment,))
-    return base  # a sticker, a voice note…: "other"
+        return replace(base, kind="photo", text=message.caption or "", attachments=(attachment,))
+    for kind in ("sticker", "voice", "audio", "video", "video_note", "document", "location"):
+        if getattr(message, kind, None) is not None:
+            return replace(base, detail=kind)  # "other", with what it was
+    return base
 
 
 async def with_photo(bot: ExtBot[Any], incoming: Incoming) -> Incoming:
@@ -103,7 +106,7 @@ def parts(replies: list[Reply]) -> list[Part]:
     """Replies as Bot API calls: texts cut under 4096 characters at paragraph breaks."""
     found: list[Part] = []
     for reply in replies:
-        pieces = split_text(reply.text, TEXT_LIMIT)
+        pieces = split_text(reply.text, TEXT_LIMIT, utf16_length)
         for index, piece in enumerate(pieces):
             markup = keyboard(reply) if index == len(pieces) - 1 else None
             found.append(Part(text=piece, markup=markup))
@@ -127,22 +130,3 @@ async def send_part(
         await bot.send_photo(chat_id=chat_id, photo=upload, rate_limit_args=rate_limit_args)
     else:
         await bot.send_document(chat_id=chat_id, document=upload, rate_limit_args=rate_limit_args)
-
-
-async def send_replies(bot: ExtBot[Any], chat_id: int | str, replies: list[Reply]) -> None:
-    for part in parts(replies):
-        await send_part(bot, chat_id, part)
-
-
-async def on_update(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Every update goes through here: convert, apply (state saved), then reply."""
-    incoming = incoming_from_update(update)
-    if update.callback_query is not None:
-        await update.callback_query.answer()
-    if incoming is None:
-        return
-    conversations: Conversations = context.bot_data["conversations"]
-    if incoming.kind == "photo":
-        incoming = await with_photo(context.bot, incoming)
-    outcome: Outcome = await conversations.handle(incoming)
-    await send_replies(context.bot, incoming.chat_id, outcome.replies)

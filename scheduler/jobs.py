@@ -45,7 +45,11 @@ log = logging.getLogger(__name__)
 
 OFFICER_ROLES = (ROLE_SECRETARIAT, ROLE_CHAIR)
 CATCH_UP = timedelta(hours=12)
-REMINDERS, DIGEST = "reminders", "digest"
+REMINDERS, DIGEST, HOUSEKEEPING = "reminders", "digest", "housekeeping"
+EVENTS_KEPT = timedelta(days=3)  # Telegram keeps an unconfirmed update for 24 hours
+OUTBOX_KEPT = timedelta(days=90)  # sent and failed messages, for looking into what happened
+FAILURES_KEPT = timedelta(days=1)  # wrong invite codes (the lock-out looks back 3 hours)
+FILES_KEPT = timedelta(days=7)  # a photo no draft, report or nomination refers to
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 
@@ -182,6 +186,26 @@ class Jobs:
             self.queued()
         return count
 
+    # -- housekeeping -------------------------------------------------------------------
+
+    async def housekeeping(self) -> dict[str, int]:
+        """Forget what no one needs any more: applied events past the time a platform may
+        send them again, sent and failed messages after 90 days, wrong invite codes after a
+        day, files nothing refers to after a week. Run at start and every night."""
+        now = self.clock()
+        async with self.storage.transaction() as tx:
+            done = {
+                "events": await tx.forget_events(now - EVENTS_KEPT),
+                "messages": await tx.forget_outbox(now - OUTBOX_KEPT),
+                "invite failures": await tx.forget_invite_failures(now - FAILURES_KEPT),
+                "files": await tx.forget_files(now - FILES_KEPT),
+            }
+        if any(done.values()):
+            log.info(
+                "housekeeping: forgot %s", ", ".join(f"{n} {what}" for what, n in done.items())
+            )
+        return done
+
     # -- catching up --------------------------------------------------------------------
 
     async def catch_up(self) -> None:
@@ -249,6 +273,7 @@ class Scheduler:
             at = schedule.digest_time
             day = WEEKDAYS[schedule.digest_weekday]
             self._add(DIGEST, self._digest, day_of_week=day, hour=at.hour, minute=at.minute)
+        self._add(HOUSEKEEPING, self._housekeeping, hour=3, minute=30)
 
     def _add(self, name: str, job: Callable[[], Awaitable[None]], **when: int | str) -> None:
         """A job at a wall-clock time of the plan's timezone; a run the event loop could not
@@ -274,6 +299,9 @@ class Scheduler:
         occasion = last_digest_time(jobs.plan.schedule, jobs.clock(), jobs.plan.tz)
         if occasion is not None:
             await jobs.weekly_digest(occasion)
+
+    async def _housekeeping(self) -> None:
+        await self.jobs.housekeeping()
 
     async def start(self) -> None:
         """Catch up what was missed, then run the jobs on time."""

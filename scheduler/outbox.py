@@ -1,30 +1,54 @@
-"""The one sender loop: delivers what the bot queued in the outbox, within each platform's limits.
+"""The one sender: delivers what the bot queued in the outbox, within each platform's limits.
 
-Everything the bot starts on its own is first written to the outbox (``queue_message``) in
-the transaction that decided it, then sent from here. Progress is recorded after every
-platform call, so after a crash sending resumes after the last confirmed call: a confirmed
-call is never repeated, and a call that timed out is tried again (a rare duplicate beats a
-lost reminder).
+Everything the bot says is first written to the outbox in the transaction that decided it:
+the replies to what people send (``handlers.inbox``) and what the bot starts on its own
+(reminders, digests, notices). A sender claims a message (its ``owner`` and a lease) before
+sending it, so two senders on one database never send the same message; a claim whose lease
+ran out is void. Per chat, messages go out in the order they were queued, and none overtakes
+an earlier one that waits for a retry.
+
+Progress is recorded after every platform call, so after a crash sending resumes after the
+last confirmed call: a confirmed call is never repeated, and a call that timed out is tried
+again (a rare duplicate beats a lost reply).
 
 - 429 (``RetryLater``): that channel's sending stops for ``retry_after``, then resumes;
-- timeouts, network and server errors (``TemporaryFailure``): tried again after 30 s, 2 min,
-  8 min, 32 min, then given up and recorded;
-- 403 (``Unreachable``): the identity is marked unreachable (the digest lists it);
+- the platform cannot be reached at all (``ChannelDown``): that channel waits, 5 s at first,
+  up to 5 min, and its messages wait with it (no attempt counted);
+- Zalo's 429, which says no ``retry_after`` (``Throttled``): the channel backs off as for a
+  failed attempt, and the attempt counts;
+- timeouts and server errors (``TemporaryFailure``): tried again after 30 s, 2, 8 and 32 min
+  (a reply, someone waiting for it: after 2 s, 15 s, 1 and 5 min), then given up and recorded;
+- a failure that proves nothing alone (``Suspect``: Zalo's 403 means "internal error"):
+  retried the same way; the person is marked unreachable only when deliveries to them have
+  failed at least three times over at least a day;
+- 403 on Telegram (``Unreachable``): the identity is marked unreachable (the digest lists it);
 - any other refusal (``Rejected``): given up and recorded at once.
 
-Nothing is sent during the plan's quiet hours; it waits for the morning. Time comes from
-the injected clock, so tests move it instead of sleeping.
+What the bot starts itself is not sent during the plan's quiet hours (replies are). Time
+comes from the injected clock, so tests move it instead of sleeping.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import os
+import secrets
+import socket
 from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
-from bot.channels.base import Channel, Rejected, RetryLater, TemporaryFailure, Unreachable
+from bot.channels.base import (
+    Channel,
+    ChannelDown,
+    Rejected,
+    RetryLater,
+    Suspect,
+    TemporaryFailure,
+    Throttled,
+    Unreachable,
+)
 from bot.clock import Clock
 from bot.domain import QueuedMessage
 from bot.i18n import use_locale
@@ -33,17 +57,27 @@ from storage.repository import Storage
 log = logging.getLogger(__name__)
 
 QuietHours = Callable[[datetime], datetime | None]  # moment -> when the quiet hours end
+NOTICE_BACKOFF = (30, 120, 480, 1920)  # seconds after the 1st, 2nd… failed attempt
+REPLY_BACKOFF = (2, 15, 60, 300)
+DOWN_BACKOFF = (5, 10, 20, 40, 80, 160, 300)
+UNREACHABLE_AFTER = timedelta(days=1)  # of failing deliveries that prove nothing alone
+UNREACHABLE_FAILURES = 3
 
 
 def _never_quiet(moment: datetime) -> datetime | None:
     return None
 
 
+def sender_id() -> str:
+    """A name for this process's sender, unique across machines and restarts."""
+    return f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(3)}"
+
+
 class Outbox:
     MAX_ATTEMPTS = 5
-    FIRST_BACKOFF = timedelta(seconds=30)
     IDLE = 10.0  # seconds between looks at the outbox when nothing woke the loop
     SOON = 0.5
+    LEASE = timedelta(minutes=2)
 
     def __init__(
         self,
@@ -53,6 +87,7 @@ class Outbox:
         quiet_until: QuietHours = _never_quiet,
         concurrency: int = 8,
         batch: int = 200,
+        owner: str | None = None,
     ) -> None:
         self.storage = storage
         self.channels = dict(channels)
@@ -60,7 +95,10 @@ class Outbox:
         self.quiet_until = quiet_until
         self.concurrency = concurrency
         self.batch = batch
+        self.owner = owner or sender_id()
         self._paused: dict[str, datetime] = {}  # channel -> no sending before this
+        self._down: dict[str, int] = {}  # channel -> failed tries to reach it in a row
+        self._failing: set[tuple[str, str]] | None = None  # chats whose deliveries fail
         self._wake = asyncio.Event()
 
     def wake(self) -> None:
@@ -71,21 +109,37 @@ class Outbox:
         until = self._paused.get(channel)
         return until if until is not None and until > self.clock() else None
 
-    def backoff(self, attempts: int) -> timedelta:
-        """The wait after the ``attempts``-th temporary failure: 30 s, 2 min, 8 min, 32 min."""
-        return self.FIRST_BACKOFF * 4 ** (attempts - 1)
+    def backoff(self, attempts: int, reply: bool = False) -> timedelta:
+        """The wait after the ``attempts``-th failed attempt: 30 s, 2 min, 8 min, 32 min for
+        what the bot starts, 2 s, 15 s, 1 min, 5 min for a reply."""
+        steps = REPLY_BACKOFF if reply else NOTICE_BACKOFF
+        return timedelta(seconds=steps[min(attempts, len(steps)) - 1])
+
+    def sending(self) -> list[str]:
+        """The channels that may send now: connected and not paused."""
+        return [
+            name
+            for name, channel in self.channels.items()
+            if getattr(channel, "ready", True) and self.paused_until(name) is None
+        ]
 
     async def send_due(self) -> int:
-        """Send what is due now (one batch); the number of messages finished with."""
+        """Claim what is due now (one batch) and send it; the number of messages finished."""
         now = self.clock()
-        if self.quiet_until(now) is not None:
+        quiet = self.quiet_until(now) is not None
+        active = self.sending()
+        if not active:
             return 0
-        active = [name for name in self.channels if self.paused_until(name) is None]
         async with self.storage.transaction() as tx:
-            messages = await tx.due_messages(now, active, self.batch)
+            messages = await tx.claim_messages(
+                self.owner, now, now + self.LEASE, active, self.batch, replies_only=quiet
+            )
+        if not messages:
+            return 0
         by_chat: dict[tuple[str, str], list[QueuedMessage]] = {}
         for message in messages:
             by_chat.setdefault((message.channel, message.chat_id), []).append(message)
+        unsent = {message.id for message in messages}
         gate = asyncio.Semaphore(self.concurrency)
         finished = 0
 
@@ -95,24 +149,42 @@ class Outbox:
                 for message in queue:  # one chat's messages in order, one at a time
                     if self.paused_until(message.channel) is not None:
                         return
-                    if await self._deliver(message):
-                        finished += 1
+                    unsent.discard(message.id)
+                    done = await self.deliver(message)
+                    finished += done
+                    if not done:
+                        return  # the rest of this chat waits behind it
 
-        await asyncio.gather(*(one_chat(queue) for queue in by_chat.values()))
+        try:
+            await asyncio.gather(*(one_chat(queue) for queue in by_chat.values()))
+        finally:
+            if unsent:
+                async with self.storage.transaction() as tx:
+                    await tx.release_messages(sorted(unsent))
         return finished
 
-    async def _deliver(self, message: QueuedMessage) -> bool:
-        """Send the parts not yet confirmed; True when the message is done with."""
+    async def deliver(self, message: QueuedMessage) -> bool:
+        """Send the parts of a message this sender claimed that are not yet confirmed; True
+        when the message is done with (sent, or given up)."""
+        if self._failing is None:
+            await self.start()
         with use_locale(message.locale):
             return await self._deliver_parts(message)
 
     async def _deliver_parts(self, message: QueuedMessage) -> bool:
-        channel = self.channels[message.channel]
+        channel = self.channels.get(message.channel)
+        if channel is None or not getattr(channel, "ready", True):
+            async with self.storage.transaction() as tx:
+                await tx.release_messages([message.id])
+            return False
         parts: list[Any] = channel.parts(message.replies)
         done = message.parts_sent
         try:
             while done < len(parts):
                 if self.paused_until(message.channel) is not None:
+                    async with self.storage.transaction() as tx:
+                        await tx.message_progress(message.id, done)
+                        await tx.release_messages([message.id])
                     return False
                 await channel.send_part(message.chat_id, parts[done])
                 done += 1
@@ -121,33 +193,33 @@ class Outbox:
                         await tx.message_progress(message.id, done)
         except RetryLater as error:
             until = self.clock() + timedelta(seconds=error.seconds)
-            self._paused[message.channel] = until
+            self._pause(message.channel, until)
             log.warning("%s asked to wait %s s; sending resumes then", channel.name, error.seconds)
-            async with self.storage.transaction() as tx:
-                await tx.message_progress(message.id, done)
-                # Waiting out a flood limit is not a failed attempt.
-                await tx.message_retry(message.id, message.attempts, until, str(error))
+            # Waiting out a flood limit is not a failed attempt.
+            await self._retry(message, done, message.attempts, until, str(error))
             return False
-        except TemporaryFailure as error:
-            attempts = message.attempts + 1
-            async with self.storage.transaction() as tx:
-                await tx.message_progress(message.id, done)
-                if attempts >= self.MAX_ATTEMPTS:
-                    log.error(
-                        "outbox %s: giving up after %s tries: %s", message.key, attempts, error
-                    )
-                    await tx.message_failed(message.id, attempts, self.clock(), str(error))
-                    return True
-                retry = self.clock() + self.backoff(attempts)
-                await tx.message_retry(message.id, attempts, retry, str(error))
-            log.warning("outbox %s: %s; trying again at %s", message.key, error, retry)
+        except ChannelDown as error:
+            tries = self._down.get(message.channel, 0) + 1
+            self._down[message.channel] = tries
+            until = self.clock() + timedelta(seconds=DOWN_BACKOFF[min(tries, 7) - 1])
+            self._pause(message.channel, until)
+            if tries == 1:
+                log.warning(
+                    "%s cannot be reached (%s); its messages wait and go out when it is back",
+                    channel.name,
+                    error,
+                )
+            await self._retry(message, done, message.attempts, until, str(error))
             return False
+        except (Throttled, Suspect, TemporaryFailure) as error:
+            return await self._failed_attempt(message, done, error)
         except Unreachable as error:
             log.warning(
                 "outbox %s: person %s unreachable: %s", message.key, message.person_id, error
             )
             async with self.storage.transaction() as tx:
                 now = self.clock()
+                await tx.message_progress(message.id, done)
                 await tx.mark_unreachable(message.channel, message.chat_id, now)
                 await tx.message_failed(
                     message.id, message.attempts + 1, now, f"unreachable: {error}"
@@ -156,23 +228,92 @@ class Outbox:
         except Rejected as error:
             log.error("outbox %s: refused: %s", message.key, error)
             async with self.storage.transaction() as tx:
+                await tx.message_progress(message.id, done)
                 await tx.message_failed(message.id, message.attempts + 1, self.clock(), str(error))
             return True
+        if self._down.pop(message.channel, 0):
+            log.info("%s is reachable again", channel.name)
         async with self.storage.transaction() as tx:
             await tx.message_sent(message.id, done, self.clock())
+            if self._failing_chat(message.channel, message.chat_id):
+                await tx.delivery_recovered(message.channel, message.chat_id)
         return True
 
-    async def _pause(self) -> float:
+    async def _failed_attempt(
+        self, message: QueuedMessage, done: int, error: TemporaryFailure
+    ) -> bool:
+        """A failed attempt that counts: retried after a back-off, given up after
+        ``MAX_ATTEMPTS``; a ``Suspect`` failure also counts against the identity."""
+        attempts = message.attempts + 1
+        now = self.clock()
+        retry = now + self.backoff(attempts, message.is_reply)
+        if isinstance(error, Throttled):
+            self._pause(message.channel, retry)
+        async with self.storage.transaction() as tx:
+            await tx.message_progress(message.id, done)
+            unreachable = False
+            if isinstance(error, Suspect):
+                self._failing_chat(message.channel, message.chat_id, add=True)
+                failing = await tx.delivery_failed(message.channel, message.chat_id, now)
+                if failing is not None:
+                    since, count = failing
+                    unreachable = now - since >= UNREACHABLE_AFTER and count >= UNREACHABLE_FAILURES
+            if unreachable:
+                log.warning(
+                    "outbox %s: deliveries to person %s have failed for a day: unreachable",
+                    message.key,
+                    message.person_id,
+                )
+                await tx.mark_unreachable(message.channel, message.chat_id, now)
+                await tx.message_failed(message.id, attempts, now, f"unreachable: {error}")
+                return True
+            if attempts >= self.MAX_ATTEMPTS:
+                log.error("outbox %s: giving up after %s tries: %s", message.key, attempts, error)
+                await tx.message_failed(message.id, attempts, now, str(error))
+                return True
+            await tx.message_retry(message.id, attempts, retry, str(error))
+        log.warning("outbox %s: %s; trying again at %s", message.key, error, retry)
+        return False
+
+    async def _retry(
+        self, message: QueuedMessage, done: int, attempts: int, until: datetime, error: str
+    ) -> None:
+        async with self.storage.transaction() as tx:
+            await tx.message_progress(message.id, done)
+            await tx.message_retry(message.id, attempts, until, error)
+
+    def _pause(self, channel: str, until: datetime) -> None:
+        current = self._paused.get(channel)
+        if current is None or current < until:
+            self._paused[channel] = until
+
+    def _failing_chat(self, channel: str, chat_id: str, add: bool = False) -> bool:
+        """Whether deliveries to this chat were failing (known at start, or since)."""
+        assert self._failing is not None
+        key = (channel, chat_id)
+        if add:
+            self._failing.add(key)
+            return True
+        if key in self._failing:
+            self._failing.discard(key)
+            return True
+        return False
+
+    async def start(self) -> None:
+        """Load what the sender needs to know from the database (failing chats)."""
+        async with self.storage.transaction() as tx:
+            self._failing = set(await tx.failing_chats())
+
+    async def _pause_length(self) -> float:
         """Seconds until there may be something to send (at most ``IDLE``)."""
         now = self.clock()
-        quiet = self.quiet_until(now)
-        if quiet is not None:
-            return min(self.IDLE, (quiet - now).total_seconds())
         waits = [self.IDLE]
         waits += [(until - now).total_seconds() for until in self._paused.values() if until > now]
-        active = [name for name in self.channels if self.paused_until(name) is None]
+        quiet = self.quiet_until(now)
+        if quiet is not None:
+            waits.append((quiet - now).total_seconds())
         async with self.storage.transaction() as tx:
-            due = await tx.next_due(active)
+            due = await tx.next_due(self.sending(), replies_only=quiet is not None)
         if due is not None:
             # Due already: it came in while this pass ran; look again soon.
             waits.append(max(self.SOON, (due - now).total_seconds()))
@@ -180,12 +321,14 @@ class Outbox:
 
     async def run(self) -> None:
         """Send for as long as the bot runs (cancel the task to stop)."""
+        if self._failing is None:
+            await self.start()
         while True:
             self._wake.clear()
             try:
                 if await self.send_due() >= self.batch:
                     continue
-                pause = await self._pause()
+                pause = await self._pause_length()
             except asyncio.CancelledError:
                 raise
             except Exception:

@@ -8,7 +8,7 @@ implementation only has to provide the same two protocols.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from contextlib import AbstractAsyncContextManager
 from datetime import datetime
 from typing import Any, Protocol
@@ -22,16 +22,33 @@ from bot.domain import (
     QueuedMessage,
     Report,
 )
-from bot.messages import Reply
+from bot.messages import Incoming, Reply
+
+
+class StorageBusy(Exception):
+    """The database could not do the work now (locked by another process, out of space…);
+    the same unit of work may succeed if tried again."""
 
 
 class Transaction(Protocol):
-    # updates
-    async def mark_processed(self, channel: str, update_key: str, now: datetime) -> bool:
-        """Record an update as applied; False when it was applied before."""
+    # the inbox: what people send, stored before it is acknowledged, applied from here
+    async def receive_events(self, events: Sequence[Incoming], now: datetime) -> list[int | None]:
+        """Store ``events`` in this order; each one's inbox id (the order it is applied in),
+        or None for an event stored before under the same channel and update key."""
 
-    async def forget_processed(self, before: datetime) -> int:
-        """Drop update ids recorded before ``before`` (no channel redelivers that late)."""
+    async def claim_event(self, event_id: int, now: datetime) -> bool:
+        """Mark a stored event applied (in the transaction that applies it); False when it
+        was applied already."""
+
+    async def pending_events(self) -> list[tuple[int, Incoming]]:
+        """Events stored and not yet applied, oldest first."""
+
+    async def revive_reply(self, channel: str, update_key: str, now: datetime) -> bool:
+        """Queue again the replies to a stored event that were given up (the platform sent
+        the event once more); False when there were none to revive."""
+
+    async def forget_events(self, before: datetime) -> int:
+        """Drop events applied before ``before`` (no channel redelivers that late)."""
 
     async def meta(self, key: str) -> str | None: ...
     async def set_meta(self, key: str, value: str) -> None: ...
@@ -62,12 +79,19 @@ class Transaction(Protocol):
     async def add_identity(self, person_id: int, identity: Identity, now: datetime) -> None: ...
     async def touch_identity(self, identity: Identity, now: datetime) -> None: ...
     async def set_locale(self, person_id: int, locale: str) -> None: ...
-    async def revoke_person(self, person_id: int, now: datetime) -> bool: ...
+    async def revoke_person(self, person_id: int, now: datetime) -> bool:
+        """End a person's access: identities and draft removed, queued messages to them
+        cancelled, invites linked to them voided; False when unknown or already revoked."""
 
     # invites
     async def create_invite(self, invite: Invite) -> None: ...
     async def invite(self, code: str) -> Invite | None: ...
-    async def use_invite(self, code: str, person_id: int, now: datetime) -> bool: ...
+    async def use_invite(self, code: str, now: datetime) -> bool:
+        """Take an invite: True for the one caller that found it unused, not voided and not
+        expired; False for everyone else."""
+
+    async def invite_used_by(self, code: str, person_id: int) -> None: ...
+    async def forget_invite_failures(self, before: datetime) -> int: ...
     async def record_invite_failure(self, channel: str, user_id: str, now: datetime) -> None: ...
     async def invite_failures_since(
         self, channel: str, user_id: str, since: datetime
@@ -106,27 +130,48 @@ class Transaction(Protocol):
     async def reports(self, period: str | None = None, history: bool = False) -> list[Report]:
         """Reports (latest versions only unless ``history``), oldest first."""
 
-    # outbox: what the bot starts on its own, queued before it is sent
+    # outbox: what the bot says, queued in the transaction that decided it, then sent
     async def queue_message(
         self,
         key: str,
-        person_id: int,
+        person_id: int | None,
         identity: Identity,
         locale: str,
         replies: list[Reply],
         now: datetime,
-    ) -> bool:
-        """Queue ``replies`` for the person at ``identity``; False (and nothing queued) when a
-        message with this ``key`` was queued before — a key names what a message is, once."""
+        owner: str | None = None,
+        lease_until: datetime | None = None,
+    ) -> QueuedMessage | None:
+        """Queue ``replies`` for ``identity``'s chat; None (and nothing queued) when a message
+        with this ``key`` was queued before — a key names what a message is, once. With an
+        ``owner``, the message is claimed for it at once unless an earlier message to the
+        same chat is still waiting (the returned message's ``owner`` says which)."""
 
     async def is_queued(self, key: str) -> bool: ...
-    async def due_messages(
-        self, now: datetime, channels: list[str], limit: int
+    async def claim_messages(
+        self,
+        owner: str,
+        now: datetime,
+        lease_until: datetime,
+        channels: Sequence[str],
+        limit: int,
+        replies_only: bool = False,
     ) -> list[QueuedMessage]:
-        """Messages neither sent nor given up, due by ``now``, for these channels, oldest
-        first."""
+        """Claim for ``owner`` until ``lease_until`` the messages due by ``now`` that no one
+        holds and that no earlier waiting message to the same chat precedes (only replies,
+        with ``replies_only``); oldest first."""
 
-    async def next_due(self, channels: list[str]) -> datetime | None: ...
+    async def release_messages(self, message_ids: Sequence[int]) -> None:
+        """Give claimed messages back unsent."""
+
+    async def release_claims(self, keep_owner: str) -> int:
+        """Void every claim not held by ``keep_owner`` (its senders are known to be gone)."""
+
+    async def next_due(
+        self, channels: Sequence[str], replies_only: bool = False
+    ) -> datetime | None:
+        """When the next waiting message (only replies, with ``replies_only``) falls due."""
+
     async def message_progress(self, message_id: int, parts_sent: int) -> None: ...
     async def message_sent(self, message_id: int, parts_sent: int, now: datetime) -> None: ...
     async def message_retry(
@@ -142,6 +187,16 @@ class Transaction(Protocol):
         """Record that the channel cannot deliver to this chat (cleared when the person
         writes again)."""
 
+    async def delivery_failed(
+        self, channel: str, chat_id: str, now: datetime
+    ) -> tuple[datetime, int] | None:
+        """Count a failed delivery that proves nothing by itself; since when deliveries to
+        this chat have been failing, and how many times (None: no such identity)."""
+
+    async def delivery_recovered(self, channel: str, chat_id: str) -> None: ...
+    async def failing_chats(self) -> list[tuple[str, str]]:
+        """(channel, chat id) of identities whose deliveries have been failing."""
+
     async def forget_outbox(self, before: datetime) -> int:
         """Drop messages sent or given up before ``before``."""
 
@@ -150,6 +205,8 @@ class Transaction(Protocol):
         """Keep ``data`` (once, by content); returns its key."""
 
     async def file(self, key: str) -> tuple[bytes, str | None] | None: ...
+    async def forget_files(self, before: datetime) -> int:
+        """Drop files stored before ``before`` that nothing refers to any more."""
 
     # nominations
     async def add_nomination(
@@ -196,6 +253,9 @@ class Transaction(Protocol):
 class Storage(Protocol):
     def transaction(self) -> AbstractAsyncContextManager[Transaction]: ...
     async def close(self) -> None: ...
+    async def serve_alone(self, owner: str, on_standby: Callable[[str], None]) -> None:
+        """Return once this process may serve the database (waiting on standby while another
+        one does, where the engine allows only one), the claims of gone senders void."""
 
 
 async def keep_draft(

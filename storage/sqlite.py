@@ -3,9 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import fcntl
 import hashlib
 import json
-from collections.abc import AsyncIterator, Sequence
+import os
+import sqlite3
+import uuid
+from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from importlib import resources
@@ -16,6 +21,7 @@ from urllib.parse import urlparse
 import aiosqlite
 
 from bot.domain import (
+    REPLY_KEY,
     REVIEW,
     Identity,
     Invite,
@@ -25,7 +31,10 @@ from bot.domain import (
     QueuedMessage,
     Report,
 )
-from bot.messages import Choice, OutgoingFile, Reply
+from bot.messages import Choice, Incoming, OutgoingFile, Reply
+from storage.repository import StorageBusy
+
+LOCAL_KEY = "local:"  # the inbox key of an event its channel gave no id
 
 
 def sqlite_path(database_url: str) -> Path:
@@ -62,7 +71,7 @@ _PERSON = """p.*, (
     SELECT json_group_array(json_object(
         'channel', channel, 'user_id', user_id, 'chat_id', chat_id,
         'display_name', display_name, 'last_seen_at', last_seen_at,
-        'unreachable_at', unreachable_at))
+        'unreachable_at', unreachable_at, 'failing_since', failing_since))
     FROM (SELECT * FROM identities WHERE person_id = p.id ORDER BY last_seen_at DESC)
 ) AS ids"""
 
@@ -70,9 +79,13 @@ _PERSON = """p.*, (
 class SqliteStorage:
     """``Storage`` on one aiosqlite connection; transactions are serialized by a lock."""
 
-    def __init__(self, conn: aiosqlite.Connection) -> None:
+    STANDBY_POLL = 1.0  # seconds between looks at the instance lock while on standby
+
+    def __init__(self, conn: aiosqlite.Connection, path: Path | None = None) -> None:
         self._conn = conn
         self._lock = asyncio.Lock()
+        self._path = path
+        self._instance_lock: int | None = None  # the file descriptor, while this one serves
 
     @classmethod
     async def open(cls, path: str | Path) -> SqliteStorage:
@@ -87,9 +100,35 @@ class SqliteStorage:
         await conn.execute("PRAGMA synchronous=NORMAL")
         await conn.execute("PRAGMA foreign_keys=ON")
         await conn.execute("PRAGMA busy_timeout=5000")
-        storage = cls(conn)
+        storage = cls(conn, path)
         await storage.migrate()
         return storage
+
+    async def serve_alone(self, owner: str, on_standby: Callable[[str], None]) -> None:
+        """Wait until this process is the only one serving the database: a second
+        ``thidua run`` on the same file waits here, on standby (``on_standby`` is told who
+        serves), and takes over within a second of the first one's end, however it ended
+        (the lock is the kernel's, on ``<database>.lock``). Then the claims on the outbox
+        of the senders that are gone are void, so nothing waits for their leases."""
+        assert self._path is not None
+        lock_path = self._path.with_name(self._path.name + ".lock")
+        fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o644)
+        told = False
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if not told:
+                    holder = os.pread(fd, 200, 0).decode("utf-8", "replace").strip()
+                    on_standby(holder or "?")
+                    told = True
+                await asyncio.sleep(self.STANDBY_POLL)
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, f"{owner}\n".encode(), 0)
+        self._instance_lock = fd
+        async with self.transaction() as tx:
+            await tx.release_claims(owner)
 
     async def migrate(self) -> int:
         """Apply the migrations not yet applied; returns the schema version."""
@@ -124,18 +163,36 @@ class SqliteStorage:
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[SqliteTransaction]:
         """One unit of work: committed whole when the block ends, rolled back on error.
-        Units of work on this connection never interleave (the lock)."""
+        Units of work on this connection never interleave (the lock); with another process
+        on the same file, ``BEGIN IMMEDIATE`` takes the write lock first (waiting up to the
+        busy timeout), so a unit of work never reads a state another commits over. A
+        locked or failing database raises ``StorageBusy``."""
         async with self._lock:
             try:
+                await self._conn.execute("BEGIN IMMEDIATE")
                 yield SqliteTransaction(self._conn)
+            except sqlite3.OperationalError as error:
+                await self._rollback()
+                raise StorageBusy(str(error)) from error
             except BaseException:
-                await self._conn.rollback()
+                await self._rollback()
                 raise
             else:
-                await self._conn.commit()
+                try:
+                    await self._conn.commit()
+                except sqlite3.OperationalError as error:
+                    await self._rollback()
+                    raise StorageBusy(str(error)) from error
+
+    async def _rollback(self) -> None:
+        with contextlib.suppress(sqlite3.Error):
+            await self._conn.rollback()
 
     async def close(self) -> None:
         await self._conn.close()
+        if self._instance_lock is not None:
+            os.close(self._instance_lock)  # the standby, if any, takes over now
+            self._instance_lock = None
 
 
 class SqliteTransaction:
@@ -150,19 +207,50 @@ class SqliteTransaction:
     async def _all(self, sql: str, params: tuple[Any, ...] = ()) -> list[aiosqlite.Row]:
         return list(await self._conn.execute_fetchall(sql, params))
 
-    # updates ---------------------------------------------------------------
+    # inbox -----------------------------------------------------------------
 
-    async def mark_processed(self, channel: str, update_key: str, now: datetime) -> bool:
+    async def receive_events(self, events: Sequence[Incoming], now: datetime) -> list[int | None]:
+        ids: list[int | None] = []
+        for incoming in events:
+            key = incoming.update_key or f"{LOCAL_KEY}{uuid.uuid4().hex}"
+            rows = await self._all(
+                "INSERT INTO inbox (channel, update_key, user_id, event, received_at)"
+                " VALUES (?, ?, ?, ?, ?) ON CONFLICT (channel, update_key) DO NOTHING"
+                " RETURNING id",
+                (
+                    incoming.channel,
+                    key,
+                    incoming.user_id,
+                    json.dumps(incoming.to_dict(), ensure_ascii=False),
+                    _ts(now),
+                ),
+            )
+            ids.append(int(rows[0][0]) if rows else None)
+        return ids
+
+    async def claim_event(self, event_id: int, now: datetime) -> bool:
         cur = await self._conn.execute(
-            "INSERT OR IGNORE INTO processed_updates (channel, update_key, processed_at)"
-            " VALUES (?, ?, ?)",
-            (channel, update_key, _ts(now)),
+            "UPDATE inbox SET applied_at = ? WHERE id = ? AND applied_at IS NULL",
+            (_ts(now), event_id),
         )
         return cur.rowcount == 1
 
-    async def forget_processed(self, before: datetime) -> int:
+    async def pending_events(self) -> list[tuple[int, Incoming]]:
+        rows = await self._all("SELECT id, event FROM inbox WHERE applied_at IS NULL ORDER BY id")
+        return [(row["id"], Incoming.from_dict(json.loads(row["event"]))) for row in rows]
+
+    async def revive_reply(self, channel: str, update_key: str, now: datetime) -> bool:
         cur = await self._conn.execute(
-            "DELETE FROM processed_updates WHERE processed_at < ?", (_ts(before),)
+            "UPDATE outbox SET failed_at = NULL, attempts = 0, not_before = ?, owner = NULL,"
+            " lease_until = NULL WHERE failed_at IS NOT NULL AND key = ? || ("
+            "SELECT id FROM inbox WHERE channel = ? AND update_key = ?)",
+            (_ts(now), REPLY_KEY, channel, update_key),
+        )
+        return cur.rowcount == 1
+
+    async def forget_events(self, before: datetime) -> int:
+        cur = await self._conn.execute(
+            "DELETE FROM inbox WHERE applied_at IS NOT NULL AND applied_at < ?", (_ts(before),)
         )
         return cur.rowcount
 
@@ -192,6 +280,7 @@ class SqliteTransaction:
             locale=row["locale"],
             created_at=datetime.fromisoformat(row["created_at"]),
             is_console=bool(row["is_console"]),
+            revoked_at=_dt(row["revoked_at"]),
             identities=tuple(
                 Identity(
                     i["channel"],
@@ -200,6 +289,7 @@ class SqliteTransaction:
                     i["display_name"],
                     _dt(i["last_seen_at"]),
                     _dt(i["unreachable_at"]),
+                    _dt(i["failing_since"]),
                 )
                 for i in ids
             ),
@@ -304,6 +394,16 @@ class SqliteTransaction:
             return False
         await self._conn.execute("DELETE FROM identities WHERE person_id = ?", (person_id,))
         await self._conn.execute("DELETE FROM drafts WHERE person_id = ?", (person_id,))
+        await self._conn.execute(
+            "UPDATE outbox SET failed_at = ?, last_error = 'revoked', owner = NULL,"
+            " lease_until = NULL WHERE person_id = ? AND sent_at IS NULL AND failed_at IS NULL",
+            (_ts(now), person_id),
+        )
+        await self._conn.execute(
+            "UPDATE invites SET voided_at = ? WHERE person_id = ? AND used_at IS NULL"
+            " AND voided_at IS NULL",
+            (_ts(now), person_id),
+        )
         return True
 
     # invites ---------------------------------------------------------------
@@ -335,14 +435,23 @@ class SqliteTransaction:
             used_at=_dt(row["used_at"]),
             used_by=row["used_by"],
             person_id=row["person_id"],
+            voided_at=_dt(row["voided_at"]),
         )
 
-    async def use_invite(self, code: str, person_id: int, now: datetime) -> bool:
+    async def use_invite(self, code: str, now: datetime) -> bool:
         cur = await self._conn.execute(
-            "UPDATE invites SET used_at = ?, used_by = ? WHERE code = ? AND used_at IS NULL",
-            (_ts(now), person_id, code),
+            "UPDATE invites SET used_at = ? WHERE code = ? AND used_at IS NULL"
+            " AND voided_at IS NULL AND expires_at > ?",
+            (_ts(now), code, _ts(now)),
         )
         return cur.rowcount == 1
+
+    async def invite_used_by(self, code: str, person_id: int) -> None:
+        await self._conn.execute("UPDATE invites SET used_by = ? WHERE code = ?", (person_id, code))
+
+    async def forget_invite_failures(self, before: datetime) -> int:
+        cur = await self._conn.execute("DELETE FROM invite_failures WHERE at < ?", (_ts(before),))
+        return cur.rowcount
 
     async def record_invite_failure(self, channel: str, user_id: str, now: datetime) -> None:
         await self._conn.execute(
@@ -502,16 +611,22 @@ class SqliteTransaction:
     async def queue_message(
         self,
         key: str,
-        person_id: int,
+        person_id: int | None,
         identity: Identity,
         locale: str,
         replies: list[Reply],
         now: datetime,
-    ) -> bool:
-        cur = await self._conn.execute(
-            "INSERT OR IGNORE INTO outbox"
-            " (key, person_id, channel, chat_id, locale, replies, created_at, not_before)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        owner: str | None = None,
+        lease_until: datetime | None = None,
+    ) -> QueuedMessage | None:
+        claim = owner is not None
+        rows = await self._all(
+            "INSERT OR IGNORE INTO outbox (key, person_id, channel, chat_id, locale, replies,"
+            " created_at, not_before, owner, lease_until)"
+            " SELECT ?, ?, ?, ?, ?, ?, ?, ?, CASE WHEN free THEN ? END, CASE WHEN free THEN ? END"
+            " FROM (SELECT ? AND NOT EXISTS (SELECT 1 FROM outbox e WHERE e.channel = ?"
+            " AND e.chat_id = ? AND e.sent_at IS NULL AND e.failed_at IS NULL) AS free)"
+            " RETURNING id, owner",
             (
                 key,
                 person_id,
@@ -521,12 +636,18 @@ class SqliteTransaction:
                 json.dumps([_reply_dict(r) for r in replies], ensure_ascii=False),
                 _ts(now),
                 _ts(now),
+                owner,
+                _ts(lease_until),
+                claim,
+                identity.channel,
+                identity.chat_id,
             ),
         )
-        if cur.rowcount != 1:
-            return False
+        if not rows:
+            return None
+        message_id, claimed_by = int(rows[0][0]), rows[0][1]
         files = [
-            (cur.lastrowid, index, position, f.name, int(f.is_image), f.data)
+            (message_id, index, position, f.name, int(f.is_image), f.data)
             for index, reply in enumerate(replies)
             for position, f in enumerate(reply.files)
         ]
@@ -536,35 +657,65 @@ class SqliteTransaction:
                 " VALUES (?, ?, ?, ?, ?, ?)",
                 files,
             )
-        return True
+        return QueuedMessage(
+            message_id,
+            key,
+            person_id,
+            identity.channel,
+            identity.chat_id,
+            locale,
+            list(replies),
+            owner=claimed_by,
+        )
 
     async def is_queued(self, key: str) -> bool:
         return await self._one("SELECT 1 FROM outbox WHERE key = ?", (key,)) is not None
 
-    async def due_messages(
-        self, now: datetime, channels: list[str], limit: int
+    async def claim_messages(
+        self,
+        owner: str,
+        now: datetime,
+        lease_until: datetime,
+        channels: Sequence[str],
+        limit: int,
+        replies_only: bool = False,
     ) -> list[QueuedMessage]:
         if not channels:
             return []
         marks = ", ".join("?" for _ in channels)
+        stamp = _ts(now)
+        only = " AND substr(o.key, 1, ?) = ?" if replies_only else ""
+        extra: tuple[Any, ...] = (len(REPLY_KEY), REPLY_KEY) if replies_only else ()
+        # A message is claimed when it is due, nobody holds it, and no earlier message to
+        # its chat is still waiting (for a retry, or in another sender's hands).
         rows = await self._all(
-            "SELECT * FROM outbox WHERE sent_at IS NULL AND failed_at IS NULL"
-            f" AND not_before <= ? AND channel IN ({marks}) ORDER BY not_before, id LIMIT ?",
-            (_ts(now), *channels, limit),
+            "UPDATE outbox SET owner = ?, lease_until = ? WHERE id IN ("
+            " SELECT o.id FROM outbox o WHERE o.sent_at IS NULL AND o.failed_at IS NULL"
+            f" AND o.channel IN ({marks}) AND o.not_before <= ?{only}"
+            " AND (o.owner IS NULL OR o.lease_until <= ?)"
+            " AND NOT EXISTS (SELECT 1 FROM outbox e WHERE e.channel = o.channel"
+            " AND e.chat_id = o.chat_id AND e.sent_at IS NULL AND e.failed_at IS NULL"
+            " AND e.id < o.id AND (e.not_before > ? OR (e.owner IS NOT NULL AND"
+            " e.lease_until > ?)))"
+            " ORDER BY o.id LIMIT ?) RETURNING *",
+            (owner, _ts(lease_until), *channels, stamp, *extra, stamp, stamp, stamp, limit),
         )
         if not rows:
             return []
+        rows.sort(key=lambda row: row["id"])
         ids = [row["id"] for row in rows]
         files: dict[tuple[int, int], list[OutgoingFile]] = {}
-        id_marks = ", ".join("?" for _ in ids)
-        for f in await self._all(
-            "SELECT outbox_id, reply, name, is_image, data FROM outbox_files"
-            f" WHERE outbox_id IN ({id_marks}) ORDER BY outbox_id, reply, position",
-            tuple(ids),
-        ):
-            files.setdefault((f["outbox_id"], f["reply"]), []).append(
-                OutgoingFile(f["name"], bytes(f["data"]), bool(f["is_image"]))
-            )
+        for start in range(0, len(ids), 500):
+            chunk = ids[start : start + 500]
+            id_marks = ", ".join("?" for _ in chunk)
+            for f in await self._all(
+                "SELECT outbox_id, reply, name, is_image, data FROM outbox_files"
+                f" WHERE outbox_id IN ({id_marks}) ORDER BY outbox_id, reply, position",
+                tuple(chunk),
+            ):
+                files.setdefault((f["outbox_id"], f["reply"]), []).append(
+                    OutgoingFile(f["name"], bytes(f["data"]), bool(f["is_image"]))
+                )
         return [
             QueuedMessage(
                 id=row["id"],
@@ -579,18 +730,41 @@ class SqliteTransaction:
                 ],
                 parts_sent=row["parts_sent"],
                 attempts=row["attempts"],
+                owner=row["owner"],
             )
             for row in rows
         ]
 
-    async def next_due(self, channels: list[str]) -> datetime | None:
+    async def release_messages(self, message_ids: Sequence[int]) -> None:
+        for start in range(0, len(message_ids), 500):
+            chunk = list(message_ids[start : start + 500])
+            marks = ", ".join("?" for _ in chunk)
+            await self._conn.execute(
+                f"UPDATE outbox SET owner = NULL, lease_until = NULL WHERE id IN ({marks})",
+                tuple(chunk),
+            )
+
+    async def release_claims(self, keep_owner: str) -> int:
+        cur = await self._conn.execute(
+            "UPDATE outbox SET owner = NULL, lease_until = NULL WHERE owner IS NOT NULL"
+            " AND owner <> ? AND sent_at IS NULL AND failed_at IS NULL",
+            (keep_owner,),
+        )
+        return cur.rowcount
+
+    async def next_due(
+        self, channels: Sequence[str], replies_only: bool = False
+    ) -> datetime | None:
         if not channels:
             return None
         marks = ", ".join("?" for _ in channels)
+        only = " AND substr(key, 1, ?) = ?" if replies_only else ""
+        extra: tuple[Any, ...] = (len(REPLY_KEY), REPLY_KEY) if replies_only else ()
         row = await self._one(
-            "SELECT MIN(not_before) AS due FROM outbox WHERE sent_at IS NULL"
-            f" AND failed_at IS NULL AND channel IN ({marks})",
-            tuple(channels),
+            "SELECT MIN(CASE WHEN owner IS NULL THEN not_before"
+            " ELSE MAX(not_before, lease_until) END) AS due FROM outbox"
+            f" WHERE sent_at IS NULL AND failed_at IS NULL AND channel IN ({marks}){only}",
+            (*channels, *extra),
         )
         return _dt(row["due"]) if row else None
 
@@ -601,7 +775,8 @@ class SqliteTransaction:
 
     async def message_sent(self, message_id: int, parts_sent: int, now: datetime) -> None:
         await self._conn.execute(
-            "UPDATE outbox SET parts_sent = ?, sent_at = ? WHERE id = ?",
+            "UPDATE outbox SET parts_sent = ?, sent_at = ?, owner = NULL, lease_until = NULL"
+            " WHERE id = ?",
             (parts_sent, _ts(now), message_id),
         )
 
@@ -609,7 +784,8 @@ class SqliteTransaction:
         self, message_id: int, attempts: int, not_before: datetime, error: str
     ) -> None:
         await self._conn.execute(
-            "UPDATE outbox SET attempts = ?, not_before = ?, last_error = ? WHERE id = ?",
+            "UPDATE outbox SET attempts = ?, not_before = ?, last_error = ?, owner = NULL,"
+            " lease_until = NULL WHERE id = ?",
             (attempts, _ts(not_before), error, message_id),
         )
 
@@ -617,14 +793,15 @@ class SqliteTransaction:
         self, message_id: int, attempts: int, now: datetime, error: str
     ) -> None:
         await self._conn.execute(
-            "UPDATE outbox SET attempts = ?, failed_at = ?, last_error = ? WHERE id = ?",
+            "UPDATE outbox SET attempts = ?, failed_at = ?, last_error = ?, owner = NULL,"
+            " lease_until = NULL WHERE id = ?",
             (attempts, _ts(now), error, message_id),
         )
 
     async def outbox(self, key_prefix: str = "") -> list[dict[str, Any]]:
         rows = await self._all(
             "SELECT id, key, person_id, channel, chat_id, created_at, not_before, parts_sent,"
-            " attempts, last_error, sent_at, failed_at FROM outbox"
+            " attempts, last_error, sent_at, failed_at, owner, lease_until FROM outbox"
             " WHERE substr(key, 1, ?) = ? ORDER BY id",
             (len(key_prefix), key_prefix),
         )
@@ -637,6 +814,34 @@ class SqliteTransaction:
             (_ts(now), channel, chat_id),
         )
         return cur.rowcount
+
+    async def delivery_failed(
+        self, channel: str, chat_id: str, now: datetime
+    ) -> tuple[datetime, int] | None:
+        rows = await self._all(
+            "UPDATE identities SET failing_since = COALESCE(failing_since, ?),"
+            " failures = failures + 1 WHERE channel = ? AND chat_id = ?"
+            " RETURNING failing_since, failures",
+            (_ts(now), channel, chat_id),
+        )
+        if not rows:
+            return None
+        since = _dt(rows[0]["failing_since"])
+        assert since is not None
+        return since, int(rows[0]["failures"])
+
+    async def delivery_recovered(self, channel: str, chat_id: str) -> None:
+        await self._conn.execute(
+            "UPDATE identities SET failing_since = NULL, failures = 0"
+            " WHERE channel = ? AND chat_id = ? AND failing_since IS NOT NULL",
+            (channel, chat_id),
+        )
+
+    async def failing_chats(self) -> list[tuple[str, str]]:
+        rows = await self._all(
+            "SELECT channel, chat_id FROM identities WHERE failing_since IS NOT NULL"
+        )
+        return [(row["channel"], row["chat_id"]) for row in rows]
 
     async def forget_outbox(self, before: datetime) -> int:
         cur = await self._conn.execute(
@@ -665,6 +870,17 @@ class SqliteTransaction:
             (key, mime_type, len(data), data, _ts(now)),
         )
         return key
+
+    async def forget_files(self, before: datetime) -> int:
+        # Kept while a nomination, a report's answer or an open draft still refers to it.
+        cur = await self._conn.execute(
+            "DELETE FROM files WHERE created_at < ? AND key NOT IN ("
+            " SELECT file_key FROM nomination_photos UNION"
+            " SELECT json_extract(value, '$.file_id') FROM answers WHERE value LIKE '{%')"
+            " AND NOT EXISTS (SELECT 1 FROM drafts d WHERE instr(d.state, files.key) > 0)",
+            (_ts(before),),
+        )
+        return cur.rowcount
 
     async def file(self, key: str) -> tuple[bytes, str | None] | None:
         row = await self._one("SELECT data, mime_type FROM files WHERE key = ?", (key,))

@@ -6,11 +6,15 @@ from pathlib import Path
 
 import pytest
 
+from bot.channels.base import Channel
 from bot.channels.telegram import TelegramChannel, TelegramOptions
 from bot.domain import Invite
 from bot.plan import Plan, load_plan
 from bot.ratelimit import Limits
+from bot.schedule import quiet_until
 from handlers.conversation import Conversations
+from handlers.inbox import Inbox
+from scheduler.outbox import Outbox
 from storage.sqlite import SqliteStorage
 from tests.standin.telegram import BotApiStandIn
 
@@ -78,8 +82,34 @@ def conversations(small_plan: Plan, storage: SqliteStorage, clock: FakeClock) ->
 
 
 @pytest.fixture
+def outbox(storage: SqliteStorage, clock: FakeClock, small_plan: Plan) -> Outbox:
+    """The sender the inbox delivers replies through (its loop is not running: a test
+    calls ``send_due`` to send what waits)."""
+    plan = small_plan
+    return Outbox(storage, {}, clock, lambda moment: quiet_until(plan.schedule, moment, plan.tz))
+
+
+@pytest.fixture
+async def inbox(
+    storage: SqliteStorage, conversations: Conversations, outbox: Outbox, clock: FakeClock
+) -> AsyncIterator[Inbox]:
+    """What channels hand events to: stored, applied in order, replies sent at once."""
+    conversations.queued = outbox.wake
+    box = Inbox(storage, conversations, outbox, clock)
+    await box.start()
+    yield box
+    await box.stop()
+
+
+def attach(channel: Channel, inbox: Inbox, outbox: Outbox) -> None:
+    """Wire a channel as ``bot.bootstrap.App.add_channel`` does."""
+    outbox.channels[channel.name] = channel
+    inbox.channels[channel.name] = channel
+
+
+@pytest.fixture
 async def telegram(
-    standin: BotApiStandIn, conversations: Conversations, small_plan: Plan
+    standin: BotApiStandIn, inbox: Inbox, outbox: Outbox, small_plan: Plan
 ) -> AsyncIterator[TelegramChannel]:
     """The real Telegram channel (python-telegram-bot's Application) polling the stand-in."""
     options = TelegramOptions(
@@ -91,7 +121,8 @@ async def telegram(
         limits=Limits(chat_burst=100),
         send_timeout=1.0,
     )
-    channel = TelegramChannel(options, conversations, small_plan.tz)
-    await channel.start()
+    channel = TelegramChannel(options, inbox, small_plan.tz)
+    attach(channel, inbox, outbox)
+    await channel.connect()
     yield channel
     await channel.stop()

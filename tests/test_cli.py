@@ -379,7 +379,8 @@ def test_digest_send_queues_it_for_the_secretariat_and_chair(
         store = await SqliteStorage.open(path)
         async with store.transaction() as tx:
             rows = await tx.outbox("digest-now:")
-            due = await tx.due_messages(datetime(2030, 1, 1, tzinfo=UTC), ["telegram"], 10)
+            later = datetime(2030, 1, 1, tzinfo=UTC)
+            due = await tx.claim_messages("test", later, later, ["telegram"], 10)
         await store.close()
         assert [m.key for m in due] == [r["key"] for r in rows]
         return [(m.chat_id, m.replies[0].text, len(m.replies[0].files)) for m in due]

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import itertools
-from datetime import timedelta
 
 import pytest
 
@@ -94,16 +93,6 @@ async def test_spread_out_failures_do_not_lock(
         replies = await send(conversations, "67", f"BAD{attempt}2345")
         assert "khóa" not in joined(replies)
         clock.advance(minutes=20)
-
-
-async def test_update_applied_once(
-    conversations: Conversations, storage: SqliteStorage, clock: FakeClock
-) -> None:
-    await add_invite(storage, clock, "ABCD2345")
-    incoming = Incoming("telegram", "7", "7", "text", "/start ABCD2345", update_key="u-1")
-    first = await conversations.handle(incoming)
-    second = await conversations.handle(incoming)
-    assert first.replies and not second.replies
 
 
 async def test_head_reports_and_a_second_head_makes_a_new_version(
@@ -215,18 +204,6 @@ async def test_language_switch_is_per_person(
     assert "tiếng Việt" in joined(back)
 
 
-async def test_old_update_ids_are_forgotten_recent_ones_kept(
-    storage: SqliteStorage, clock: FakeClock
-) -> None:
-    async with storage.transaction() as tx:
-        assert await tx.mark_processed("telegram", "1", clock())
-        clock.advance(days=4)
-        assert await tx.mark_processed("telegram", "2", clock())
-        assert await tx.forget_processed(clock() - timedelta(days=3)) == 1
-        assert await tx.mark_processed("telegram", "1", clock())  # forgotten
-        assert not await tx.mark_processed("telegram", "2", clock())  # still known
-
-
 async def test_digest_for_the_secretariat_not_for_heads(
     conversations: Conversations, storage: SqliteStorage, clock: FakeClock
 ) -> None:
@@ -239,3 +216,72 @@ async def test_digest_for_the_secretariat_not_for_heads(
     digest = await send(conversations, "9", "/digest")
     assert "Đã báo cáo: 0/3 thôn" in joined(digest)
     assert "Chưa báo cáo: Thôn 1, Thôn 2, Thôn 3" in joined(digest)
+
+
+async def test_a_plan_edited_under_an_open_draft_keeps_what_fits_and_says_what_changed(
+    conversations: Conversations, storage: SqliteStorage, clock: FakeClock
+) -> None:
+    from bot.plan import check_plan_text
+    from tests.conftest import SMALL_PLAN
+
+    await add_invite(storage, clock, "HEAD2345")
+    await send(conversations, "1", "HEAD2345")
+    await send(conversations, "1", "/baocao")
+    await send(conversations, "1", "2")  # the current period
+    await send(conversations, "1", "412")
+    await send(conversations, "1", "400")  # now on "Thu gom rác"
+    text = SMALL_PLAN.read_text(encoding="utf-8")
+    # The officer removes the electricity question and renames the form.
+    start = text.index("      - id: ho_co_dien")
+    end = text.index("      - id: thu_gom_rac")
+    edited = text[:start] + text[end:]
+    edited = edited.replace("title: Báo cáo tháng", "title: Báo cáo hằng tháng")
+    edited = edited.replace("    ratio: [ho_co_dien, tong_ho]", "    share_yes: thu_gom_rac")
+    plan, problems = check_plan_text(edited)
+    assert plan is not None, problems
+    after = Conversations(plan, storage, clock)
+    told = joined(await send(after, "1", "1"))  # "1" no longer means what the head saw
+    assert "Hộ có điện" in told  # what changed is said…
+    assert "Thu gom rác" in told or "rác" in told  # …and the screen shown again
+    assert "Đã ghi" not in told
+    assert "/baocao" in joined(await send(after, "1", "/huongdan"))
+    await send(after, "1", "1")  # Có
+    await send(after, "1", "bo qua")
+    await send(after, "1", "Thôn văn hóa")
+    summary = joined(await send(after, "1", "bo qua"))
+    assert "Tổng số hộ: 412 hộ" in summary and "Hộ có điện" not in summary
+    receipt = joined(await send(after, "1", "1"))
+    assert "Đã nhận Báo cáo hằng tháng" in receipt
+    async with storage.transaction() as tx:
+        [report] = await tx.reports()
+    assert report.answers == {
+        "tong_ho": "412",
+        "thu_gom_rac": True,
+        "dien_tich_lua": None,
+        "loai": "Thôn văn hóa",
+        "ghi_chu": None,
+    }
+
+
+async def test_a_form_gone_from_the_plan_ends_its_draft_and_huy_still_works(
+    conversations: Conversations, storage: SqliteStorage, clock: FakeClock
+) -> None:
+    from bot.plan import check_plan_text
+    from tests.conftest import SMALL_PLAN
+
+    await add_invite(storage, clock, "HEAD2345")
+    await send(conversations, "1", "HEAD2345")
+    await send(conversations, "1", "/baocao")
+    await send(conversations, "1", "2")
+    await send(conversations, "1", "412")
+    text = SMALL_PLAN.read_text(encoding="utf-8").replace("  - id: thang\n", "  - id: thang_moi\n")
+    text = text.replace("title: Báo cáo tháng", "title: Báo cáo tháng mới")
+    plan, problems = check_plan_text(text)
+    assert plan is not None, problems
+    after = Conversations(plan, storage, clock)
+    cancelled = joined(await send(after, "1", "/huy"))
+    assert "Báo cáo tháng" in cancelled and "không còn" in cancelled
+    async with storage.transaction() as tx:
+        assert await tx.draft(1) is None
+    fresh = joined(await send(after, "1", "/baocao"))
+    assert "Báo cáo tháng mới" in fresh or "kỳ" in fresh

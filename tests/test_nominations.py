@@ -12,8 +12,10 @@ from bot.messages import MAX_FILE_BYTES
 from bot.plan import Plan
 from bot.ratelimit import Limits
 from handlers.conversation import Conversations
+from handlers.inbox import Inbox
+from scheduler.outbox import Outbox
 from storage.sqlite import SqliteStorage
-from tests.conftest import FakeClock
+from tests.conftest import FakeClock, attach
 from tests.standin.telegram import BotApiStandIn, SimUser
 from tests.test_outbox import make_outbox, register
 
@@ -63,6 +65,7 @@ async def people(storage: SqliteStorage, clock: FakeClock) -> tuple[Person, Pers
 async def test_a_nomination_with_a_photo_survives_a_restart_and_reaches_the_secretariat(
     standin: BotApiStandIn,
     telegram: TelegramChannel,
+    inbox: Inbox,
     storage: SqliteStorage,
     clock: FakeClock,
     small_plan: Plan,
@@ -77,13 +80,18 @@ async def test_a_nomination_with_a_photo_survives_a_restart_and_reaches_the_secr
     got = await head.send_photo(file_id="ANH1", data=PHOTO)
     assert "Đã nhận ảnh 1/3" in texts(got)
 
-    # The bot restarts: a new Application and new conversations, the same database.
+    # The bot restarts: a new Application, inbox, outbox and conversations; the same database.
     await telegram.stop()
+    await inbox.stop()
     options = TelegramOptions(
         token=standin.token, api_url=standin.base_url, poll_timeout=1, limits=Limits(chat_burst=100)
     )
-    again = TelegramChannel(options, Conversations(small_plan, storage, clock), small_plan.tz)
-    await again.start()
+    sender = Outbox(storage, {}, clock)
+    received = Inbox(storage, Conversations(small_plan, storage, clock), sender, clock)
+    again = TelegramChannel(options, received, small_plan.tz)
+    attach(again, received, sender)
+    await received.start()
+    await again.connect()
     try:
         summary = await head.press(head.button("Xong"))
         text = texts(summary)
@@ -93,6 +101,7 @@ async def test_a_nomination_with_a_photo_survives_a_restart_and_reaches_the_secr
         await deliver(storage, again, clock, small_plan)
     finally:
         await again.stop()
+        await received.stop()
 
     card = standin.messages_to(2001)
     assert "Đề cử mới cần xét" in texts(card) and "Bà Nguyễn Thị Lan (Thôn 2)" in texts(card)

@@ -118,10 +118,17 @@ async def test_kill_9_mid_form_then_restart_continues(
     assert bot.returncode == -signal.SIGKILL
 
     standin.mark = len(standin.requests)
+    before = len(head.messages)
     bot = await start_bot(tmp_path, standin)
     try:
         resumed = await head.say("/baocao", timeout=10)
-        assert "làm dở" in resumed[0]["text"] and "Câu 3/6" in resumed[0]["text"]
+        if "làm dở" not in resumed[-1]["text"]:
+            # Killed after Telegram took the last reply and before the bot noted it: the
+            # reply goes out once more (at least once, never lost), then the answer.
+            assert resumed[-1]["text"] == answered[0]["text"]
+            resumed = await standin.wait_messages(901, 1, before + 1, timeout=10)
+        assert "làm dở" in resumed[-1]["text"] and "Câu 3/6" in resumed[-1]["text"]
+        assert len(head.messages) - before <= 2
         await head.press(head.button("Có"))
         await head.say("bo qua")
         await head.say("chua dat")
@@ -268,7 +275,7 @@ def test_console_nominates_with_numbered_menus(tmp_path: Path) -> None:
 async def test_run_serves_zalo_next_to_telegram_and_never_logs_either_token(
     tmp_path: Path, standin: BotApiStandIn
 ) -> None:
-    from tests.standin.zalo import ZaloApiStandIn
+    from tests.standin.zalo import ZaloApiStandIn, zalo_id
 
     code = thidua(tmp_path, "invite", "--village", "Thôn 3").strip().splitlines()[-1]
     async with ZaloApiStandIn() as zalo:
@@ -278,7 +285,7 @@ async def test_run_serves_zalo_next_to_telegram_and_never_logs_either_token(
             tmp_path, standin, ZALO_BOT_TOKEN=zalo.token, ZALO_API_URL=zalo.base_url
         )
         try:
-            head = zalo.user("7001", "Anh Ba")
+            head = zalo.user(zalo_id(7001), "Anh Ba")
             welcome = await head.say(code, timeout=10)
             assert "Thôn 3" in welcome[0]["text"]
             menu = await head.say("/baocao", timeout=10)

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
 from bot.channels.telegram import TelegramChannel, TelegramOptions
+from bot.config import ConfigError
 from bot.plan import Plan
-from handlers.conversation import Conversations
+from handlers.inbox import Inbox
+from scheduler.outbox import Outbox
 from storage.sqlite import SqliteStorage
-from tests.conftest import FakeClock, add_invite
+from tests.conftest import FakeClock, add_invite, attach
 from tests.standin.telegram import BotApiStandIn, SimUser
 
 
@@ -125,14 +128,15 @@ async def test_photo_sticker_voice_where_a_number_is_expected(
     await head.say("/baocao")
     await head.press(head.button("Kỳ tháng 11/2026"))
     assert "không phải ảnh" in texts(await head.send_photo())
-    assert "chưa đọc được" in texts(await head.send_sticker())
-    assert "chưa đọc được" in texts(await head.send_voice())
+    assert "chưa đọc được nhãn dán" in texts(await head.send_sticker())
+    assert "chưa nghe được tin nhắn thoại" in texts(await head.send_voice())
     assert "Đã ghi: 412 hộ" in texts(await head.say("412"))
 
 
 async def test_webhook_mode_checks_the_secret(
     standin: BotApiStandIn,
-    conversations: Conversations,
+    inbox: Inbox,
+    outbox: Outbox,
     small_plan: Plan,
     storage: SqliteStorage,
     clock: FakeClock,
@@ -146,15 +150,19 @@ async def test_webhook_mode_checks_the_secret(
         api_url=standin.base_url,
         rate_limit=0,
         webhook_url=f"https://bot.example.vn/tg-{unused_tcp_port}",
-        webhook_secret="s3cret-token",
+        webhook_secret="s3cret-token-0123456789",
         webhook_port=unused_tcp_port,
         webhook_listen="127.0.0.1",
     )
-    telegram = TelegramChannel(options, conversations, small_plan.tz)
-    await telegram.start()
+    for short in (None, "s3cret-token", "bí-mật-có-dấu-0123456"):
+        with pytest.raises(ConfigError, match="THIDUA_WEBHOOK_SECRET"):
+            TelegramChannel(replace(options, webhook_secret=short), inbox, small_plan.tz)
+    telegram = TelegramChannel(options, inbox, small_plan.tz)
+    attach(telegram, inbox, outbox)
+    await telegram.connect()
     try:
         set_hook = [r for r in standin.requests if r.method == "setWebhook"]
-        assert set_hook and set_hook[-1].params["secret_token"] == "s3cret-token"
+        assert set_hook and set_hook[-1].params["secret_token"] == "s3cret-token-0123456789"
         update = {
             "update_id": 5001,
             "message": {
@@ -173,7 +181,9 @@ async def test_webhook_mode_checks_the_secret(
             assert wrong.status_code == 403
             assert standin.messages_to(401) == []
             right = await client.post(
-                url, json=update, headers={"X-Telegram-Bot-Api-Secret-Token": "s3cret-token"}
+                url,
+                json=update,
+                headers={"X-Telegram-Bot-Api-Secret-Token": "s3cret-token-0123456789"},
             )
             assert right.status_code == 200
         replies = await standin.wait_messages(401, 1)

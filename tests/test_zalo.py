@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import socket
 from collections.abc import AsyncIterator
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -14,11 +15,20 @@ from bot.plan import Plan, check_plan_text
 from bot.ratelimit import Limits
 from bot.schedule import quiet_until
 from handlers.conversation import Conversations
+from handlers.inbox import Inbox
 from scheduler.jobs import Jobs
 from scheduler.outbox import Outbox
 from storage.sqlite import SqliteStorage
-from tests.conftest import SMALL_PLAN, FakeClock, add_invite
-from tests.standin.zalo import ZaloApiStandIn
+from tests.conftest import SMALL_PLAN, FakeClock, add_invite, attach
+from tests.standin.zalo import ZaloApiStandIn, zalo_id
+
+PUBLIC = "https://bot.example.vn"  # where Zalo posts the webhook; a proxy forwards it here
+
+
+def z(n: int) -> str:
+    """The Zalo id of simulated person ``n`` (Zalo ids are 20 hexadecimal digits)."""
+    return zalo_id(n)
+
 
 FAST = Limits(chat_burst=100)
 
@@ -35,13 +45,14 @@ async def zalo_api() -> AsyncIterator[ZaloApiStandIn]:
 
 @pytest.fixture
 async def zalo(
-    zalo_api: ZaloApiStandIn, conversations: Conversations
+    zalo_api: ZaloApiStandIn, inbox: Inbox, outbox: Outbox
 ) -> AsyncIterator[ZaloChannel]:
     channel = ZaloChannel(
         ZaloOptions(token=zalo_api.token, api_url=zalo_api.base_url, poll_timeout=1, limits=FAST),
-        conversations,
+        inbox,
     )
-    await channel.start()
+    attach(channel, inbox, outbox)
+    await channel.connect()
     yield channel
     await channel.stop()
 
@@ -50,10 +61,12 @@ def text_of(messages: list[dict[str, Any]]) -> str:
     return "\n".join(str(m.get("text", "")) for m in messages)
 
 
-def outbox(storage: SqliteStorage, zalo: ZaloChannel, clock: FakeClock, plan: Plan) -> Outbox:
+def outbox(
+    storage: SqliteStorage, zalo: ZaloChannel | None, clock: FakeClock, plan: Plan
+) -> Outbox:
     return Outbox(
         storage,
-        {"zalo": zalo},
+        {"zalo": zalo} if zalo is not None else {},
         clock,
         lambda moment: quiet_until(plan.schedule, moment, plan.tz),
     )
@@ -63,7 +76,7 @@ async def test_a_head_registers_and_files_a_whole_report_with_numbered_menus(
     zalo_api: ZaloApiStandIn, zalo: ZaloChannel, storage: SqliteStorage, clock: FakeClock
 ) -> None:
     await add_invite(storage, clock, "HEAD2345", "thon_1")
-    head = zalo_api.user("7001", "Anh Ba")
+    head = zalo_api.user(z(7001), "Anh Ba")
     welcome = text_of(await head.say("HEAD2345"))
     assert "Chào mừng Anh Ba" in welcome and "Thôn 1" in welcome
     menu = text_of(await head.say("/baocao"))
@@ -84,7 +97,7 @@ async def test_a_head_registers_and_files_a_whole_report_with_numbered_menus(
     async with storage.transaction() as tx:
         [report] = await tx.reports()
     assert report.answers["tong_ho"] == "412" and report.answers["thu_gom_rac"] is True
-    assert all(len(str(m.get("text", ""))) <= 2000 for m in zalo_api.messages_to("7001"))
+    assert all(len(str(m.get("text", ""))) <= 2000 for m in zalo_api.messages_to(z(7001)))
 
 
 async def test_a_nomination_with_a_photo_on_zalo(
@@ -95,7 +108,7 @@ async def test_a_nomination_with_a_photo_on_zalo(
     small_plan: Plan,
 ) -> None:
     await add_invite(storage, clock, "HEAD2345", "thon_1")
-    head = zalo_api.user("7001", "Anh Ba")
+    head = zalo_api.user(z(7001), "Anh Ba")
     await head.say("HEAD2345")
     await head.say("/detcu")
     villages = text_of(await head.say("Bà Lan"))
@@ -118,7 +131,7 @@ async def test_a_nomination_with_a_photo_on_zalo(
 
     # The secretariat reviews on Zalo too: the buttons become commands to type.
     await add_invite(storage, clock, "CLERK234", None, role="secretariat")
-    clerk = zalo_api.user("7100", "Chị Thư")
+    clerk = zalo_api.user(z(7100), "Chị Thư")
     await clerk.say("CLERK234")
     await head.say("/detcu")
     await head.say("Ông Tư")
@@ -128,7 +141,7 @@ async def test_a_nomination_with_a_photo_on_zalo(
     await head.say("1")  # Bỏ qua
     await head.say("1")  # Gửi
     await outbox(storage, zalo, clock, small_plan).send_due()
-    card = text_of(zalo_api.messages_to("7100"))
+    card = text_of(zalo_api.messages_to(z(7100)))
     assert "Đề cử mới cần xét" in card and "Ghi nhận: gõ /duyet 2 ghinhan" in card
     assert "Zalo không nhận tệp" not in card  # no photo with this one
     accepted = text_of(await clerk.say("/duyet 2 ghinhan"))
@@ -149,17 +162,19 @@ async def test_reminders_and_a_long_digest_go_out_under_2000_characters(
     )
     plan, problems = check_plan_text(text)
     assert plan is not None, problems
-    conversations = Conversations(plan, storage, clock)
+    sender = outbox(storage, None, clock, plan)
+    inbox = Inbox(storage, Conversations(plan, storage, clock), sender, clock)
     channel = ZaloChannel(
         ZaloOptions(token=zalo_api.token, api_url=zalo_api.base_url, poll_timeout=1, limits=FAST),
-        conversations,
+        inbox,
     )
-    await channel.start()
+    attach(channel, inbox, sender)
+    await channel.connect()
     try:
         async with storage.transaction() as tx:
             for name, role, village, chat in (
-                ("Chị Thư", "secretariat", None, "8001"),
-                ("Anh Ba", "head", plan.villages[0].id, "8002"),
+                ("Chị Thư", "secretariat", None, z(8001)),
+                ("Anh Ba", "head", plan.villages[0].id, z(8002)),
             ):
                 person = await tx.create_person(name, role, village, "vi", clock())
                 await tx.add_identity(person.id, Identity("zalo", chat, chat), clock())
@@ -167,16 +182,16 @@ async def test_reminders_and_a_long_digest_go_out_under_2000_characters(
         assert len(await jobs.digest_now()) == 1
         clock.now = clock.now.replace(day=25, hour=1)  # the due day, 08:00 in Vietnam
         assert await jobs.remind(clock()) >= 1
-        await outbox(storage, channel, clock, plan).send_due()
+        await sender.send_due()
     finally:
         await channel.stop()
-    digest = zalo_api.messages_to("8001")
+    digest = zalo_api.messages_to(z(8001))
     assert len(digest) >= 3 and all(len(m["text"]) <= 2000 for m in digest)
     assert "Zalo không nhận tệp" in digest[-1]["text"]
     joined = text_of(digest)
     for n in (1, 60, 120):
         assert f"Thôn Buôn Làng Số {n} Phía Đông Suối" in joined
-    reminder = text_of(zalo_api.messages_to("8002"))
+    reminder = text_of(zalo_api.messages_to(z(8002)))
     assert "hôm nay" in reminder and "Báo cáo ngay: gõ /baocao thang 2026-11" in reminder
 
 
@@ -187,35 +202,37 @@ def free_port() -> int:
 
 
 async def test_webhook_checks_the_secret_drops_repeats_and_reads_both_bodies(
-    zalo_api: ZaloApiStandIn, conversations: Conversations, storage: SqliteStorage
+    zalo_api: ZaloApiStandIn, inbox: Inbox, outbox: Outbox, storage: SqliteStorage
 ) -> None:
     port = free_port()
     options = ZaloOptions(
         token=zalo_api.token,
         api_url=zalo_api.base_url,
-        webhook_url=f"http://127.0.0.1:{port}/zalo-hook",
+        webhook_url=f"{PUBLIC}/zalo-hook",
         webhook_secret="bi-mat-1234",
         webhook_port=port,
         webhook_listen="127.0.0.1",
         limits=FAST,
     )
-    channel = ZaloChannel(options, conversations)
-    await channel.start()
+    zalo_api.route_webhook(PUBLIC, f"http://127.0.0.1:{port}")
+    channel = ZaloChannel(options, inbox)
+    attach(channel, inbox, outbox)
+    await channel.connect()
     try:
         assert zalo_api.webhook_url == options.webhook_url
         assert zalo_api.webhook_secret == "bi-mat-1234"
-        stranger = zalo_api.user("7009", "Người lạ")
+        stranger = zalo_api.user(z(7009), "Người lạ")
         event = stranger.text_event("xin chào")
         assert await zalo_api.post_to_webhook(event, secret=None) == 403
         assert await zalo_api.post_to_webhook(event, secret="sai") == 403
         assert await zalo_api.post_to_webhook(event) == 200
-        replies = await zalo_api.wait_messages("7009", 1, 0)
+        replies = await zalo_api.wait_messages(z(7009), 1, 0)
         assert "Bạn chưa đăng ký" in text_of(replies)
         assert await zalo_api.post_to_webhook(event, wrapped=True) == 200  # the same again
         wrapped = stranger.text_event("xin chào lần nữa")
         assert await zalo_api.post_to_webhook(wrapped, wrapped=True) == 200
-        await zalo_api.wait_messages("7009", 2, 0)
-        assert len(zalo_api.messages_to("7009")) == 2  # the repeat was applied once
+        await zalo_api.wait_messages(z(7009), 2, 0)
+        assert len(zalo_api.messages_to(z(7009))) == 2  # the repeat was applied once
         unsupported = await stranger.send_unsupported()
         assert "không đọc được tin nhắn này" in text_of(unsupported)
     finally:
@@ -228,34 +245,99 @@ async def test_polling_takes_408_as_nothing_new(
     await zalo_api.wait_until(
         lambda: sum(1 for c in zalo_api.calls("getUpdates") if c.status == 408) >= 2, timeout=5
     )
-    replies = await zalo_api.user("7010", "Chị Năm").say("xin chào")
+    replies = await zalo_api.user(z(7010), "Chị Năm").say("xin chào")
     assert "Bạn chưa đăng ký" in text_of(replies)
     assert zalo_api.calls("deleteWebhook")  # polling removes a webhook first
 
 
-async def test_a_429_is_obeyed(
+async def test_zalos_429_backs_off_the_channel_and_counts_toward_the_attempts(
     zalo_api: ZaloApiStandIn,
     zalo: ZaloChannel,
     storage: SqliteStorage,
     clock: FakeClock,
     small_plan: Plan,
 ) -> None:
+    """Zalo answers 429 "Quota exceeded" with no retry_after: the channel waits 30 s, then
+    2 min…, each 429 counting as an attempt, so a message is given up in the end."""
     from bot.domain import Identity
     from bot.messages import Reply
 
     async with storage.transaction() as tx:
         person = await tx.create_person("Anh Ba", "head", "thon_1", "vi", clock())
-        identity = Identity("zalo", "7011", "7011")
+        identity = Identity("zalo", z(7011), z(7011))
         await tx.add_identity(person.id, identity, clock())
-        await tx.queue_message("k", person.id, identity, "vi", [Reply("Nhắc việc")], clock())
-    zalo_api.fail_next("sendMessage", 429, "Too Many Requests")
+        for key in ("k1", "k2"):
+            await tx.queue_message(key, person.id, identity, "vi", [Reply(key)], clock())
+    for _ in range(2):
+        zalo_api.fail_next("sendMessage", 429, "Quota exceeded")
     sender = outbox(storage, zalo, clock, small_plan)
     assert await sender.send_due() == 0
-    assert await sender.send_due() == 0  # still waiting: nothing sent meanwhile
+    assert await sender.send_due() == 0  # the channel waits: nothing sent meanwhile
     assert len(zalo_api.calls("sendMessage")) == 1
+    clock.advance(seconds=29)
+    assert await sender.send_due() == 0
     clock.advance(seconds=1)
-    assert await sender.send_due() == 1
-    assert text_of(zalo_api.messages_to("7011")) == "Nhắc việc"
+    assert await sender.send_due() == 0  # a second 429: now 2 minutes
+    assert sender.paused_until("zalo") == clock() + timedelta(minutes=2)
+    clock.advance(minutes=2)
+    assert await sender.send_due() == 2
+    assert [m["text"] for m in zalo_api.messages_to(z(7011))] == ["k1", "k2"]
+    async with storage.transaction() as tx:
+        assert [row["attempts"] for row in await tx.outbox()] == [2, 0]
+
+
+async def test_zalos_403_is_retried_and_marks_a_person_unreachable_only_after_a_day(
+    zalo_api: ZaloApiStandIn,
+    zalo: ZaloChannel,
+    storage: SqliteStorage,
+    clock: FakeClock,
+    small_plan: Plan,
+) -> None:
+    """Zalo documents 403 as "Internal server error": a message meeting it is tried again,
+    and the person is marked unreachable only when deliveries to them kept failing for at
+    least a day, three times or more; one success in between starts the count again."""
+    from bot.domain import Identity
+    from bot.messages import Reply
+
+    async with storage.transaction() as tx:
+        person = await tx.create_person("Anh Ba", "head", "thon_1", "vi", clock())
+        identity = Identity("zalo", z(7012), z(7012))
+        await tx.add_identity(person.id, identity, clock())
+
+    async def queue(key: str) -> None:
+        async with storage.transaction() as tx:
+            await tx.queue_message(key, person.id, identity, "vi", [Reply(key)], clock())
+
+    sender = outbox(storage, zalo, clock, small_plan)
+    await queue("monday")
+    zalo_api.fail_next("sendMessage", 403, "Internal server error")
+    assert await sender.send_due() == 0
+    clock.advance(seconds=30)
+    assert await sender.send_due() == 1  # it was Zalo's trouble: delivered on the retry
+    async with storage.transaction() as tx:
+        found = await tx.person(person.id)
+    assert found is not None and found.identities[0].failing_since is None  # counted anew
+
+    await queue("tuesday")
+    for _ in range(6):
+        zalo_api.fail_next("sendMessage", 403, "Internal server error")
+    assert await sender.send_due() == 0
+    for wait in (30, 120, 480, 1920):
+        clock.advance(seconds=wait)
+        await sender.send_due()
+    async with storage.transaction() as tx:
+        [_monday, tuesday] = await tx.outbox()
+        found = await tx.person(person.id)
+    assert tuesday["failed_at"] is not None and tuesday["attempts"] == 5  # given up…
+    assert found is not None and found.identities[0].unreachable_at is None  # …not a day yet
+    clock.advance(hours=24)
+    await queue("wednesday")
+    assert await sender.send_due() == 1  # the sixth 403, a day after the first: done with
+    async with storage.transaction() as tx:
+        found = await tx.person(person.id)
+        wednesday = (await tx.outbox())[-1]
+    assert found is not None and found.identities[0].unreachable_at is not None
+    assert wednesday["failed_at"] is not None and "unreachable" in wednesday["last_error"]
 
 
 async def test_one_person_on_two_channels_gets_reminders_where_they_wrote_last(
@@ -277,13 +359,13 @@ async def test_one_person_on_two_channels_gets_reminders_where_they_wrote_last(
                       None, person_id=head.id)  # fmt: skip
         await tx.create_invite(link)
     clock.advance(minutes=1)
-    welcome = await conversations.handle(said("zalo", "7001", "LINK2345", "z1"))
+    welcome = await conversations.handle(said("zalo", z(7001), "LINK2345", "z1"))
     assert "Chào mừng Anh Ba" in welcome.replies[0].text
     async with storage.transaction() as tx:
         [person] = await tx.people()
     assert {(i.channel, i.user_id) for i in person.identities} == {
         ("telegram", "901"),
-        ("zalo", "7001"),
+        ("zalo", z(7001)),
     }
     jobs = Jobs(small_plan, storage, clock)
     clock.now = clock.now.replace(day=25, hour=1)  # the due day, 08:00 in Vietnam
@@ -311,12 +393,13 @@ async def test_a_digest_for_someone_on_zalo_sends_its_files_to_their_telegram(
         clerk = await tx.create_person("Chị Thư", "secretariat", None, "vi", clock())
         await tx.add_identity(clerk.id, Identity("telegram", "2001", "2001"), clock())
         await tx.add_identity(
-            clerk.id, Identity("zalo", "8001", "8001"), clock() + timedelta(minutes=1)
+            clerk.id, Identity("zalo", z(8001), z(8001)), clock() + timedelta(minutes=1)
         )
     assert len(await Jobs(small_plan, storage, clock).digest_now()) == 1
     async with storage.transaction() as tx:
         rows = await tx.outbox("digest-now:")
-        due = await tx.due_messages(clock() + timedelta(hours=1), ["telegram", "zalo"], 10)
+        later = clock() + timedelta(hours=1)
+        due = await tx.claim_messages("test", later, later, ["telegram", "zalo"], 10)
     assert [(row["channel"], row["key"].endswith(":files")) for row in rows] == [
         ("zalo", False),
         ("telegram", True),
@@ -342,36 +425,40 @@ async def test_the_client_retries_only_what_is_safe_and_says_what_failed(
         assert me["account_name"] == "bot.thidua" and waits == [2.0]
         zalo_api.fail_next("sendMessage", 502, "Bad Gateway")
         with pytest.raises(ZaloError) as failed:  # might have been sent: not repeated
-            await client.call("sendMessage", {"chat_id": "1", "text": "a"})
+            await client.call("sendMessage", {"chat_id": z(1), "text": "a"})
         assert failed.value.code == 502 and "Bad Gateway" in str(failed.value)
         assert zalo_api.token not in str(failed.value)
         assert len(zalo_api.calls("sendMessage")) == 1
         zalo_api.fail_next("sendMessage", 429, "Too Many Requests")
-        await client.call("sendMessage", {"chat_id": "1", "text": "b"})  # refused: again
-        assert [m["text"] for m in zalo_api.messages_to("1")] == ["b"]
+        await client.call("sendMessage", {"chat_id": z(1), "text": "b"})  # refused: again
+        assert [m["text"] for m in zalo_api.messages_to(z(1))] == ["b"]
         with pytest.raises(ZaloError) as refused:
-            await client.call("sendMessage", {"chat_id": "1", "text": "x" * 2001})
+            await client.call("sendMessage", {"chat_id": z(1), "text": "x" * 2001})
         assert refused.value.code == 400
     finally:
         await client.close()
     zalo_api.violations.clear()  # the 2,001 characters were sent on purpose
 
 
-async def test_a_webhook_without_a_long_enough_secret_is_refused_clearly(
-    zalo_api: ZaloApiStandIn, conversations: Conversations
+async def test_a_webhook_zalo_would_refuse_is_refused_before_calling_it(
+    zalo_api: ZaloApiStandIn, inbox: Inbox
 ) -> None:
+    from dataclasses import replace
+
     from bot.config import ConfigError
 
     options = ZaloOptions(
         token=zalo_api.token,
         api_url=zalo_api.base_url,
         webhook_url="https://thidua.example/zalo",
-        webhook_secret="ngan",
+        webhook_secret="bi-mat-1234",
     )
-    channel = ZaloChannel(options, conversations)
-    with pytest.raises(ConfigError, match="ZALO_WEBHOOK_SECRET"):
-        await channel.start()
-    await channel.stop()
+    for secret in (None, "ngan", "x" * 257):
+        with pytest.raises(ConfigError, match="ZALO_WEBHOOK_SECRET"):
+            ZaloChannel(replace(options, webhook_secret=secret), inbox)
+    for url in ("http://thidua.example/zalo", "thidua.example/zalo", "https:///zalo"):
+        with pytest.raises(ConfigError, match="HTTPS"):
+            ZaloChannel(replace(options, webhook_url=url), inbox)
     assert zalo_api.calls("setWebhook") == []
 
 
@@ -387,22 +474,23 @@ async def test_nomination_photos_for_a_reviewer_on_zalo_go_to_their_telegram(
         clerk = await tx.create_person("Chị Thư", "secretariat", None, "vi", clock())
         await tx.add_identity(clerk.id, Identity("telegram", "2001", "2001"), clock())
         await tx.add_identity(
-            clerk.id, Identity("zalo", "8001", "8001"), clock() + timedelta(minutes=1)
+            clerk.id, Identity("zalo", z(8001), z(8001)), clock() + timedelta(minutes=1)
         )
     await add_invite(storage, clock, "HEAD2345", "thon_1")
     photo = Attachment("zalo-photo", 600, "image/jpeg", b"\xff\xd8" + b"p" * 598)
     steps = ["HEAD2345", "/detcu", "Bà Lan", "Thôn 2", "Nấu cơm.", "Khác", None, "Xong", "Gửi"]
     for number, text in enumerate(steps):
         if text is None:
-            incoming = Incoming("zalo", "7001", "7001", "photo", update_key=f"p{number}",
+            incoming = Incoming("zalo", z(7001), z(7001), "photo", update_key=f"p{number}",
                                 attachments=(photo,))  # fmt: skip
         else:
-            incoming = Incoming("zalo", "7001", "7001", "text", text, update_key=f"t{number}")
+            incoming = Incoming("zalo", z(7001), z(7001), "text", text, update_key=f"t{number}")
         outcome = await conversations.handle(incoming)
     assert "ĐC-2026-0001" in outcome.replies[-1].text
     async with storage.transaction() as tx:
         rows = await tx.outbox("nomination:1:new")
-        due = await tx.due_messages(clock() + timedelta(hours=1), ["telegram", "zalo"], 10)
+        later = clock() + timedelta(hours=1)
+        due = await tx.claim_messages("test", later, later, ["telegram", "zalo"], 10)
     assert [(row["channel"], row["key"].endswith(":files")) for row in rows] == [
         ("zalo", False),
         ("telegram", True),

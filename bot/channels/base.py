@@ -2,24 +2,39 @@
 
 from __future__ import annotations
 
+import asyncio
+import unicodedata
+from collections.abc import Callable
 from typing import Any, Protocol
 
 from bot.i18n import _
-from bot.messages import Reply
+from bot.messages import Incoming, Reply
+
+
+class Receiver(Protocol):
+    """Where a channel hands what it receives (``handlers.inbox.Inbox``)."""
+
+    def receive(self, incoming: Incoming) -> asyncio.Future[None]:
+        """Take an event now; the future completes once it is stored."""
 
 
 class Channel(Protocol):
-    """A way to reach people: Telegram, the console, later Zalo."""
+    """A way to reach people (Zalo, Telegram): receiving into a ``Receiver``, sending what
+    the outbox hands it, one platform call at a time."""
 
     name: str
+    ready: bool  # connected: the outbox sends through it only then
 
-    async def start(self) -> None:
-        """Begin receiving messages (returns once receiving runs in the background)."""
+    async def connect(self) -> None:
+        """Reach the platform and begin receiving (in the background). Raises
+        ``ChannelDown`` when the platform cannot be reached (the caller tries again later)
+        and ``bot.config.ConfigError`` when it refuses the configuration (a token)."""
 
     async def stop(self) -> None: ...
 
-    async def send(self, chat_id: str, replies: list[Reply], locale: str) -> None:
-        """Send replies at once (all parts, no resuming)."""
+    async def fetch(self, incoming: Incoming) -> Incoming:
+        """The event with its attachments' content fetched from the platform (left without
+        it when too large or not reachable)."""
 
     def parts(self, replies: list[Reply]) -> list[Any]:
         """The platform calls that deliver ``replies`` (in the current locale), in order;
@@ -45,6 +60,21 @@ class TemporaryFailure(DeliveryError):
     """A timeout, a network error or a server error: the same call may work later."""
 
 
+class ChannelDown(DeliveryError):
+    """The platform could not be reached at all (connection refused, DNS, the network): the
+    message did not leave, and the channel's other messages would fail the same way."""
+
+
+class Throttled(TemporaryFailure):
+    """The platform refused for too many messages without saying for how long (Zalo's 429):
+    the channel backs off, and the attempt counts."""
+
+
+class Suspect(TemporaryFailure):
+    """A failure that may mean the person cannot be reached, or may be the platform's own
+    (Zalo's 403, "internal server error"): retried; counted against the identity."""
+
+
 class Unreachable(DeliveryError):
     """The person cannot be reached on this channel (blocked the bot, left, deleted)."""
 
@@ -53,22 +83,46 @@ class Rejected(DeliveryError):
     """The platform refused this message itself: sending it again would fail again."""
 
 
-def split_text(text: str, limit: int) -> list[str]:
-    """Cut ``text`` into pieces of at most ``limit`` characters, at paragraph breaks where
-    possible, then at line breaks, then at spaces; never loses a character but blank edges."""
-    if len(text) <= limit:
+def utf16_length(text: str) -> int:
+    """The length in UTF-16 code units, as Telegram and Zalo count it (an emoji counts 2)."""
+    return len(text.encode("utf-16-le")) // 2
+
+
+def _fitting(text: str, limit: int, length: Callable[[str], int]) -> int:
+    """The most characters of ``text``'s start whose ``length`` is at most ``limit``, never
+    cutting a combining mark from its letter."""
+    if length is len:
+        end = min(limit, len(text))
+    else:
+        end, used = 0, 0
+        for char in text:
+            used += length(char)
+            if used > limit:
+                break
+            end += 1
+    while 0 < end < len(text) and unicodedata.combining(text[end]):
+        end -= 1
+    return max(end, 1)
+
+
+def split_text(text: str, limit: int, length: Callable[[str], int] = len) -> list[str]:
+    """Cut ``text`` into pieces of at most ``limit`` (as ``length`` counts: characters, or
+    ``utf16_length``), at paragraph breaks where possible, then at line breaks, then at
+    spaces; never loses a character but blank edges."""
+    if length(text) <= limit:
         return [text]
     pieces: list[str] = []
     rest = text
-    while len(rest) > limit:
-        window = rest[: limit + 1]
+    while length(rest) > limit:
+        end = _fitting(rest, limit, length)
+        window = rest[: end + 1]
         cut = -1
         for sep in ("\n\n", "\n", " "):
-            cut = window.rfind(sep, 0, limit + 1)
+            cut = window.rfind(sep, 0, end + 1)
             if cut > 0:
                 break
         if cut <= 0:
-            cut = limit
+            cut = end
         piece = rest[:cut].rstrip()
         if piece:
             pieces.append(piece)

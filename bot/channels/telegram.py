@@ -1,9 +1,11 @@
-"""The Telegram channel: python-telegram-bot's ``Application``, long polling or webhook."""
+"""The Telegram channel: python-telegram-bot's ``Application`` and ``Updater``, long polling
+or webhook, every update stored in the inbox before Telegram is told it arrived."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import re
 import warnings
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
@@ -11,16 +13,31 @@ from datetime import timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import httpx
 from telegram import BotCommand, Update
-from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
-from telegram.ext import Application, ApplicationBuilder, BaseRateLimiter, Defaults, TypeHandler
+from telegram.error import (
+    BadRequest,
+    Forbidden,
+    InvalidToken,
+    NetworkError,
+    RetryAfter,
+    TelegramError,
+)
+from telegram.ext import Application, ApplicationBuilder, BaseRateLimiter, Defaults
 
-from bot.channels.base import Rejected, RetryLater, TemporaryFailure, Unreachable
+from bot.channels.base import (
+    ChannelDown,
+    Receiver,
+    Rejected,
+    RetryLater,
+    TemporaryFailure,
+    Unreachable,
+)
+from bot.config import ConfigError
 from bot.i18n import DEFAULT_LOCALE, N_, SUPPORTED_LOCALES, _, use_locale
-from bot.messages import Reply
+from bot.messages import Incoming, Reply
 from bot.ratelimit import Limits, Pacer
-from handlers.conversation import Conversations
-from handlers.telegram import Part, on_update, parts, send_part, send_replies
+from handlers.telegram import CHANNEL, Part, incoming_from_update, parts, send_part, with_photo
 
 log = logging.getLogger(__name__)
 
@@ -65,29 +82,51 @@ class TelegramOptions:
 class Tuning:
     """python-telegram-bot settings the benchmarks vary; production keeps the defaults."""
 
-    concurrent_updates: bool = True
     defaults: bool = True  # Defaults(tzinfo=the plan's timezone)
     connection_pool_size: int | None = None  # the library's own when None
 
 
+class InboxQueue(asyncio.Queue):  # type: ignore[type-arg]
+    """The update queue python-telegram-bot's ``Updater`` puts every update in: ``put``
+    returns only once the update is stored in the inbox, so the next ``getUpdates`` offset
+    (polling) or the webhook's 200 acknowledges nothing that is not stored. A pressed button
+    is answered (the spinner stops) once the press is stored; a failing answer changes
+    nothing about the press."""
+
+    def __init__(self, channel: TelegramChannel) -> None:
+        super().__init__()
+        self.channel = channel
+
+    async def put(self, item: Any) -> None:
+        if not isinstance(item, Update):
+            return
+        incoming = incoming_from_update(item)
+        if incoming is not None:
+            await self.channel.receiver.receive(incoming)
+        if item.callback_query is not None:
+            self.channel.answer_later(item.callback_query.id)
+
+
 class TelegramChannel:
-    name = "telegram"
+    name = CHANNEL
 
     def __init__(
         self,
         options: TelegramOptions,
-        conversations: Conversations,
+        receiver: Receiver,
         tz: ZoneInfo,
         tuning: Tuning | None = None,
     ) -> None:
+        check_webhook(options)
         self.options = options
+        self.receiver = receiver
         tuning = tuning or Tuning()
         builder: ApplicationBuilder = (  # type: ignore[type-arg]
             ApplicationBuilder()
             .token(options.token)
             .base_url(options.api_url)
             .base_file_url(options.files_url)
-            .concurrent_updates(tuning.concurrent_updates)
+            .update_queue(InboxQueue(self))
             .job_queue(None)  # scheduled work lives in ``scheduler``, not in the channel
         )
         if tuning.defaults:
@@ -100,20 +139,59 @@ class TelegramChannel:
         if options.rate_limit > 0:
             self.pacer = Pacer(options.limits or Limits(rate=options.rate_limit))
             builder = builder.rate_limiter(PacedRateLimiter(self.pacer))
+        # The Application holds the bot (and its rate limiter) and the Updater that polls or
+        # serves the webhook; updates are applied from the inbox, not by its handlers.
         self.app: Application = builder.build()  # type: ignore[type-arg]
-        self.app.bot_data["conversations"] = conversations
-        self.app.add_handler(TypeHandler(Update, on_update))
-        self.app.add_error_handler(self._on_error)
         self.username: str | None = None
+        self.ready = False
+        self._answers: set[asyncio.Task[None]] = set()
+        self._poll_errors = 0
 
-    @staticmethod
-    async def _on_error(update: object, context: object) -> None:
-        error = getattr(context, "error", None)
-        log.error("error while handling an update: %s", type(error).__name__, exc_info=error)
-
-    async def start(self) -> None:
-        await self.app.initialize()
+    async def connect(self) -> None:
+        """Reach the Bot API (``getMe``), then poll or set the webhook. Raises
+        ``ConfigError`` when Telegram refuses the token, ``ChannelDown`` when it cannot be
+        reached (the caller tries again later)."""
+        try:
+            await self.app.initialize()
+        except InvalidToken:
+            raise ConfigError(
+                _("Telegram từ chối token: kiểm tra lại TELEGRAM_BOT_TOKEN (lấy từ @BotFather).")
+            ) from None
+        except NetworkError as error:  # TimedOut, connection errors, 5xx
+            raise ChannelDown(_network_reason(error)) from None
         self.username = self.app.bot.username
+        await self._set_commands()
+        updater = self.app.updater
+        assert updater is not None
+        try:
+            if self.options.webhook_url:
+                path = self.options.webhook_url.rstrip("/").rsplit("/", 1)[-1]
+                await updater.start_webhook(
+                    listen=self.options.webhook_listen,
+                    port=self.options.webhook_port,
+                    url_path=path,
+                    webhook_url=self.options.webhook_url,
+                    secret_token=self.options.webhook_secret,
+                    allowed_updates=["message", "callback_query"],
+                )
+                log.info("telegram: webhook on port %s", self.options.webhook_port)
+            else:
+                await updater.start_polling(
+                    timeout=self.options.poll_timeout,
+                    poll_interval=0,
+                    allowed_updates=["message", "callback_query"],
+                    error_callback=self._on_poll_error,
+                )
+                log.info("telegram: polling as @%s", self.username)
+        except InvalidToken:
+            raise ConfigError(
+                _("Telegram từ chối token: kiểm tra lại TELEGRAM_BOT_TOKEN (lấy từ @BotFather).")
+            ) from None
+        except NetworkError as error:
+            raise ChannelDown(_network_reason(error)) from None
+        self.ready = True
+
+    async def _set_commands(self) -> None:
         try:
             for locale in SUPPORTED_LOCALES:
                 with use_locale(locale):
@@ -123,39 +201,43 @@ class TelegramChannel:
                 await self.app.bot.set_my_commands(commands, language_code=code)
         except Exception as error:  # a cosmetic call: never keep the bot from starting
             log.warning("could not set the command list: %s", type(error).__name__)
-        updater = self.app.updater
-        assert updater is not None
-        if self.options.webhook_url:
-            path = self.options.webhook_url.rstrip("/").rsplit("/", 1)[-1]
-            await updater.start_webhook(
-                listen=self.options.webhook_listen,
-                port=self.options.webhook_port,
-                url_path=path,
-                webhook_url=self.options.webhook_url,
-                secret_token=self.options.webhook_secret,
-                allowed_updates=["message", "callback_query"],
+
+    def _on_poll_error(self, error: TelegramError) -> None:
+        """One line when polling starts failing, then one every hundred failures
+        (python-telegram-bot retries with a growing pause, up to 30 s)."""
+        self._poll_errors += 1
+        if self._poll_errors % 100 == 1:
+            log.warning(
+                "telegram: getUpdates failed (%s); trying again (%s failure%s so far)",
+                _network_reason(error),
+                self._poll_errors,
+                "" if self._poll_errors == 1 else "s",
             )
-            log.info("telegram: webhook on port %s", self.options.webhook_port)
-        else:
-            await updater.start_polling(
-                timeout=self.options.poll_timeout,
-                poll_interval=0,
-                allowed_updates=["message", "callback_query"],
-            )
-            log.info("telegram: polling as @%s", self.username)
-        await self.app.start()
+
+    def answer_later(self, query_id: str) -> None:
+        """Answer a pressed button in the background; an answer that fails (the press is
+        too old, a network error) is logged and changes nothing else."""
+        task = asyncio.create_task(self._answer(query_id))
+        self._answers.add(task)
+        task.add_done_callback(self._answers.discard)
+
+    async def _answer(self, query_id: str) -> None:
+        try:
+            await self.app.bot.answer_callback_query(query_id)
+        except TelegramError as error:
+            log.info("telegram: a button press was not answered: %s", error)
+
+    async def fetch(self, incoming: Incoming) -> Incoming:
+        return await with_photo(self.app.bot, incoming)
 
     async def stop(self) -> None:
+        self.ready = False
         updater = self.app.updater
         if updater is not None and updater.running:
             await updater.stop()
-        if self.app.running:
-            await self.app.stop()
+        if self._answers:
+            await asyncio.gather(*self._answers, return_exceptions=True)
         await self.app.shutdown()
-
-    async def send(self, chat_id: str, replies: list[Reply], locale: str) -> None:
-        with use_locale(locale):
-            await send_replies(self.app.bot, chat_id, replies)
 
     def parts(self, replies: list[Reply]) -> list[Any]:
         return list(parts(replies))
@@ -164,7 +246,8 @@ class TelegramChannel:
         assert isinstance(part, Part)
         try:
             # A 429 comes back to the outbox, which waits by its own clock and retries.
-            await send_part(self.app.bot, chat_id, part, {"max_retries": 0})
+            limits = {"max_retries": 0} if self.pacer is not None else None
+            await send_part(self.app.bot, chat_id, part, limits)
         except RetryAfter as error:
             raise RetryLater(retry_seconds(error), error.message) from error
         except Forbidden as error:
@@ -174,9 +257,38 @@ class TelegramChannel:
                 raise Unreachable(error.message) from error
             raise Rejected(error.message) from error
         except NetworkError as error:  # TimedOut, 5xx, connection errors
+            if _never_left(error):
+                raise ChannelDown(_network_reason(error)) from error
             raise TemporaryFailure(error.message or type(error).__name__) from error
         except TelegramError as error:
             raise Rejected(error.message) from error
+
+
+WEBHOOK_SECRET = re.compile(r"^[A-Za-z0-9_-]{16,256}$")  # Telegram takes 1-256 of these
+
+
+def check_webhook(options: TelegramOptions) -> None:
+    """A webhook must carry a secret Telegram sends back with every update, or anyone who
+    learns the URL can act as any registered person: refuse to start without one of at least
+    16 characters (letters, digits, ``_`` and ``-``, as Telegram takes)."""
+    if options.webhook_url and not WEBHOOK_SECRET.match(options.webhook_secret or ""):
+        raise ConfigError(
+            _(
+                "THIDUA_WEBHOOK_URL cần đi kèm THIDUA_WEBHOOK_SECRET: một chuỗi bí mật từ 16 "
+                "đến 256 ký tự, chỉ gồm chữ không dấu, số, “_” và “-”. Ví dụ tạo bằng: "
+                "python3 -c 'import secrets; print(secrets.token_urlsafe(32))'"
+            )
+        )
+
+
+def _never_left(error: NetworkError) -> bool:
+    """Whether the request cannot have reached Telegram: no connection was made."""
+    return isinstance(error.__cause__, httpx.ConnectError | httpx.ConnectTimeout)
+
+
+def _network_reason(error: TelegramError) -> str:
+    cause = error.__cause__
+    return type(cause).__name__ if cause is not None else (error.message or type(error).__name__)
 
 
 def retry_seconds(error: RetryAfter) -> float:
