@@ -8,6 +8,7 @@ Nothing here knows any channel.
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field, replace
+from datetime import datetime
 from typing import Any, Literal
 
 InputKind = Literal["text", "choice", "photo", "other"]
@@ -36,6 +37,18 @@ class OutgoingFile:
 
 
 @dataclass(frozen=True)
+class Recipe:
+    """A reply made when it is sent rather than when it is decided: reading the whole
+    commune's figures and rendering a workbook take long, so the transaction that answers a
+    command records only this, and the sender renders it (off the event loop, on a read-only
+    snapshot, outside any transaction)."""
+
+    kind: str  # "digest", "workbook", "bulletin"
+    at: datetime  # the moment the command was given: which periods, which week
+    period: str | None = None
+
+
+@dataclass(frozen=True)
 class Reply:
     text: str
     choices: tuple[Choice, ...] = ()
@@ -43,6 +56,7 @@ class Reply:
     # "Bỏ qua": a numbered menu must then offer them as words, since a number is an answer.
     typed_answer: bool = False
     files: tuple[OutgoingFile, ...] = ()
+    recipe: Recipe | None = None  # rendered when sent; ``text`` is then only a fallback
 
 
 @dataclass(frozen=True)

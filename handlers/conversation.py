@@ -21,13 +21,13 @@ from bot.domain import ROLE_ADMIN, ROLE_CHAIR, ROLE_HEAD, ROLE_SECRETARIAT, Iden
 from bot.engine import Begin, Draft, FormEngine, FormOption, Input, Step, Submit
 from bot.i18n import SUPPORTED_LOCALES, _, current_locale, format_date, normalize_locale, use_locale
 from bot.invites import CODE_LENGTH, MAX_FAILURES, locked_until, looks_like_code, normalize_code
-from bot.messages import Choice, Incoming, OutgoingFile, Reply
+from bot.messages import Choice, Incoming, Recipe, Reply
 from bot.nomination_flow import NominationDraft
 from bot.nominations import ACTION_OF, ACTIONS
 from bot.periods import PeriodKind, current_period
 from bot.plan import Plan
 from bot.text import normalize_text
-from handlers.digest import digest_in, digest_workbook, read_digest
+from handlers.digest import Renderer
 from handlers.nominations import ANSWER_FLOW, REVIEW_FLOW, NominationDesk
 from storage.repository import Storage, Transaction, keep_draft
 
@@ -95,6 +95,7 @@ class Conversations:
         self.clock = clock
         self.engine = FormEngine(plan)
         self.desk = NominationDesk(plan, lambda: self.queued())
+        self.renderer = Renderer(plan, storage, self.desk)
         self._commands = self._command_table()
         self.queued: Callable[[], None] = lambda: None  # the outbox's wake-up, once running
 
@@ -102,7 +103,10 @@ class Conversations:
         """Apply one message in a transaction of its own and return the replies (the console
         and tests; the remote channels go through ``handlers.inbox``)."""
         async with self.storage.transaction() as tx:
-            return await self.apply(tx, incoming, self.clock())
+            outcome = await self.apply(tx, incoming, self.clock())
+        with use_locale(outcome.locale):
+            outcome.replies = await self.renderer.render(outcome.replies)
+        return outcome
 
     async def apply(self, tx: Transaction, incoming: Incoming, now: datetime) -> Outcome:
         """Apply one message within ``tx``: registration, a command, or the open draft's
@@ -441,7 +445,8 @@ class Conversations:
         )
         if refused is not None:
             return refused
-        return self._with_draft([Reply(await digest_in(self.plan, c.tx, c.now))], c.saved)
+        made = Reply(_("Bản tổng hợp đang được lập."), recipe=Recipe("digest", c.now))
+        return self._with_draft([made], c.saved)
 
     async def _cmd_export(self, c: Command) -> list[Reply]:
         refused = self._officers_only(
@@ -449,13 +454,8 @@ class Conversations:
         )
         if refused is not None:
             return refused
-        data = await read_digest(self.plan, c.tx, c.now)
-        workbook = OutgoingFile(
-            f"thidua-{c.now.astimezone(self.plan.tz):%Y-%m-%d}.xlsx",
-            digest_workbook(self.plan, data),
-        )
-        text = _("Bảng tính tổng hợp các kỳ hiện tại:")
-        return self._with_draft([Reply(text, files=(workbook,))], c.saved)
+        made = Reply(_("Bảng tính đang được lập."), recipe=Recipe("workbook", c.now))
+        return self._with_draft([made], c.saved)
 
     async def _cmd_bulletin(self, c: Command) -> list[Reply]:
         refused = self._officers_only(
@@ -463,8 +463,8 @@ class Conversations:
         )
         if refused is not None:
             return refused
-        bulletin = await self.desk.bulletin(c.tx, self.desk.this_week(c.now))
-        return self._with_draft([Reply(bulletin)], c.saved)
+        made = Reply(_("Bản tin đang được lập."), recipe=Recipe("bulletin", c.now))
+        return self._with_draft([made], c.saved)
 
     async def _cmd_help(self, c: Command) -> list[Reply]:
         return self._with_draft([Reply(self._help(c.person))], c.saved)

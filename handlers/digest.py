@@ -3,19 +3,22 @@ the people the bot cannot reach, and the workbook and chart that go with it."""
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from bot.chart import build_chart
 from bot.digest import FormSection, Unreachable, indicator_figures, render_digest, reporting
 from bot.domain import REVIEW, Nomination, NominationEvent
-from bot.messages import OutgoingFile, Reply
+from bot.i18n import _
+from bot.messages import OutgoingFile, Recipe, Reply
 from bot.nominations import WAITING_TOO_LONG_DAYS, digest_paragraph
 from bot.periods import Period, parse_period
 from bot.plan import Plan
 from bot.schedule import DigestPeriod, digest_periods
 from bot.workbook import NominationRow, build_workbook
-from storage.repository import Transaction
+from handlers.nominations import NominationDesk
+from storage.repository import Storage, Transaction
 
 CHART_PERIODS = 6
 
@@ -189,3 +192,48 @@ async def digest_in(plan: Plan, tx: Transaction, now: datetime, period: str | No
 
 async def chart_png(plan: Plan, tx: Transaction, now: datetime, period: str | None = None) -> bytes:
     return digest_chart(plan, await read_digest(plan, tx, now, period))
+
+
+class Renderer:
+    """Makes the replies whose making is heavy (``Recipe``: the digest, the workbook, the
+    bulletin) when they are sent: the figures are read from a read-only snapshot (no unit of
+    work waits for it) and computed and rendered in a worker thread (the event loop goes on),
+    in the current locale."""
+
+    def __init__(self, plan: Plan, storage: Storage, desk: NominationDesk) -> None:
+        self.plan = plan
+        self.storage = storage
+        self.desk = desk
+
+    async def __call__(self, recipe: Recipe, with_files: bool = True) -> list[Reply]:
+        plan = self.plan
+        if recipe.kind == "bulletin":
+            async with self.storage.reading() as tx:
+                text = await self.desk.bulletin(tx, self.desk.this_week(recipe.at))
+            return [Reply(text)]
+        text_only = recipe.kind == "digest" or not with_files
+        async with self.storage.reading() as tx:
+            data = await read_digest(plan, tx, recipe.at, recipe.period, text_only=text_only)
+        if recipe.kind == "digest":
+            return [Reply(await asyncio.to_thread(digest_text, plan, data))]
+        title = _("Bảng tính tổng hợp các kỳ hiện tại:")
+        if not with_files:
+            return [Reply(title, files=(OutgoingFile(workbook_name(plan, recipe.at), b""),))]
+        workbook = await asyncio.to_thread(digest_workbook, plan, data)
+        return [Reply(title, files=(OutgoingFile(workbook_name(plan, recipe.at), workbook),))]
+
+    async def render(self, replies: list[Reply], with_files: bool = True) -> list[Reply]:
+        """``replies`` with every recipe made."""
+        if all(reply.recipe is None for reply in replies):
+            return replies
+        made: list[Reply] = []
+        for reply in replies:
+            if reply.recipe is None:
+                made.append(reply)
+            else:
+                made.extend(await self(reply.recipe, with_files))
+        return made
+
+
+def workbook_name(plan: Plan, at: datetime) -> str:
+    return f"thidua-{at.astimezone(plan.tz):%Y-%m-%d}.xlsx"

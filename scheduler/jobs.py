@@ -166,8 +166,9 @@ class Jobs:
                 if officer.role in OFFICER_ROLES and officer.reachable
             ]
             officers = [(o, k) for o, k in officers if not await tx.is_queued(k)]
-            if not officers:
-                return 0
+        if not officers:
+            return 0
+        async with self.storage.reading() as tx:  # a long read: no unit of work waits for it
             data = await read_digest(self.plan, tx, now, periods=periods)
         # The workbook and the chart take a second of CPU: made outside the transaction
         # and off the event loop, so conversations go on meanwhile.

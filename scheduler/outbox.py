@@ -35,7 +35,7 @@ import logging
 import os
 import secrets
 import socket
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -52,11 +52,14 @@ from bot.channels.base import (
 from bot.clock import Clock
 from bot.domain import QueuedMessage
 from bot.i18n import use_locale
+from bot.messages import Reply
 from storage.repository import Storage
 
 log = logging.getLogger(__name__)
 
 QuietHours = Callable[[datetime], datetime | None]  # moment -> when the quiet hours end
+# Makes the replies recorded as a ``Recipe`` (with files, or for a channel that takes none).
+Render = Callable[[list[Reply], bool], Awaitable[list[Reply]]]
 NOTICE_BACKOFF = (30, 120, 480, 1920)  # seconds after the 1st, 2nd… failed attempt
 REPLY_BACKOFF = (2, 15, 60, 300)
 DOWN_BACKOFF = (5, 10, 20, 40, 80, 160, 300)
@@ -88,6 +91,7 @@ class Outbox:
         concurrency: int = 8,
         batch: int = 200,
         owner: str | None = None,
+        render: Render | None = None,
     ) -> None:
         self.storage = storage
         self.channels = dict(channels)
@@ -96,6 +100,7 @@ class Outbox:
         self.concurrency = concurrency
         self.batch = batch
         self.owner = owner or sender_id()
+        self.render = render
         self._paused: dict[str, datetime] = {}  # channel -> no sending before this
         self._down: dict[str, int] = {}  # channel -> failed tries to reach it in a row
         self._failing: set[tuple[str, str]] | None = None  # chats whose deliveries fail
@@ -177,9 +182,10 @@ class Outbox:
             async with self.storage.transaction() as tx:
                 await tx.release_messages([message.id])
             return False
-        parts: list[Any] = channel.parts(message.replies)
         done = message.parts_sent
         try:
+            replies = await self._made(message.replies, getattr(channel, "takes_files", True))
+            parts: list[Any] = channel.parts(replies)
             while done < len(parts):
                 if self.paused_until(message.channel) is not None:
                     async with self.storage.transaction() as tx:
@@ -238,6 +244,16 @@ class Outbox:
             if self._failing_chat(message.channel, message.chat_id):
                 await tx.delivery_recovered(message.channel, message.chat_id)
         return True
+
+    async def _made(self, replies: list[Reply], with_files: bool) -> list[Reply]:
+        """The replies with their recipes made (a failure to make one is a failed attempt)."""
+        if self.render is None or all(reply.recipe is None for reply in replies):
+            return replies
+        try:
+            return await self.render(replies, with_files)
+        except Exception as error:
+            log.exception("outbox: a reply could not be made")
+            raise TemporaryFailure(f"rendering failed: {type(error).__name__}") from error
 
     async def _failed_attempt(
         self, message: QueuedMessage, done: int, error: TemporaryFailure

@@ -252,6 +252,10 @@ class Transaction(Protocol):
 
 class Storage(Protocol):
     def transaction(self) -> AbstractAsyncContextManager[Transaction]: ...
+    def reading(self) -> AbstractAsyncContextManager[Transaction]:
+        """A consistent read-only view that does not hold up the units of work (write
+        through ``transaction`` only)."""
+
     async def close(self) -> None: ...
     async def serve_alone(self, owner: str, on_standby: Callable[[str], None]) -> None:
         """Return once this process may serve the database (waiting on standby while another

@@ -31,7 +31,7 @@ from bot.domain import (
     QueuedMessage,
     Report,
 )
-from bot.messages import Choice, Incoming, OutgoingFile, Reply
+from bot.messages import Choice, Incoming, OutgoingFile, Recipe, Reply
 from storage.repository import StorageBusy
 
 LOCAL_KEY = "local:"  # the inbox key of an event its channel gave no id
@@ -86,14 +86,15 @@ class SqliteStorage:
         self._lock = asyncio.Lock()
         self._path = path
         self._instance_lock: int | None = None  # the file descriptor, while this one serves
+        self._reader: aiosqlite.Connection | None = None
+        self._reader_lock = asyncio.Lock()
 
     @classmethod
     async def open(cls, path: str | Path) -> SqliteStorage:
         path = Path(path)
         if path.parent and not path.parent.exists():
             path.parent.mkdir(parents=True, exist_ok=True)
-        # Legacy transaction control: the first write of a unit of work opens the
-        # transaction, so a unit of work costs no separate BEGIN round trip.
+        # Each unit of work begins with BEGIN IMMEDIATE itself (``transaction``).
         conn = await aiosqlite.connect(path, isolation_level="DEFERRED")
         conn.row_factory = aiosqlite.Row
         await conn.execute("PRAGMA journal_mode=WAL")
@@ -184,11 +185,32 @@ class SqliteStorage:
                     await self._rollback()
                     raise StorageBusy(str(error)) from error
 
+    @asynccontextmanager
+    async def reading(self) -> AsyncIterator[SqliteTransaction]:
+        """A read-only snapshot on a second connection: long reads (a digest over every
+        village) run here without holding the lock the units of work take, while those go
+        on (SQLite's WAL lets one writer and readers work at once)."""
+        async with self._reader_lock:
+            if self._reader is None:
+                assert self._path is not None
+                self._reader = await aiosqlite.connect(self._path, isolation_level=None)
+                self._reader.row_factory = aiosqlite.Row
+                await self._reader.execute("PRAGMA query_only=ON")
+                await self._reader.execute("PRAGMA busy_timeout=5000")
+            await self._reader.execute("BEGIN")
+            try:
+                yield SqliteTransaction(self._reader)
+            finally:
+                await self._reader.execute("ROLLBACK")
+
     async def _rollback(self) -> None:
         with contextlib.suppress(sqlite3.Error):
             await self._conn.rollback()
 
     async def close(self) -> None:
+        if self._reader is not None:
+            await self._reader.close()
+            self._reader = None
         await self._conn.close()
         if self._instance_lock is not None:
             os.close(self._instance_lock)  # the standby, if any, takes over now
@@ -1038,17 +1060,26 @@ class SqliteTransaction:
 
 
 def _reply_dict(reply: Reply) -> dict[str, Any]:
-    return {
+    data: dict[str, Any] = {
         "text": reply.text,
         "choices": [[c.label, c.value] for c in reply.choices],
         "typed_answer": reply.typed_answer,
     }
+    if reply.recipe is not None:
+        recipe = reply.recipe
+        data["recipe"] = [recipe.kind, _ts(recipe.at), recipe.period]
+    return data
 
 
 def _reply_from(data: dict[str, Any], files: list[OutgoingFile]) -> Reply:
+    recipe = None
+    if data.get("recipe"):
+        kind, at, period = data["recipe"]
+        recipe = Recipe(kind, datetime.fromisoformat(at), period)
     return Reply(
         data["text"],
         tuple(Choice(label, value) for label, value in data["choices"]),
         bool(data["typed_answer"]),
         tuple(files),
+        recipe,
     )

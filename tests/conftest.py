@@ -82,11 +82,19 @@ def conversations(small_plan: Plan, storage: SqliteStorage, clock: FakeClock) ->
 
 
 @pytest.fixture
-def outbox(storage: SqliteStorage, clock: FakeClock, small_plan: Plan) -> Outbox:
+def outbox(
+    storage: SqliteStorage, clock: FakeClock, small_plan: Plan, conversations: Conversations
+) -> Outbox:
     """The sender the inbox delivers replies through (its loop is not running: a test
     calls ``send_due`` to send what waits)."""
     plan = small_plan
-    return Outbox(storage, {}, clock, lambda moment: quiet_until(plan.schedule, moment, plan.tz))
+    return Outbox(
+        storage,
+        {},
+        clock,
+        lambda moment: quiet_until(plan.schedule, moment, plan.tz),
+        render=conversations.renderer.render,
+    )
 
 
 @pytest.fixture

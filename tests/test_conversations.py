@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+from datetime import timedelta
 
 import pytest
 
@@ -285,3 +286,92 @@ async def test_a_form_gone_from_the_plan_ends_its_draft_and_huy_still_works(
         assert await tx.draft(1) is None
     fresh = joined(await send(after, "1", "/baocao"))
     assert "Báo cáo tháng mới" in fresh or "kỳ" in fresh
+
+
+async def test_a_code_of_the_wrong_shape_counts_as_a_wrong_attempt_and_says_the_shape(
+    conversations: Conversations, storage: SqliteStorage, clock: FakeClock
+) -> None:
+    first = joined(await send(conversations, "66", "/start SAI0XYZ"))
+    assert "8 ký tự" in first and "còn 4 lần" in first
+    second = joined(await send(conversations, "66", "SAI0XYZ9Q"))
+    assert "8 ký tự" in second and "còn 3 lần" in second
+    greeting = joined(await send(conversations, "66", "xin chào"))  # not a try at a code
+    assert "chưa đăng ký" in greeting and "lần" not in greeting
+    async with storage.transaction() as tx:
+        failures = await tx.invite_failures_since("telegram", "66", clock() - timedelta(hours=1))
+    assert len(failures) == 2
+
+
+async def test_a_revoked_person_loses_their_unused_link_invites(
+    conversations: Conversations, storage: SqliteStorage, clock: FakeClock
+) -> None:
+    from bot.domain import Invite
+
+    await add_invite(storage, clock, "HEAD2345")
+    await send(conversations, "1", "HEAD2345")
+    async with storage.transaction() as tx:
+        [head] = await tx.people()
+        for code in ("LINK2345", "LATE2345"):
+            await tx.create_invite(
+                Invite(code, "head", "thon_1", clock(), clock() + timedelta(days=7),
+                       person_id=head.id)  # fmt: skip
+            )
+        assert await tx.revoke_person(head.id, clock())
+        assert (await tx.invite("LINK2345")).voided_at is not None  # type: ignore[union-attr]
+        # An invite made for them after the revocation is refused as well.
+        await tx.create_invite(
+            Invite("NEWW2345", "head", "thon_1", clock(), clock() + timedelta(days=7),
+                   person_id=head.id)  # fmt: skip
+        )
+    for code in ("LINK2345", "NEWW2345"):
+        refused = joined(await send(conversations, "zalo-1", code))
+        assert "không còn hiệu lực" in refused
+    async with storage.transaction() as tx:
+        assert await tx.people() == []
+        assert await tx.person_by_identity("telegram", "zalo-1") is None
+
+
+async def test_one_code_registers_one_person_when_two_redeem_it_at_once(
+    small_plan: object, clock: FakeClock, tmp_path: object
+) -> None:
+    """Two processes on one database (two connections) take the same code at the same
+    moment: one is registered, the other is told the code is used."""
+    import asyncio
+    from pathlib import Path
+
+    from bot.plan import Plan
+
+    assert isinstance(small_plan, Plan) and isinstance(tmp_path, Path)
+    path = tmp_path / "shared.db"
+    stores = [await SqliteStorage.open(path), await SqliteStorage.open(path)]
+    try:
+        await add_invite(stores[0], clock, "ONCE2345")
+        conversations = [Conversations(small_plan, store, clock) for store in stores]
+        replies = await asyncio.gather(
+            send(conversations[0], "101", "/start ONCE2345"),
+            send(conversations[1], "102", "/start ONCE2345"),
+        )
+        async with stores[0].transaction() as tx:
+            people = await tx.people()
+            invite = await tx.invite("ONCE2345")
+    finally:
+        for store in stores:
+            await store.close()
+    texts = sorted(joined(r) for r in replies)
+    assert len(people) == 1
+    assert "Chào mừng" in texts[0] and "đã được dùng" in texts[1]
+    assert invite is not None and invite.used_by == people[0].id
+
+
+async def test_taking_an_invite_is_a_conditional_update(
+    storage: SqliteStorage, clock: FakeClock
+) -> None:
+    await add_invite(storage, clock, "ONCE2345")
+    async with storage.transaction() as tx:
+        assert await tx.use_invite("ONCE2345", clock())
+        assert not await tx.use_invite("ONCE2345", clock())  # the second taker learns it
+        assert not await tx.use_invite("NONE2345", clock())
+    await add_invite(storage, clock, "LATE2345", days=1)
+    clock.advance(days=1)
+    async with storage.transaction() as tx:
+        assert not await tx.use_invite("LATE2345", clock())  # expired

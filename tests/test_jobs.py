@@ -361,3 +361,44 @@ async def test_tonghop_in_the_week_after_a_month_ends_shows_its_final_figures(
         Incoming("telegram", "2001", "2001", "text", "/tonghop", update_key="d2")
     )
     assert "tháng 11/2026" not in later.replies[0].text
+
+
+async def test_housekeeping_forgets_what_no_one_needs_and_keeps_the_rest(
+    storage: SqliteStorage, clock: FakeClock, small_plan: Plan
+) -> None:
+    from datetime import timedelta
+
+    from bot.domain import Identity
+    from bot.messages import Incoming, Reply
+
+    def event(key: str) -> Incoming:
+        return Incoming("telegram", "9", "9", "text", key, update_key=key)
+
+    start = clock()
+    async with storage.transaction() as tx:
+        person = await tx.create_person("Anh Ba", "head", "thon_1", "vi", start)
+        await tx.add_identity(person.id, Identity("telegram", "9", "9"), start)
+        old, waiting = await tx.receive_events([event("old"), event("waiting")], start)
+        assert old and waiting
+        await tx.claim_event(old, start)
+        message = await tx.queue_message("m", person.id, Identity("telegram", "9", "9"), "vi",
+                                         [Reply("x")], start)  # fmt: skip
+        assert message is not None
+        await tx.message_sent(message.id, 1, start)
+        await tx.record_invite_failure("telegram", "66", start)
+        orphan = await tx.store_file(b"orphan photo", "image/jpeg", start)
+        in_draft = await tx.store_file(b"photo in a draft", "image/jpeg", start)
+        await tx.save_draft(person.id, {"flow": "nomination", "photos": [in_draft]}, start)
+        kept = await tx.store_file(b"a nomination's photo", "image/jpeg", start)
+        await tx.add_nomination(person.id, "Bà Lan", "thon_1", "Việc tốt", "Khác", [kept],
+                                2026, start)  # fmt: skip
+    jobs = Jobs(small_plan, storage, clock)
+    assert set((await jobs.housekeeping()).values()) == {0}  # nothing old enough yet
+    clock.advance(days=91)
+    done = await jobs.housekeeping()
+    assert done == {"events": 1, "messages": 1, "invite failures": 1, "files": 1}
+    async with storage.transaction() as tx:
+        assert [event_id for event_id, _e in await tx.pending_events()] == [waiting]
+        assert await tx.file(orphan) is None
+        assert await tx.file(in_draft) is not None and await tx.file(kept) is not None
+    assert Scheduler(Jobs(small_plan, storage, system_clock)).aps.get_job("housekeeping")

@@ -3,6 +3,7 @@ Application against the Bot API stand-in, and a clock the tests move (no sleepin
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -258,3 +259,146 @@ async def test_a_restart_resumes_the_queue(
     finally:
         await after.close()
     assert sent_texts(standin, 1001) == ["Nhắc"]
+
+
+async def test_two_senders_on_one_database_send_each_message_once(
+    standin: BotApiStandIn,
+    telegram: TelegramChannel,
+    clock: FakeClock,
+    small_plan: Plan,
+    tmp_path: Path,
+) -> None:
+    """Two processes' senders, each on its own connection to the same file, at once: each
+    claims what it sends, so every message goes out once, and both take part."""
+    first = await SqliteStorage.open(tmp_path / "shared.db")
+    second = await SqliteStorage.open(tmp_path / "shared.db")
+    try:
+        heads = [
+            await register(first, clock, f"Trưởng thôn {n}", 3000 + n, village="thon_1")
+            for n in range(60)
+        ]
+        for head in heads:
+            await queue(first, clock, head, f"r{head.id}", Reply(f"Nhắc {head.id}"))
+        one = Outbox(first, {"telegram": telegram}, clock, batch=10, owner="one")
+        two = Outbox(second, {"telegram": telegram}, clock, batch=10, owner="two")
+
+        async def drain(sender: Outbox) -> int:
+            total = 0
+            while (done := await sender.send_due()) > 0:
+                total += done
+            return total
+
+        counts = await asyncio.gather(drain(one), drain(two))
+    finally:
+        await first.close()
+        await second.close()
+    assert sum(counts) == 60 and min(counts) > 0, counts
+    for head in heads:
+        assert sent_texts(standin, int(head.identities[0].chat_id)) == [f"Nhắc {head.id}"]
+
+
+async def test_a_claim_is_honoured_until_its_lease_runs_out(
+    standin: BotApiStandIn,
+    telegram: TelegramChannel,
+    storage: SqliteStorage,
+    clock: FakeClock,
+    small_plan: Plan,
+) -> None:
+    head = await register(storage, clock, "Anh Một", 1001)
+    await queue(storage, clock, head, "a", Reply("Nhắc"))
+    async with storage.transaction() as tx:
+        [held] = await tx.claim_messages("gone", clock(), clock() + Outbox.LEASE, ["telegram"], 5)
+    assert held.owner == "gone"
+    other = make_outbox(storage, telegram, clock, small_plan)
+    assert await other.send_due() == 0  # someone holds it
+    clock.now += Outbox.LEASE
+    assert await other.send_due() == 1  # the lease ran out: the holder is gone
+    assert sent_texts(standin, 1001) == ["Nhắc"]
+
+
+async def test_a_message_never_overtakes_an_earlier_one_to_its_chat_that_waits(
+    standin: BotApiStandIn,
+    telegram: TelegramChannel,
+    storage: SqliteStorage,
+    clock: FakeClock,
+    small_plan: Plan,
+) -> None:
+    head = await register(storage, clock, "Anh Một", 1001)
+    other = await register(storage, clock, "Chị Hai", 1002, village="thon_2")
+    await queue(storage, clock, head, "first", Reply("Một"))
+    await queue(storage, clock, head, "second", Reply("Hai"))
+    await queue(storage, clock, other, "elsewhere", Reply("Cho chị Hai"))
+    standin.fail_next("sendMessage", 502, "Bad Gateway", chat_id=1001)
+    outbox = make_outbox(storage, telegram, clock, small_plan)
+    assert await outbox.send_due() == 1  # only the other chat's
+    assert sent_texts(standin, 1001) == [] and sent_texts(standin, 1002) == ["Cho chị Hai"]
+    await queue(storage, clock, head, "third", Reply("Ba"))
+    assert await outbox.send_due() == 0  # "Hai" and "Ba" wait behind "Một"
+    assert (await rows(storage))["second"]["owner"] is None  # given back, not held
+    clock.advance(seconds=30)
+    assert await outbox.send_due() == 3
+    assert sent_texts(standin, 1001) == ["Một", "Hai", "Ba"]
+
+
+async def test_a_platform_that_cannot_be_reached_holds_its_messages_without_using_attempts(
+    standin: BotApiStandIn,
+    telegram: TelegramChannel,
+    storage: SqliteStorage,
+    clock: FakeClock,
+    small_plan: Plan,
+) -> None:
+    """Telegram blocked or down: messages wait (no attempt counted, nothing given up), the
+    sender tries again after 5 s, 10 s… and sends everything once Telegram is back."""
+    head = await register(storage, clock, "Anh Một", 1001)
+    for n in range(3):
+        await queue(storage, clock, head, f"m{n}", Reply(f"Tin {n}"))
+    outbox = make_outbox(storage, telegram, clock, small_plan)
+    await standin.stop()
+    try:
+        assert await outbox.send_due() == 0
+        assert outbox.paused_until("telegram") == clock() + timedelta(seconds=5)
+        for wait in (5, 10, 20, 40, 80, 160, 300, 300):
+            clock.advance(seconds=wait)
+            assert await outbox.send_due() == 0
+    finally:
+        await standin.start()
+    assert {row["attempts"] for row in (await rows(storage)).values()} == {0}
+    assert all(row["failed_at"] is None for row in (await rows(storage)).values())
+    clock.advance(seconds=300)
+    assert await outbox.send_due() == 3
+    assert sent_texts(standin, 1001) == ["Tin 0", "Tin 1", "Tin 2"]
+
+
+async def test_replies_go_out_in_the_quiet_hours_what_the_bot_starts_waits(
+    standin: BotApiStandIn,
+    telegram: TelegramChannel,
+    storage: SqliteStorage,
+    clock: FakeClock,
+    small_plan: Plan,
+) -> None:
+    head = await register(storage, clock, "Anh Một", 1001)
+    clock.now = datetime(2026, 11, 24, 15, 30, tzinfo=UTC)  # 22:30 in Vietnam
+    await queue(storage, clock, head, "reminder:x", Reply("Nhắc"))
+    await queue(storage, clock, head, "reply:77", Reply("Trả lời"))
+    outbox = make_outbox(storage, telegram, clock, small_plan)
+    assert await outbox.send_due() == 1
+    assert sent_texts(standin, 1001) == ["Trả lời"]
+
+
+async def test_revoking_someone_cancels_their_queued_messages(
+    standin: BotApiStandIn,
+    telegram: TelegramChannel,
+    storage: SqliteStorage,
+    clock: FakeClock,
+    small_plan: Plan,
+) -> None:
+    head = await register(storage, clock, "Anh Một", 1001)
+    other = await register(storage, clock, "Chị Hai", 1002, village="thon_2")
+    await queue(storage, clock, head, "a", Reply("Cho anh Một"))
+    await queue(storage, clock, other, "b", Reply("Cho chị Hai"))
+    async with storage.transaction() as tx:
+        assert await tx.revoke_person(head.id, clock())
+    assert await make_outbox(storage, telegram, clock, small_plan).send_due() == 1
+    assert sent_texts(standin, 1001) == [] and sent_texts(standin, 1002) == ["Cho chị Hai"]
+    row = (await rows(storage))["a"]
+    assert row["failed_at"] is not None and row["last_error"] == "revoked"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import replace
 from pathlib import Path
 
@@ -215,3 +216,172 @@ async def test_secretariat_gets_the_workbook_with_xuat(
     book = load_workbook(io.BytesIO(document.data))
     rows = [[c.value for c in row] for row in book.worksheets[1].iter_rows()]
     assert ["Thôn 1", 412, 400, "Có", 12.5, "Thôn văn hóa", None] in rows
+
+
+async def test_a_workbook_being_made_holds_up_no_one_else(
+    standin: BotApiStandIn,
+    channel: TelegramChannel,
+    storage: SqliteStorage,
+    clock: FakeClock,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """/xuat records a recipe in its transaction; the workbook is made when it is sent,
+    from a read-only snapshot and in a worker thread: while it is being made, a head's
+    answer is applied and answered, and the storage lock is free."""
+    import threading
+
+    import handlers.digest
+
+    await add_invite(storage, clock, "SECR2345", None, role="secretariat")
+    await add_invite(storage, clock, "HEAD2345", "thon_1")
+    secretary = standin.user(701, "Thư ký")
+    head = standin.user(702, "Trưởng thôn")
+    await secretary.say("/start SECR2345")
+    await head.say("/start HEAD2345")
+    await head.say("/baocao")
+    await head.press(head.button("Kỳ tháng 11/2026"))
+    making, release = threading.Event(), threading.Event()
+    real = handlers.digest.digest_workbook
+    lock_held: list[bool] = []
+
+    def slow(plan: object, data: object) -> bytes:
+        making.set()
+        lock_held.append(storage._lock.locked())
+        release.wait(10)
+        return real(plan, data)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(handlers.digest, "digest_workbook", slow)
+    standin.push_update({"message": standin._user_message(secretary, {"text": "/xuat"})})
+    assert await asyncio.to_thread(making.wait, 5)
+    answered = await head.say("412")  # while the workbook is being made
+    assert "Đã ghi: 412 hộ" in texts(answered)
+    assert not any(m.get("document") for m in standin.messages_to(701))
+    release.set()
+    assert await standin.wait_until(
+        lambda: any(m.get("document") for m in standin.messages_to(701)), timeout=10
+    )
+    assert lock_held == [False]
+
+
+def press_update(standin: BotApiStandIn, user: SimUser, label: str) -> dict[str, object]:
+    """A press of the button ``label`` of the last message, as Telegram sends it."""
+    message = standin.last_bot_message(user.chat_id)
+    assert message is not None
+    return {
+        "callback_query": {
+            "id": f"q-{standin._next_id()}",
+            "from": user.user_object(),
+            "message": message,
+            "chat_instance": "1",
+            "data": user.button(label),
+        }
+    }
+
+
+async def at_question_3(
+    standin: BotApiStandIn, storage: SqliteStorage, clock: FakeClock
+) -> SimUser:
+    """A head of Thôn 1, registered, on the third question (yes/no) of November's report."""
+    await add_invite(storage, clock, "HEAD2345")
+    head = standin.user(801, "Tám")
+    await head.say("/start HEAD2345")
+    await head.say("/baocao")
+    await head.press(head.button("Kỳ tháng 11/2026"))
+    await head.say("412")
+    assert "Câu 3/6" in texts(await head.say("400"))
+    return head
+
+
+async def draft_answers(storage: SqliteStorage) -> dict[str, object]:
+    async with storage.transaction() as tx:
+        person = await tx.person_by_identity("telegram", "801")
+        assert person is not None
+        draft = await tx.draft(person.id)
+    assert draft is not None
+    return dict(draft["answers"])
+
+
+async def test_a_press_and_a_number_typed_right_after_are_applied_in_that_order(
+    standin: BotApiStandIn, channel: TelegramChannel, storage: SqliteStorage, clock: FakeClock
+) -> None:
+    head = await at_question_3(standin, storage, clock)
+    since = len(standin.messages_to(801))
+    standin.push_update(press_update(standin, head, "Có"))  # the yes/no question
+    standin.push_update({"message": standin._user_message(head, {"text": "12,5"})})  # the next
+    await standin.wait_messages(801, 2, since)
+    answers = await draft_answers(storage)
+    assert answers["thu_gom_rac"] is True and answers["dien_tich_lua"] == "12.5"
+
+
+async def test_a_press_whose_answer_comes_too_late_is_applied_all_the_same(
+    standin: BotApiStandIn, channel: TelegramChannel, storage: SqliteStorage, clock: FakeClock
+) -> None:
+    head = await at_question_3(standin, storage, clock)
+    standin.callback_ttl = 0.0  # every answer to a press is refused as "query is too old"
+    moved_on = await head.press(head.button("Có"))
+    assert "Câu 4/6" in texts(moved_on)
+    await standin.wait_until(lambda: bool(standin.expired_callback_answers))
+    assert (await draft_answers(storage))["thu_gom_rac"] is True
+
+
+async def test_a_receipt_lost_to_a_502_is_sent_again(
+    standin: BotApiStandIn,
+    channel: TelegramChannel,
+    storage: SqliteStorage,
+    clock: FakeClock,
+    outbox: Outbox,
+    inbox: Inbox,
+) -> None:
+    """The report is stored with its receipt queued, in one transaction; the receipt that
+    met a 502 waits in the outbox and goes out on the retry, 2 s later."""
+    head = await at_question_3(standin, storage, clock)
+    await head.press(head.button("Có"))
+    await head.say("bo qua")
+    await head.say("thon van hoa")
+    summary = await head.press(head.button("Bỏ qua"))
+    assert "Tóm tắt" in texts(summary)
+    standin.fail_next("sendMessage", 502, "Bad Gateway")
+    since = len(standin.messages_to(801))
+    await head.press(head.button("Gửi"), replies=0)
+    await standin.wait_until(lambda: standin.calls("sendMessage")[-1].status == 502)
+    await inbox.idle()  # the attempt is recorded
+    async with storage.transaction() as tx:
+        assert len(await tx.reports()) == 1
+        waiting = [r for r in await tx.outbox("reply:") if r["sent_at"] is None]
+    assert len(waiting) == 1 and waiting[0]["attempts"] == 1
+    assert len(standin.messages_to(801)) == since
+    clock.advance(seconds=2)
+    assert await outbox.send_due() == 1
+    assert "Đã nhận Báo cáo tháng" in texts(standin.messages_to(801)[since:])
+
+
+async def test_polling_confirms_an_update_only_once_it_is_stored(
+    standin: BotApiStandIn, channel: TelegramChannel, storage: SqliteStorage, clock: FakeClock
+) -> None:
+    """Every getUpdates offset (which tells Telegram it may forget what came before) is
+    sent only when each update before it is in the inbox."""
+    import sqlite3
+
+    path = storage._path
+    assert path is not None
+    original = standin._handlers["getUpdates"]
+    pushed: list[int] = []
+    unstored: list[int] = []
+
+    async def checking(params: dict[str, object]) -> object:
+        offset = params.get("offset")
+        if isinstance(offset, int) and pushed:
+            with sqlite3.connect(path) as db:
+                keys = {k for (k,) in db.execute("SELECT update_key FROM inbox")}
+            unstored.extend(u for u in pushed if u < offset and str(u) not in keys)
+        return await original(params)
+
+    standin._handlers["getUpdates"] = checking
+    await add_invite(storage, clock, "HEAD2345")
+    head = standin.user(803, "Tám")
+    for text in ("/start HEAD2345", "/baocao", "/huongdan", "xin chào"):
+        await head.say(text)
+        assert head.last_update_id is not None
+        pushed.append(head.last_update_id)
+    await head.say("/huongdan")
+    assert len(pushed) == 4 and unstored == []

@@ -498,3 +498,76 @@ async def test_nomination_photos_for_a_reviewer_on_zalo_go_to_their_telegram(
     telegram = next(m for m in due if m.channel == "telegram")
     assert telegram.replies[0].text == "Ảnh của đề cử ĐC-2026-0001:"
     assert telegram.replies[0].files[0].data == photo.data
+
+
+async def test_twenty_heads_writing_at_once_lose_nothing_though_zalo_drops_unpolled_events(
+    zalo_api: ZaloApiStandIn, zalo: ZaloChannel, storage: SqliteStorage, clock: FakeClock
+) -> None:
+    """Zalo drops what arrives while no poll is open (here: not taken within 0.1 s). The
+    poller polls again the moment an event comes back, never waiting for it to be stored or
+    applied, so twenty heads filing at once lose nothing."""
+    import asyncio
+    import random
+
+    zalo_api.drop_after = 0.1
+    for n in range(20):
+        await add_invite(storage, clock, f"HEAD{n:02d}2Q", "thon_1")
+    heads = [zalo_api.user(z(9000 + n), f"Trưởng thôn {n}") for n in range(20)]
+
+    async def file(n: int) -> None:
+        pace = random.Random(n)
+        head = heads[n]
+        for text in (f"HEAD{n:02d}2Q", "/baocao", "2", "412", "400", "1", "12,5"):
+            await asyncio.sleep(pace.uniform(0, 0.02))
+            await head.say(text, timeout=10)
+
+    await asyncio.gather(*(file(n) for n in range(20)))
+    assert zalo_api.dropped == []
+    async with storage.transaction() as tx:
+        people = await tx.people()
+        drafts = await tx.drafts([p.id for p in people])
+    assert len(people) == 20
+    assert all(d["answers"].get("dien_tich_lua") == "12.5" for d in drafts.values()), drafts
+
+
+async def test_polling_starts_though_zalo_says_there_is_no_webhook_to_remove(
+    zalo_api: ZaloApiStandIn, inbox: Inbox, outbox: Outbox, caplog: pytest.LogCaptureFixture
+) -> None:
+    import logging
+
+    caplog.set_level(logging.INFO)
+    channel = ZaloChannel(
+        ZaloOptions(token=zalo_api.token, api_url=zalo_api.base_url, poll_timeout=1, limits=FAST),
+        inbox,
+    )
+    attach(channel, inbox, outbox)
+    await channel.connect()
+    try:
+        assert [c.status for c in zalo_api.calls("deleteWebhook")] == [404]
+        assert "no webhook to remove" in caplog.text
+        replies = await zalo_api.user(z(7020), "Chị Năm").say("xin chào")
+        assert "Bạn chưa đăng ký" in text_of(replies)
+    finally:
+        await channel.stop()
+
+
+async def test_long_texts_are_cut_by_utf16_length_and_stickers_get_a_polite_answer(
+    zalo_api: ZaloApiStandIn,
+    zalo: ZaloChannel,
+    storage: SqliteStorage,
+    clock: FakeClock,
+) -> None:
+    from bot.channels.base import utf16_length
+    from bot.messages import Reply
+
+    emoji = "Thôn 🌾 " * 600  # 4,800 characters, 5,400 UTF-16 units
+    parts = zalo.parts([Reply(emoji)])
+    assert len(parts) >= 3 and all(utf16_length(p) <= 1900 for p in parts)
+    assert "".join(parts).replace(" ", "") == emoji.replace(" ", "")
+    await add_invite(storage, clock, "HEAD2345", "thon_1")
+    head = zalo_api.user(z(7021), "Anh Ba")
+    await head.say("HEAD2345")
+    await head.say("/baocao")
+    await head.say("2")
+    sticker = text_of(await head.send_sticker())
+    assert "nhãn dán" in sticker and "Câu 1/6" in sticker

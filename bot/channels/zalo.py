@@ -222,6 +222,7 @@ def incoming_from_event(body: Any) -> Incoming | None:
 
 class ZaloChannel:
     name = CHANNEL
+    takes_files = False  # files are announced in words
 
     def __init__(self, options: ZaloOptions, receiver: Receiver) -> None:
         check_webhook(options)
