@@ -33,7 +33,7 @@ from bot.numbers import (
 )
 from bot.periods import parse_period
 from bot.plan import Form, Plan, Question
-from bot.text import normalize_text
+from bot.text import clean_text, normalize_text
 
 TEXT_LIMIT = 1000
 FAR_FROM_PREVIOUS = Decimal("0.5")  # more than 50 % off last period needs a confirmation
@@ -54,6 +54,7 @@ QUESTION_MODES: tuple[Mode, ...] = ("ask", "ambiguous", "confirm_far")
 # Screens of a started form that ``confirm_cancel`` may go back to.
 FORM_MODES: tuple[Mode, ...] = (*QUESTION_MODES, "summary", "edit_pick")
 MENU_SIZE_DIGITS = 4  # a typed menu number has at most this many digits
+TOKEN_DIGITS = 9  # a step number or an index in button data has at most this many digits
 
 
 @dataclass(frozen=True)
@@ -486,7 +487,7 @@ class FormEngine:
         token: str | None = None
         if inp.kind == "choice":
             seq, _sep, token = inp.text.partition(":")
-            if not seq.isdigit() or int(seq) != draft.seq:
+            if token_number(seq) != draft.seq:
                 return self._show(
                     draft, [_("Nút này thuộc một câu hỏi trước nên không còn dùng được.")], False
                 )
@@ -526,10 +527,9 @@ class FormEngine:
     # -- menus --------------------------------------------------------------------------
 
     def _on_pick_form(self, draft: Draft, inp: Input, token: str | None) -> Step:
-        if token and token.startswith("f") and token[1:].isdigit():
-            index = int(token[1:])
-            if 0 <= index < len(draft.options):
-                return self._form_chosen(draft, index, [])
+        index = indexed(token, "f")
+        if index is not None and index < len(draft.options):
+            return self._form_chosen(draft, index, [])
         return self._show(draft, [_("Xin chọn một biểu mẫu trong danh sách.")], False)
 
     def _form_chosen(self, draft: Draft, index: int, lead: list[str]) -> Step:
@@ -584,10 +584,9 @@ class FormEngine:
             return self._store(draft, question, True, [])
         if token == NO and question.type == "yes_no":
             return self._store(draft, question, False, [])
-        if token and token.startswith("c") and token[1:].isdigit() and question.type == "choice":
-            index = int(token[1:])
-            if 0 <= index < len(question.choices):
-                return self._store(draft, question, question.choices[index], [])
+        index = indexed(token, "c")
+        if index is not None and index < len(question.choices) and question.type == "choice":
+            return self._store(draft, question, question.choices[index], [])
         if inp.kind == "choice":
             return self._show(draft, [_("Lựa chọn này không dùng được ở câu hỏi này.")], False)
 
@@ -605,7 +604,8 @@ class FormEngine:
                 False,
             )
 
-        text = inp.text.strip()
+        # a text is kept as typed, less control characters (``clean_text``)
+        text = clean_text(inp.text) if question.type == "text" else inp.text.strip()
         if question.type == "photo":
             return self._show(draft, [_("Câu này cần một tấm ảnh: xin gửi ảnh.")], False)
         if question.type in ("yes_no", "choice"):
@@ -730,14 +730,13 @@ class FormEngine:
 
     def _on_ambiguous(self, draft: Draft, inp: Input, token: str | None) -> Step:
         question = self._question(draft)
-        if token and token.startswith("a") and token[1:].isdigit():
-            index = int(token[1:])
-            if 0 <= index < len(draft.pending):
-                value = stored_number(draft.pending[index])
-                self._to_question(draft)
-                if value is None:
-                    return self._show(draft, [])
-                return self._check_number(draft, question, value)
+        index = indexed(token, "a")
+        if index is not None and index < len(draft.pending):
+            value = stored_number(draft.pending[index])
+            self._to_question(draft)
+            if value is None:
+                return self._show(draft, [])
+            return self._check_number(draft, question, value)
         return self._pending_fallback(draft, inp, token, _("Xin chọn một trong hai số."))
 
     def _pending_fallback(self, draft: Draft, inp: Input, token: str | None, hint: str) -> Step:
@@ -826,13 +825,12 @@ class FormEngine:
 
     def _on_edit_pick(self, draft: Draft, inp: Input, token: str | None) -> Step:
         questions = self._form(draft).questions
-        if token and token.startswith("e") and token[1:].isdigit():
-            index = int(token[1:])
-            if 0 <= index < len(questions):
-                draft.index = index
-                draft.editing = True
-                draft.mode = "ask"
-                return self._show(draft, [])
+        index = indexed(token, "e")
+        if index is not None and index < len(questions):
+            draft.index = index
+            draft.editing = True
+            draft.mode = "ask"
+            return self._show(draft, [])
         if token == BACK:
             draft.mode = "summary"
             return self._show(draft, [])
@@ -1127,6 +1125,22 @@ def menu_number(text: str) -> int | None:
     if text.isdecimal() and len(text) <= MENU_SIZE_DIGITS:
         return int(text)
     return None
+
+
+def token_number(text: str) -> int | None:
+    """The number in button data (the step number ``12`` of ``12:c3``, the index ``3``), or
+    None; never raises, whatever a forged button carries (``int()`` does on ``²`` and on
+    thousands of digits)."""
+    if text.isdecimal() and len(text) <= TOKEN_DIGITS:
+        return int(text)
+    return None
+
+
+def indexed(token: str | None, prefix: str) -> int | None:
+    """The index of a token such as ``c3`` (``prefix`` ``"c"``), or None."""
+    if token is None or not token.startswith(prefix):
+        return None
+    return token_number(token[len(prefix) :])
 
 
 def _answer_number(value: Any) -> Decimal | None:

@@ -14,11 +14,11 @@ import zlib
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from bot.engine import Input, menu_number, photo_problem
+from bot.engine import Input, indexed, menu_number, photo_problem, token_number
 from bot.i18n import _, format_number
 from bot.messages import Choice, Reply
 from bot.plan import Plan
-from bot.text import normalize_text
+from bot.text import clean_text, normalize_text
 
 FLOW = "nomination"
 STEPS = ("who", "village", "deed", "kind", "photos")
@@ -189,7 +189,7 @@ class NominationFlow:
         token: str | None = None
         if inp.kind == "choice":
             seq, _sep, token = inp.text.partition(":")
-            if not seq.isdigit() or int(seq) != draft.seq:
+            if token_number(seq) != draft.seq:
                 stale = _("Nút này thuộc một bước trước nên không còn dùng được.")
                 return self._show(draft, [stale], bump=False)
         elif inp.kind == "text":
@@ -215,12 +215,12 @@ class NominationFlow:
         return None
 
     def _text_answer(self, inp: Input, limit: int) -> tuple[str | None, str | None]:
-        """The typed text, or a problem to tell."""
+        """The typed text, less control characters (``clean_text``), or a problem to tell."""
         if inp.kind == "photo":
             return None, _("Bước này cần chữ, không phải ảnh.")
         if inp.kind != "text":
             return None, _("Xin gõ câu trả lời bằng chữ.")
-        text = inp.text.strip()
+        text = clean_text(inp.text)
         if not text:
             return None, _("Xin gõ câu trả lời bằng chữ.")
         if len(text) > limit:
@@ -237,12 +237,11 @@ class NominationFlow:
         return self._next(draft)
 
     def _on_village(self, draft: NominationDraft, inp: Input, token: str | None) -> NominationStep:
-        if token and token.startswith("v") and token[1:].isdigit():
-            index = int(token[1:])
-            if 0 <= index < len(self.plan.villages):
-                village = self.plan.villages[index]
-                draft.village, draft.village_name = village.id, village.name
-                return self._next(draft)
+        index = indexed(token, "v")
+        if index is not None and index < len(self.plan.villages):
+            village = self.plan.villages[index]
+            draft.village, draft.village_name = village.id, village.name
+            return self._next(draft)
         if inp.kind == "text" and inp.text.strip():
             village = self.plan.village(inp.text.strip())
             if village is not None:
@@ -263,11 +262,10 @@ class NominationFlow:
 
     def _on_kind(self, draft: NominationDraft, inp: Input, token: str | None) -> NominationStep:
         kinds = self.plan.nomination_kinds
-        if token and token.startswith("k") and token[1:].isdigit():
-            index = int(token[1:])
-            if 0 <= index < len(kinds):
-                draft.kind = kinds[index]
-                return self._next(draft)
+        index = indexed(token, "k")
+        if index is not None and index < len(kinds):
+            draft.kind = kinds[index]
+            return self._next(draft)
         return self._show(draft, [_("Xin chọn một loại.")], bump=False)
 
     def _on_photos(self, draft: NominationDraft, inp: Input, token: str | None) -> NominationStep:

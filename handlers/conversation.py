@@ -1,9 +1,10 @@
 """Turn one incoming message into replies: registration, commands, and the form engine.
 
-Channel adapters call ``Conversations.handle`` with a channel-neutral ``Incoming``
-and render the ``Outcome``. Each message is one transaction: the update is
-marked applied, the conversation state is saved, and only then do the replies
-go out, so a crash at any point loses nothing and applies nothing twice.
+``Conversations.apply`` applies a channel-neutral ``Incoming`` within the caller's
+transaction and returns the ``Outcome`` (the replies, their locale, whom they are for):
+the inbox (``handlers.inbox``) calls it in the transaction that marks the event applied
+and queues the replies, so the state and the replies are saved together or not at all.
+``handle`` is the same in a transaction of its own, for the console and the tests.
 """
 
 from __future__ import annotations

@@ -14,12 +14,13 @@ from typing import Any
 from bot import nominations as rules
 from bot.bulletin import bulletin_text
 from bot.domain import CLOSED, NEEDS_INFO, REVIEW, Nomination, Person
-from bot.engine import Input
+from bot.engine import Input, token_number
 from bot.i18n import _, format_number, use_locale
 from bot.messages import OutgoingFile, Reply
 from bot.nomination_flow import NominationDraft, NominationFlow, NominationStep
 from bot.periods import Period, current_period
 from bot.plan import Plan
+from bot.text import clean_text
 from handlers.notify import queue_to
 from storage.repository import Transaction, keep_draft
 
@@ -153,11 +154,12 @@ class NominationDesk:
         self, tx: Transaction, person: Person, args: list[str]
     ) -> tuple[Nomination | None, str, str | None]:
         action = rules.ACTION_OF.get(args[1], "") if len(args) > 1 else ""
-        if not args[0:1] or not args[0].isdigit() or action not in rules.ACTIONS:
+        number = token_number(args[0]) if args else None  # never int(): "²", 10**30
+        if number is None or action not in rules.ACTIONS:
             return None, "", _("Lệnh không đúng. Gõ /detcu_ds để xem các đề cử.")
         if not rules.may(person.role, action):
             return None, action, _("Bạn không có quyền làm việc này; không có gì thay đổi.")
-        nomination = await tx.nomination(int(args[0]))
+        nomination = await tx.nomination(number)
         if nomination is None:
             return None, action, _("Không có đề cử số {id}.").format(id=args[0])
         if rules.target(action, nomination.status) is None:
@@ -217,7 +219,8 @@ class NominationDesk:
         self, tx: Transaction, person: Person, args: list[str], now: datetime
     ) -> list[Reply]:
         """``/traloi <id>``: the nominator answers the secretariat's question."""
-        nomination = await tx.nomination(int(args[0])) if args and args[0].isdigit() else None
+        number = token_number(args[0]) if args else None  # never int(): "²", 10**30
+        nomination = await tx.nomination(number) if number is not None else None
         if nomination is None or nomination.nominator_id != person.id:
             return [Reply(_("Không có đề cử nào của bạn với số này."))]
         if nomination.status != NEEDS_INFO:
@@ -256,8 +259,9 @@ class NominationDesk:
         ]
 
     def _words(self, text: str, saved: dict[str, Any]) -> tuple[str, list[Reply] | None]:
-        """A question, an answer or a reason as typed, or what to say when it cannot be."""
-        words = text.strip()
+        """A question, an answer or a reason as typed (less control characters: ``clean_text``),
+        or what to say when it cannot be."""
+        words = clean_text(text)
         if not words:
             return words, [Reply(_("Xin gõ bằng chữ.")), self.prompt(saved)]
         if len(words) > WORDS_LIMIT:

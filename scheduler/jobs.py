@@ -1,6 +1,7 @@
-"""The scheduled work: daily reminders and the weekly digest, queued to the outbox.
+"""The scheduled work: daily reminders and the weekly digest, queued to the outbox, and the
+nightly housekeeping.
 
-Two jobs in all, whatever the number of people: each looks at the database when it runs
+Three jobs in all, whatever the number of people: each looks at the database when it runs
 ("which villages have not sent this period's report") and queues one message per person,
 under a key that names it (``reminder:<person>:<form>:<period>:<kind>``), so a job that runs
 twice — after a restart, or on two instances — queues nothing twice.

@@ -2,8 +2,9 @@
 
 One ``Storage`` per process; every change happens inside ``transaction()``,
 which yields a ``Transaction`` holding all reads and writes of one unit of
-work. SQLite implements it today (``storage.sqlite``); a PostgreSQL
-implementation only has to provide the same two protocols.
+work; long reads may use ``reading()``, a read-only snapshot. SQLite implements
+it today (``storage.sqlite``); a PostgreSQL implementation only has to provide
+the same two protocols.
 """
 
 from __future__ import annotations
