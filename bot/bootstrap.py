@@ -78,6 +78,7 @@ async def open_storage(settings: Settings) -> Storage:
 
 
 RECONNECT = (1, 2, 5, 10, 30, 60, 120, 300)  # seconds between tries to reach a platform
+FIRST_TRY = 10.0  # seconds start-up waits for each platform's first answer
 
 
 @dataclass
@@ -110,20 +111,26 @@ class App:
         self.scheduler = Scheduler(Jobs(self.plan, self.storage, self.clock, self.outbox.wake))
         await self.scheduler.start()
 
-    def connect(self, channel: Channel) -> None:
+    def connect(self, channel: Channel) -> asyncio.Event:
         """Reach ``channel``'s platform in the background, trying again with growing pauses
-        for as long as it cannot be reached; a configuration error stops the bot."""
+        for as long as it cannot be reached; a configuration error stops the bot. The event
+        is set once the first try is over, whatever its outcome."""
+        tried = asyncio.Event()
         self.connecting.append(
-            asyncio.create_task(self._keep_trying(channel), name=f"connect-{channel.name}")
+            asyncio.create_task(self._keep_trying(channel, tried), name=f"connect-{channel.name}")
         )
+        return tried
 
-    async def _keep_trying(self, channel: Channel) -> None:
+    async def _keep_trying(self, channel: Channel, tried: asyncio.Event) -> None:
         for attempt in itertools.count():
+            if attempt:
+                tried.set()
             try:
                 await channel.connect()
             except ConfigError as error:
                 self.fatal = str(error)
                 self.stopping.set()
+                tried.set()
                 return
             except ChannelDown as error:
                 pause = RECONNECT[min(attempt, len(RECONNECT) - 1)]
@@ -150,6 +157,7 @@ class App:
                 async with self.storage.transaction() as tx:
                     await tx.set_meta("telegram_username", username)
             self.outbox.wake()  # what waited for this channel goes out now
+            tried.set()
             return
 
     async def close(self) -> None:
@@ -248,28 +256,37 @@ async def serve(app: App) -> None:
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, app.stopping.set)
     try:
-        # Built first: a webhook without its secret stops everything before anything runs.
-        channels = []
-        if app.settings.zalo_token:
-            channels.append(zalo_channel(app))
-        if app.settings.telegram_token:
-            channels.append(telegram_channel(app))
-        if not await _until_stopped(app, app.storage.serve_alone(app.outbox.owner, _on_standby)):
-            return  # stopped while on standby
-        await Jobs(app.plan, app.storage, app.clock).housekeeping()
-        for channel in channels:
-            app.add_channel(channel)
-        await app.inbox.start()  # what arrived before a crash is applied first
-        for channel in channels:
-            app.connect(channel)
-        # What start-up built lives as long as the process: keep it out of the garbage
-        # collector's full passes, whose pauses would otherwise stall sending.
-        gc.collect()
-        gc.freeze()
-        await app.start_background()
-        log.info("thidua is running (%s); Ctrl-C stops it", ", ".join(c.name for c in channels))
-        await app.stopping.wait()
+        await _serving(app)
     finally:
         await app.close()
     if app.fatal is not None:
         raise ConfigError(app.fatal)
+
+
+async def _serving(app: App) -> None:
+    # Built first: a webhook without its secret stops everything before anything runs.
+    channels = []
+    if app.settings.zalo_token:
+        channels.append(zalo_channel(app))
+    if app.settings.telegram_token:
+        channels.append(telegram_channel(app))
+    if not await _until_stopped(app, app.storage.serve_alone(app.outbox.owner, _on_standby)):
+        return  # stopped while on standby
+    await Jobs(app.plan, app.storage, app.clock).housekeeping()
+    for channel in channels:
+        app.add_channel(channel)
+    await app.inbox.start()  # what arrived before a crash is applied first
+    tries = [app.connect(channel) for channel in channels]
+    # A refused token stops the bot before it runs anything else; a platform that does not
+    # answer within FIRST_TRY holds up nothing more (it is tried in the background).
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(asyncio.gather(*(t.wait() for t in tries)), FIRST_TRY)
+    if app.stopping.is_set():
+        return
+    # What start-up built lives as long as the process: keep it out of the garbage
+    # collector's full passes, whose pauses would otherwise stall sending.
+    gc.collect()
+    gc.freeze()
+    await app.start_background()
+    log.info("thidua is running (%s); Ctrl-C stops it", ", ".join(c.name for c in channels))
+    await app.stopping.wait()

@@ -94,7 +94,8 @@ class SqliteStorage:
         path = Path(path)
         if path.parent and not path.parent.exists():
             path.parent.mkdir(parents=True, exist_ok=True)
-        # Each unit of work begins with BEGIN IMMEDIATE itself (``transaction``).
+        # Legacy transaction control: the first write of a unit of work opens its
+        # transaction in the same call (no BEGIN round trip); see ``SqliteTransaction._all``.
         conn = await aiosqlite.connect(path, isolation_level="DEFERRED")
         conn.row_factory = aiosqlite.Row
         await conn.execute("PRAGMA journal_mode=WAL")
@@ -164,13 +165,13 @@ class SqliteStorage:
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[SqliteTransaction]:
         """One unit of work: committed whole when the block ends, rolled back on error.
-        Units of work on this connection never interleave (the lock); with another process
-        on the same file, ``BEGIN IMMEDIATE`` takes the write lock first (waiting up to the
-        busy timeout), so a unit of work never reads a state another commits over. A
-        locked or failing database raises ``StorageBusy``."""
+        Units of work on this connection never interleave (the lock). A unit of work takes
+        the database's write lock with its first statement (waiting up to the busy timeout
+        while another process holds it), so with another process on the same file it never
+        reads a state that one commits over. A locked or failing database raises
+        ``StorageBusy``."""
         async with self._lock:
             try:
-                await self._conn.execute("BEGIN IMMEDIATE")
                 yield SqliteTransaction(self._conn)
             except sqlite3.OperationalError as error:
                 await self._rollback()
@@ -227,6 +228,11 @@ class SqliteTransaction:
         return rows[0] if rows else None
 
     async def _all(self, sql: str, params: tuple[Any, ...] = ()) -> list[aiosqlite.Row]:
+        if not self._conn.in_transaction and sql.lstrip()[:6].upper() == "SELECT":
+            # A unit of work that reads first takes the write lock first: what it reads
+            # cannot change under it before it writes. One that writes first gets its
+            # transaction (and the lock) from that write, in the same call.
+            await self._conn.execute("BEGIN IMMEDIATE")
         return list(await self._conn.execute_fetchall(sql, params))
 
     # inbox -----------------------------------------------------------------

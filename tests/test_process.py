@@ -191,6 +191,7 @@ async def test_a_rejected_token_is_reported_without_the_token(
     assert process.returncode == 2
     assert "từ chối token" in text
     assert "WRONG-SECRET" not in text
+    assert "thidua is running" not in text and "Traceback" not in text
 
 
 async def test_reminders_missed_at_start_are_sent_once_through_a_kill_9(tmp_path: Path) -> None:
