@@ -145,6 +145,7 @@ class Nomination:
     created_at: datetime
     updated_at: datetime
     photos: tuple[str, ...] = ()  # stored file keys
+    captions: tuple[str, ...] = ()  # each photo's caption ("" for none)
 
 
 @dataclass(frozen=True)

@@ -596,7 +596,7 @@ class FormEngine:
             problem = photo_problem(inp)
             if problem is not None:
                 return self._show(draft, [problem], False)
-            return self._store(draft, question, {"file_id": inp.file_id}, [])
+            return self._store(draft, question, photo_answer(inp), [])
         if inp.kind == "other":
             return self._show(
                 draft,
@@ -1050,7 +1050,7 @@ class FormEngine:
                 shown = _("(chưa trả lời)")
             lines.append(f"{index}. {question.label}: {shown}")
         lines.append("")
-        lines.append(_("Bấm Gửi để gửi báo cáo, hoặc Sửa để đổi một câu trả lời."))
+        lines.append(_("Chọn Gửi để gửi báo cáo, hoặc Sửa để đổi một câu trả lời."))
         return "\n".join(lines)
 
     def _hint(self, question: Question) -> str:
@@ -1200,6 +1200,21 @@ def _form_shape(form: Form) -> int:
 
 def megabytes(size: int) -> str:
     return _("{size} MB").format(size=format_number(round(size / 1024 / 1024, 1)))
+
+
+CAPTION_LIMIT = 1000
+
+
+def caption_of(inp: Input) -> str:
+    """The caption a photo came with, cleaned and within ``CAPTION_LIMIT``."""
+    return clean_text(inp.text)[:CAPTION_LIMIT] if inp.kind == "photo" else ""
+
+
+def photo_answer(inp: Input) -> dict[str, str]:
+    """A photo as a report keeps it: the stored file's key, and its caption if it had one."""
+    assert inp.file_id is not None
+    caption = caption_of(inp)
+    return {"file_id": inp.file_id, "caption": caption} if caption else {"file_id": inp.file_id}
 
 
 def photo_problem(inp: Input) -> str | None:

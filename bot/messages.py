@@ -34,6 +34,7 @@ class OutgoingFile:
     name: str
     data: bytes
     is_image: bool = False
+    caption: str = ""  # shown with a photo (what the person wrote when they sent it)
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,7 @@ import zlib
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from bot.engine import Input, indexed, menu_number, photo_problem, token_number
+from bot.engine import Input, caption_of, indexed, menu_number, photo_problem, token_number
 from bot.i18n import _, format_number
 from bot.messages import Choice, Reply
 from bot.plan import Plan
@@ -41,6 +41,7 @@ class NominationDraft:
     deed: str = ""
     kind: str | None = None
     photos: list[str] = field(default_factory=list)
+    captions: list[str] = field(default_factory=list)  # each photo's caption, in order
     resume: str | None = None
     # Added later; drafts saved before them load with the defaults.
     village_name: str | None = None  # the chosen village's name (to name it once it is gone)
@@ -67,6 +68,7 @@ class SubmitNomination:
     deed: str
     kind: str
     photos: tuple[str, ...]
+    captions: tuple[str, ...] = ()  # each photo's caption ("" for none), in order
 
 
 @dataclass
@@ -281,7 +283,9 @@ class NominationFlow:
                     limit=MAX_PHOTOS
                 )
                 return self._show(draft, [full], bump=False)
+            draft.captions = self._captions(draft)  # older drafts kept none
             draft.photos.append(inp.file_id)
+            draft.captions.append(caption_of(inp))
             if len(draft.photos) >= MAX_PHOTOS:
                 draft.mode = "summary"
                 lead = _("Đã nhận đủ {count} ảnh.").format(count=MAX_PHOTOS)
@@ -290,7 +294,12 @@ class NominationFlow:
                 count=len(draft.photos), limit=MAX_PHOTOS
             )
             return self._show(draft, [lead])
-        return self._show(draft, [_("Xin gửi ảnh, hoặc bấm nút bên dưới.")], bump=False)
+        return self._show(draft, [_("Xin gửi ảnh, hoặc chọn một mục bên dưới.")], bump=False)
+
+    @staticmethod
+    def _captions(draft: NominationDraft) -> list[str]:
+        """One caption per photo ("" where none was given)."""
+        return (list(draft.captions) + [""] * len(draft.photos))[: len(draft.photos)]
 
     def _on_summary(self, draft: NominationDraft, inp: Input, token: str | None) -> NominationStep:
         if token == SEND:
@@ -300,7 +309,12 @@ class NominationFlow:
                 draft.mode, draft.return_to = missing, "summary"
                 return self._show(draft, [])
             effect = SubmitNomination(
-                draft.nominee, draft.village, draft.deed, draft.kind, tuple(draft.photos)
+                draft.nominee,
+                draft.village,
+                draft.deed,
+                draft.kind,
+                tuple(draft.photos),
+                tuple(self._captions(draft)),
             )
             return NominationStep([], draft, effect)
         if token == CANCEL:
@@ -437,18 +451,18 @@ class NominationFlow:
         if mode == "photos":
             lines = [_("Bước {n}/{total}").format(n=5, total=total)]
             if len(draft.photos) >= MAX_PHOTOS:
-                lines.append(_("Đã có đủ {limit} ảnh. Bấm Xong.").format(limit=MAX_PHOTOS))
+                lines.append(_("Đã có đủ {limit} ảnh. Chọn Xong.").format(limit=MAX_PHOTOS))
             elif draft.photos:
                 lines.append(
                     _("Đã có {count}/{limit} ảnh.").format(
                         count=len(draft.photos), limit=MAX_PHOTOS
                     )
                     + " "
-                    + _("Gửi thêm ảnh (tối đa {limit}), hoặc bấm Xong.").format(limit=MAX_PHOTOS)
+                    + _("Gửi thêm ảnh (tối đa {limit}), hoặc chọn Xong.").format(limit=MAX_PHOTOS)
                 )
             else:
                 lines.append(
-                    _("Gửi từ 1 đến {limit} ảnh (không bắt buộc), hoặc bấm Bỏ qua.").format(
+                    _("Gửi từ 1 đến {limit} ảnh (không bắt buộc), hoặc chọn Bỏ qua.").format(
                         limit=MAX_PHOTOS
                     )
                 )
@@ -464,6 +478,6 @@ class NominationFlow:
                 _("Loại: {kind}").format(kind=draft.kind or ""),
                 _("Ảnh: {count}").format(count=len(draft.photos)),
                 "",
-                _("Bấm Gửi để gửi đề cử."),
+                _("Chọn Gửi để gửi đề cử."),
             ]
         )

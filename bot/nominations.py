@@ -193,7 +193,7 @@ def told(nomination: Nomination, action: str, status: str, comment: str) -> Repl
     elif action == "ask":
         text = _(
             "thường trực Hội đồng Thi đua cần bổ sung: {question}\n"
-            "Bấm “Trả lời” (hoặc gõ /traloi {id}) rồi gửi câu trả lời."
+            "Chọn “Trả lời” (hoặc gõ /traloi {id}) rồi gửi câu trả lời."
         ).format(question=comment, id=nomination.id)
         answer = Choice(_("Trả lời"), f"/traloi {nomination.id}")
         return Reply(head + text, (answer,))

@@ -59,11 +59,11 @@ def reminder(plan: Plan, due: ReminderDue, name: str, village: str, answered: in
     if answered is not None:
         text += "\n" + _(
             "Anh/chị đang làm dở báo cáo này ({answered}/{total} câu đã trả lời); phần đã "
-            "trả lời vẫn được giữ. Bấm “Làm tiếp” để tiếp tục từ chỗ đã dừng."
+            "trả lời vẫn được giữ. Chọn “Làm tiếp” để tiếp tục từ chỗ đã dừng."
         ).format(answered=answered, total=len(form.questions))
         label = _("Làm tiếp")
     else:
-        text += "\n" + _("Bấm “Báo cáo ngay” hoặc gõ /baocao để bắt đầu.")
+        text += "\n" + _("Chọn “Báo cáo ngay” hoặc gõ /baocao để bắt đầu.")
         label = _("Báo cáo ngay")
     return Reply(text, (Choice(label, report_command(due)),))
 

@@ -10,7 +10,7 @@ from decimal import Decimal
 from typing import Any
 
 from openpyxl import Workbook
-from openpyxl.cell.cell import Cell
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE, Cell
 from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 
@@ -44,8 +44,9 @@ def _text(sheet: Any, text: str) -> Cell:
     """A string cell showing ``text`` exactly as typed. Never a formula or an error cell
     (openpyxl makes one of any text starting with ``=`` or equal to ``#N/A``); when the text
     looks like a formula, the cell is also marked quote-prefixed, as if typed after a ``'``,
-    so a spreadsheet keeps it a text even when someone edits it."""
-    cell = Cell(sheet, value=text)
+    so a spreadsheet keeps it a text even when someone edits it. Control characters a
+    workbook cannot hold (stored before texts were cleaned) are left out."""
+    cell = Cell(sheet, value=ILLEGAL_CHARACTERS_RE.sub("", text))
     cell.data_type = "s"
     if looks_like_formula(text):
         cell.quotePrefix = True

@@ -27,7 +27,7 @@ from bot.nomination_flow import NominationDraft
 from bot.nominations import ACTION_OF, ACTIONS
 from bot.periods import PeriodKind, current_period
 from bot.plan import Plan
-from bot.text import normalize_text
+from bot.text import display_name, normalize_text, shortened
 from handlers.digest import Renderer
 from handlers.nominations import ANSWER_FLOW, REVIEW_FLOW, NominationDesk
 from storage.repository import Storage, Transaction, keep_draft
@@ -37,6 +37,7 @@ log = logging.getLogger(__name__)
 LANGUAGE_NAMES = {"vi": "Tiếng Việt", "en": "English"}
 REPORT, NOMINATION = "report", "nomination"
 NEW = "moi"  # the last word of a command that drops the open draft to start anew
+BUTTON_BYTES = 64  # the most a button carries (Telegram's callback_data)
 # Commands that open a draft, and the flow of that draft.
 STARTS = {
     "/baocao": REPORT,
@@ -141,7 +142,7 @@ class Conversations:
                     or identity.unreachable_at is not None  # they are back: clear it
                     or identity.chat_id != incoming.chat_id
                     or (
-                        identity.display_name != incoming.display_name
+                        identity.display_name != display_name(incoming.display_name)
                         and bool(incoming.display_name)
                     )
                     or identity.last_seen_at is None
@@ -151,7 +152,12 @@ class Conversations:
 
     @staticmethod
     def _identity(incoming: Incoming) -> Identity:
-        return Identity(incoming.channel, incoming.user_id, incoming.chat_id, incoming.display_name)
+        return Identity(
+            incoming.channel,
+            incoming.user_id,
+            incoming.chat_id,
+            display_name(incoming.display_name),
+        )
 
     # -- strangers and registration ---------------------------------------------------------
 
@@ -203,7 +209,9 @@ class Conversations:
             again = _("Kiểm tra lại mã và gửi lại (còn {left} lần thử).").format(left=left)
             return [Reply(f"{problem} {again}")], None
 
-        name = incoming.display_name.strip() or _("Người dùng {id}").format(id=incoming.user_id)
+        name = display_name(incoming.display_name) or _("Người dùng {id}").format(
+            id=shortened(incoming.user_id)
+        )
         if linked is not None:  # a second channel for someone already registered
             person = linked
             current_locale.set(person.locale)
@@ -343,7 +351,7 @@ class Conversations:
             handler = self._commands.get(name)
             if handler is None:
                 text = _("Không có lệnh {command}. Gõ /huongdan để xem các lệnh.").format(
-                    command=name
+                    command=shortened(name)
                 )
                 return self._with_draft([Reply(text)], saved)
             return await handler(Command(tx, person, saved, draft, args, words, now))
@@ -496,7 +504,7 @@ class Conversations:
             key = None
             if attachment.data is not None and wanted:
                 key = await tx.store_file(attachment.data, attachment.mime_type, now)
-            return Input("photo", "", key, attachment.size)
+            return Input("photo", incoming.text, key, attachment.size)  # the caption
         return Input(incoming.kind, incoming.text)
 
     async def _flow_input(
@@ -536,9 +544,18 @@ class Conversations:
         ).format(what=what)
         choices = (
             Choice(_("Làm tiếp"), "/tieptuc"),
-            Choice(_("Bỏ, làm việc mới"), f"{command} {NEW}"),
+            Choice(_("Bỏ, làm việc mới"), self._anew(command)),
         )
         return [Reply(text, choices)]
+
+    @staticmethod
+    def _anew(command: str) -> str:
+        """The command that drops the open draft and starts ``command``: all of it when it
+        fits a button (Telegram takes 64 bytes), else the command's name alone."""
+        whole = f"{command} {NEW}"
+        if len(whole.encode()) <= BUTTON_BYTES:
+            return whole
+        return f"{command.split(' ', 1)[0][: BUTTON_BYTES - 8]} {NEW}"
 
     def _with_draft(self, replies: list[Reply], saved: dict[str, Any] | None) -> list[Reply]:
         """After help or a stray command, show the open screen again so the work goes on."""
@@ -625,7 +642,7 @@ class Conversations:
             return [
                 Reply(
                     _("Chưa có ngôn ngữ “{code}”. Có: {codes}.").format(
-                        code=wanted.strip(), codes=", ".join(SUPPORTED_LOCALES)
+                        code=shortened(wanted.strip()), codes=", ".join(SUPPORTED_LOCALES)
                     )
                 )
             ]
@@ -641,7 +658,7 @@ class Conversations:
                 _("/huy: bỏ việc đang làm dở."),
                 _(
                     "Mỗi lần một câu hỏi. Gõ số như thường viết: 1.234 hay 12,5 hay 65 triệu. "
-                    "Bấm nút hoặc gõ chữ trên nút (không dấu cũng được)."
+                    "Chọn một lựa chọn, hoặc gõ chữ của nó (không dấu cũng được)."
                 ),
             ]
         else:

@@ -28,13 +28,14 @@ import secrets
 from collections import deque
 from collections.abc import Mapping
 from contextlib import suppress
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Protocol
 
 from bot.clock import Clock
 from bot.domain import REPLY_KEY, Identity, QueuedMessage
 from bot.i18n import _, use_locale
 from bot.messages import Incoming, Reply
+from bot.text import without_surrogates
 from handlers.conversation import Conversations
 from scheduler.outbox import Outbox
 from storage.repository import Storage, StorageBusy
@@ -57,6 +58,16 @@ class _Unsaved:
     stored: asyncio.Future[None]
 
 
+def storable(incoming: Incoming) -> Incoming:
+    """The event with every text fit for the database (a lone surrogate, which JSON can
+    carry, made "?")."""
+    fields = ("user_id", "chat_id", "text", "update_key", "display_name", "detail")
+    values = {name: getattr(incoming, name) for name in fields}
+    safe = {name: without_surrogates(v) for name, v in values.items() if isinstance(v, str)}
+    changed = {name: v for name, v in safe.items() if v is not values[name]}
+    return replace(incoming, **changed) if changed else incoming
+
+
 class Inbox:
     def __init__(
         self,
@@ -72,6 +83,7 @@ class Inbox:
         self.clock = clock
         self.channels: dict[str, Fetcher] = dict(channels or {})
         self._unsaved: list[_Unsaved] = []
+        self._alone = 0  # how many of the next events to write one per transaction
         self._wrote = asyncio.Event()
         self._writer: asyncio.Task[None] | None = None
         self._lines: dict[tuple[str, str], deque[tuple[int, Incoming]]] = {}
@@ -85,7 +97,7 @@ class Inbox:
         """Take an event as it arrives (its place in line is fixed now); the future completes
         once it is stored."""
         stored: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        self._unsaved.append(_Unsaved(incoming, stored))
+        self._unsaved.append(_Unsaved(storable(incoming), stored))
         if self._writer is None or self._writer.done():
             self._writer = asyncio.create_task(self._write(), name="inbox-writer")
         return stored
@@ -99,27 +111,21 @@ class Inbox:
             await asyncio.shield(writer)
 
     async def _write(self) -> None:
-        """Store what arrived, in one transaction per batch, until nothing is left."""
+        """Store what arrived, in one transaction per batch, until nothing is left. A busy
+        database is waited out; an event the database refuses (it would be refused again)
+        is written on its own, then dropped with an error in the log, never holding up the
+        others."""
         pause = 0.0
         while self._unsaved:
-            batch, self._unsaved = self._unsaved, []
+            take = 1 if self._alone else len(self._unsaved)
+            self._alone = max(self._alone - 1, 0)
+            batch, self._unsaved = self._unsaved[:take], self._unsaved[take:]
             try:
-                now = self.clock()
-                async with self.storage.transaction() as tx:
-                    ids = await tx.receive_events([u.incoming for u in batch], now)
-                    for unsaved, event_id in zip(batch, ids, strict=True):
-                        incoming = unsaved.incoming
-                        if event_id is None and incoming.update_key is not None:
-                            if await tx.revive_reply(incoming.channel, incoming.update_key, now):
-                                log.info(
-                                    "update %s/%s again: its replies are sent again",
-                                    incoming.channel,
-                                    incoming.update_key,
-                                )
+                ids = await self._store(batch)
             except asyncio.CancelledError:
                 self._unsaved[:0] = batch
                 raise
-            except Exception:
+            except StorageBusy:
                 pause = min(max(pause * 2, 0.5), WRITE_BACKOFF_LIMIT)
                 log.exception(
                     "inbox: could not store %s event(s); trying again in %s s", len(batch), pause
@@ -127,22 +133,38 @@ class Inbox:
                 self._unsaved[:0] = batch
                 await asyncio.sleep(pause)
                 continue
+            except Exception as error:
+                if len(batch) > 1:
+                    self._unsaved[:0] = batch
+                    self._alone = len(batch)
+                    continue
+                log.exception("inbox: the database refuses an event; dropped: %r", batch[0])
+                if not batch[0].stored.done():
+                    batch[0].stored.set_exception(error)
+                continue
             pause = 0.0
-            revived = False
             for unsaved, event_id in zip(batch, ids, strict=True):
                 if event_id is not None:
                     self._line_up(event_id, unsaved.incoming)
-                else:
-                    revived = True
-                    log.info(
-                        "update %s/%s already stored",
-                        unsaved.incoming.channel,
-                        unsaved.incoming.update_key,
-                    )
                 if not unsaved.stored.done():
                     unsaved.stored.set_result(None)
-            if revived:
-                self.outbox.wake()
+
+    async def _store(self, batch: list[_Unsaved]) -> list[int | None]:
+        """One transaction: the events' inbox ids (None for one stored before, whose given-up
+        replies are queued again)."""
+        now = self.clock()
+        async with self.storage.transaction() as tx:
+            ids = await tx.receive_events([u.incoming for u in batch], now)
+            revived = False
+            for unsaved, event_id in zip(batch, ids, strict=True):
+                incoming = unsaved.incoming
+                if event_id is None and incoming.update_key is not None:
+                    log.info("update %s/%s received again", incoming.channel, incoming.update_key)
+                    if await tx.revive_reply(incoming.channel, incoming.update_key, now):
+                        revived = True
+        if revived:
+            self.outbox.wake()  # its replies are sent again
+        return ids
 
     def _line_up(self, event_id: int, incoming: Incoming) -> None:
         """Queue a stored event behind its sender's earlier ones."""

@@ -61,6 +61,7 @@ class NominationDesk:
                 list(effect.photos),
                 now.astimezone(self.plan.tz).year,
                 now,
+                effect.captions,
             )
             await self._to_reviewers(tx, nomination, person, None, now)
             step = self.flow.submitted(nomination.number)
@@ -283,11 +284,12 @@ class NominationDesk:
         """A new nomination (or the nominator's answer) to every secretariat member, with
         the photos and the review buttons, through the outbox."""
         photos = []
+        captions = (*nomination.captions, *[""] * len(nomination.photos))
         for index, key in enumerate(nomination.photos, start=1):
             stored = await tx.file(key)
             if stored is not None:
                 name = f"{nomination.number}-{index}.jpg"
-                photos.append(OutgoingFile(name, stored[0], is_image=True))
+                photos.append(OutgoingFile(name, stored[0], True, captions[index - 1]))
         for reviewer in await tx.people():
             if reviewer.role not in rules.REVIEWERS:
                 continue

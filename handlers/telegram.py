@@ -18,6 +18,7 @@ log = logging.getLogger(__name__)
 
 CHANNEL = "telegram"
 TEXT_LIMIT = 4096
+CAPTION_LIMIT = 1024  # Telegram's, in UTF-16 units (captions here are at most 1,000 characters)
 IMAGE_DOCUMENT_PREFIX = "image/"
 
 
@@ -127,6 +128,11 @@ async def send_part(
         return
     upload = InputFile(part.file.data, filename=part.file.name)
     if part.file.is_image:
-        await bot.send_photo(chat_id=chat_id, photo=upload, rate_limit_args=rate_limit_args)
+        await bot.send_photo(
+            chat_id=chat_id,
+            photo=upload,
+            caption=split_text(part.file.caption, CAPTION_LIMIT, utf16_length)[0] or None,
+            rate_limit_args=rate_limit_args,
+        )
     else:
         await bot.send_document(chat_id=chat_id, document=upload, rate_limit_args=rate_limit_args)

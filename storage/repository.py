@@ -220,6 +220,7 @@ class Transaction(Protocol):
         photos: list[str],
         year: int,
         now: datetime,
+        captions: Sequence[str] = (),
     ) -> Nomination:
         """A new nomination waiting for review, numbered ĐC-<year>-<next of that year>."""
 

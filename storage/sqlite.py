@@ -675,14 +675,15 @@ class SqliteTransaction:
             return None
         message_id, claimed_by = int(rows[0][0]), rows[0][1]
         files = [
-            (message_id, index, position, f.name, int(f.is_image), f.data)
+            (message_id, index, position, f.name, int(f.is_image), f.data, f.caption)
             for index, reply in enumerate(replies)
             for position, f in enumerate(reply.files)
         ]
         if files:
             await self._conn.executemany(
-                "INSERT INTO outbox_files (outbox_id, reply, position, name, is_image, data)"
-                " VALUES (?, ?, ?, ?, ?, ?)",
+                "INSERT INTO outbox_files"
+                " (outbox_id, reply, position, name, is_image, data, caption)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?)",
                 files,
             )
         return QueuedMessage(
@@ -737,12 +738,12 @@ class SqliteTransaction:
             chunk = ids[start : start + 500]
             id_marks = ", ".join("?" for _ in chunk)
             for f in await self._all(
-                "SELECT outbox_id, reply, name, is_image, data FROM outbox_files"
+                "SELECT outbox_id, reply, name, is_image, data, caption FROM outbox_files"
                 f" WHERE outbox_id IN ({id_marks}) ORDER BY outbox_id, reply, position",
                 tuple(chunk),
             ):
                 files.setdefault((f["outbox_id"], f["reply"]), []).append(
-                    OutgoingFile(f["name"], bytes(f["data"]), bool(f["is_image"]))
+                    OutgoingFile(f["name"], bytes(f["data"]), bool(f["is_image"]), f["caption"])
                 )
         return [
             QueuedMessage(
@@ -926,6 +927,7 @@ class SqliteTransaction:
         photos: list[str],
         year: int,
         now: datetime,
+        captions: Sequence[str] = (),
     ) -> Nomination:
         row = await self._one(
             "SELECT COALESCE(MAX(seq), 0) + 1 FROM nominations WHERE year = ?", (year,)
@@ -941,8 +943,17 @@ class SqliteTransaction:
         )  # fmt: skip
         nomination_id = int(cur.lastrowid or 0)
         await self._conn.executemany(
-            "INSERT INTO nomination_photos (nomination_id, position, file_key) VALUES (?, ?, ?)",
-            [(nomination_id, position, key) for position, key in enumerate(photos)],
+            "INSERT INTO nomination_photos (nomination_id, position, file_key, caption)"
+            " VALUES (?, ?, ?, ?)",
+            [
+                (
+                    nomination_id,
+                    position,
+                    key,
+                    captions[position] if position < len(captions) else "",
+                )
+                for position, key in enumerate(photos)
+            ],
         )
         await self._event(nomination_id, now, nominator_id, "sent", REVIEW, "")
         found = await self.nomination(nomination_id)
@@ -984,8 +995,9 @@ class SqliteTransaction:
         return True
 
     _NOMINATION = (
-        "n.*, (SELECT json_group_array(file_key) FROM (SELECT file_key FROM nomination_photos"
-        " WHERE nomination_id = n.id ORDER BY position)) AS photos"
+        "n.*, (SELECT json_group_array(json_array(file_key, caption)) FROM (SELECT file_key,"
+        " caption FROM nomination_photos WHERE nomination_id = n.id ORDER BY position))"
+        " AS photos"
     )
 
     @staticmethod
@@ -1001,7 +1013,8 @@ class SqliteTransaction:
             status=row["status"],
             created_at=datetime.fromisoformat(row["created_at"]),
             updated_at=datetime.fromisoformat(row["updated_at"]),
-            photos=tuple(json.loads(row["photos"])),
+            photos=tuple(key for key, _caption in json.loads(row["photos"])),
+            captions=tuple(caption for _key, caption in json.loads(row["photos"])),
         )
 
     async def nomination(self, nomination_id: int) -> Nomination | None:

@@ -313,15 +313,22 @@ async def test_a_revoked_person_loses_their_unused_link_invites(
         [head] = await tx.people()
         for code in ("LINK2345", "LATE2345"):
             await tx.create_invite(
-                Invite(code, "head", "thon_1", clock(), clock() + timedelta(days=7),
-                       person_id=head.id)  # fmt: skip
+                Invite(
+                    code, "head", "thon_1", clock(), clock() + timedelta(days=7), person_id=head.id
+                )
             )
         assert await tx.revoke_person(head.id, clock())
         assert (await tx.invite("LINK2345")).voided_at is not None  # type: ignore[union-attr]
         # An invite made for them after the revocation is refused as well.
         await tx.create_invite(
-            Invite("NEWW2345", "head", "thon_1", clock(), clock() + timedelta(days=7),
-                   person_id=head.id)  # fmt: skip
+            Invite(
+                "NEWW2345",
+                "head",
+                "thon_1",
+                clock(),
+                clock() + timedelta(days=7),
+                person_id=head.id,
+            )
         )
     for code in ("LINK2345", "NEWW2345"):
         refused = joined(await send(conversations, "zalo-1", code))
@@ -375,3 +382,59 @@ async def test_taking_an_invite_is_a_conditional_update(
     clock.advance(days=1)
     async with storage.transaction() as tx:
         assert not await tx.use_invite("LATE2345", clock())  # expired
+
+
+async def test_review_and_answer_ids_and_words_from_hostile_typing(
+    conversations: Conversations, storage: SqliteStorage, clock: FakeClock
+) -> None:
+    """``/duyet`` and ``/traloi`` with an id ``int()`` refuses (``²``, 5,000 digits) or SQLite
+    cannot hold (20 digits) say the command is wrong; the words typed for a question and its
+    answer are kept without control characters, and words with nothing visible are asked
+    again."""
+    await add_invite(storage, clock, "HEAD2345")
+    await add_invite(storage, clock, "SECR2345", None, role="secretariat")
+    await send(conversations, "1", "/start HEAD2345")
+    await send(conversations, "2", "/start SECR2345")
+    for answer in ("/detcu", "Bà Lan", "1", "Nấu cơm.", "1", "Bỏ qua", "Gửi"):
+        replies = await send(conversations, "1", answer)
+    assert "Đã nhận đề cử số ĐC-2026-0001" in joined(replies)
+    for number in ("²", "9" * 20, "9" * 5000, "-1"):
+        review = await send(conversations, "2", f"/duyet {number} ghinhan")
+        assert "Lệnh không đúng" in joined(review)
+        answer = await send(conversations, "1", f"/traloi {number}")
+        assert "Không có đề cử nào của bạn với số này." in joined(answer)
+
+    await send(conversations, "2", "/duyet 1 bosung")
+    again = await send(conversations, "2", "\u200b\x00\u202e")
+    assert "Xin gõ bằng chữ." in joined(again)
+    asked = await send(conversations, "2", "Ở\x00 xóm\x1b nào? {0}")
+    assert "Chờ bổ sung" in joined(asked)
+    question = await send(conversations, "1", "/traloi 1")
+    assert "Câu hỏi về đề cử ĐC-2026-0001: Ở xóm nào? {0}" in joined(question)
+    assert "Xin gõ bằng chữ." in joined(await send(conversations, "1", "\ufeff\t"))
+    answered = await send(conversations, "1", "Xóm\x07 3\r\n%s")
+    assert "Đã gửi câu trả lời" in joined(answered)
+    async with storage.transaction() as tx:
+        events = await tx.nomination_events(1)
+        nomination = await tx.nomination(1)
+    assert [e.comment for e in events if e.comment] == ["Ở xóm nào? {0}", "Xóm 3\n%s"]
+    assert nomination is not None and nomination.status == "review"
+
+
+async def test_a_display_name_is_cleaned_and_cut_before_it_is_stored(
+    conversations: Conversations, storage: SqliteStorage, clock: FakeClock
+) -> None:
+    """A platform's display name may hold anything: what is stored and shown is one line
+    of at most 100 visible characters, and the workbook that lists it still builds."""
+    await add_invite(storage, clock, "SECR2345", None, role="secretariat")
+    name = "Chị\x01 Thư\u202e " + "ký" * 5_000
+    welcome = joined(await send(conversations, "9", "SECR2345", name=name))
+    assert len(welcome) < 400 and "\x01" not in welcome and "\u202e" not in welcome
+    async with storage.transaction() as tx:
+        [person] = await tx.people()
+    assert person.name.startswith("Chị Thư") and len(person.name) == 100
+    assert person.identities[0].display_name == person.name
+    workbook = await conversations.handle(
+        Incoming("telegram", "9", "9", "text", "/xuat", update_key="x1", display_name=name)
+    )
+    assert workbook.replies[0].files[0].data.startswith(b"PK")

@@ -847,3 +847,66 @@ def test_an_unchanged_draft_is_itself_and_cheap(engine: FormEngine) -> None:
     for _ in range(1000):
         engine.reconcile(draft)
     assert time.perf_counter() - started < 1.0  # about 30 µs each
+
+
+# Button data a device may send that names no step and no index: a digit ``int()`` refuses,
+# thousands of digits (``int()`` refuses past 4,300), more digits than a step number has.
+FORGED_NUMBERS = ["²", "9" * 5000, "9" * 10, "", "-1", "1.0", " 1"]
+
+
+@pytest.mark.parametrize("number", FORGED_NUMBERS)
+def test_forged_button_numbers_are_a_stale_button_never_an_error(
+    engine: FormEngine, number: str
+) -> None:
+    menu = engine.open("thon_1", [FormOption("thang", "2026-11"), FormOption("thang", "2026-12")])
+    assert menu.draft is not None and menu.draft.mode == "pick_form"
+    for step in [*every_screen(engine), menu]:
+        assert step.draft is not None
+        draft = step.draft
+        forged = [f"{number}:y", *(f"{draft.seq}:{prefix}{number}" for prefix in "fcae")]
+        for data in forged:
+            result = engine.handle(Draft.from_dict(draft.to_dict()), Input("choice", data))
+            assert result.effect is None and result.replies, data
+            assert result.draft is not None
+            assert (result.draft.mode, result.draft.index) == (draft.mode, draft.index), data
+            assert result.draft.answers == draft.answers, data
+
+
+def at_note(engine: FormEngine) -> Step:
+    step = start(engine)
+    for answer in ("412", "400", "co", "12,5", "thon van hoa"):
+        step = say(engine, step, answer)
+    assert step.draft is not None and step.draft.index == 5  # "Ghi chú thêm?", a text
+    return step
+
+
+@pytest.mark.parametrize(
+    ("typed", "kept"),
+    [
+        ("Bà\x00 Lan ", "Bà Lan"),
+        ("dòng 1\r\ndòng 2\rdòng 3", "dòng 1\ndòng 2\ndòng 3"),
+        ("\x1b[31mđỏ\x1b[0m", "[31mđỏ[0m"),
+        ("a\tb\x7f\x85c", "a bc"),
+        ("{0} %s {name} {{", "{0} %s {name} {{"),  # kept as typed, never formatted
+        ("👨‍👩‍👧‍👦 \u202eđường", "👨‍👩‍👧‍👦 đường"),  # the emoji's joiners kept, the override not
+    ],
+)
+def test_a_text_answer_is_kept_without_control_characters(
+    engine: FormEngine, typed: str, kept: str
+) -> None:
+    step = say(engine, at_note(engine), typed)
+    assert step.draft is not None and step.draft.mode == "summary"
+    assert step.draft.answers["ghi_chu"] == kept
+    assert f"6. Ghi chú: {kept}" in text_of(step)
+
+
+@pytest.mark.parametrize("typed", ["\x00", "\u200b", "\u202e \u2060\ufeff", "\x1b\x07\t"])
+def test_a_text_with_nothing_visible_is_no_answer(engine: FormEngine, typed: str) -> None:
+    step = say(engine, at_note(engine), typed)
+    assert "Xin gõ câu trả lời." in text_of(step)
+    assert step.draft is not None and step.draft.index == 5 and "ghi_chu" not in step.draft.answers
+
+
+def test_a_long_text_is_measured_once_cleaned(engine: FormEngine) -> None:
+    step = say(engine, at_note(engine), "a" * 1000 + "\x00" * 50)
+    assert step.draft is not None and step.draft.answers["ghi_chu"] == "a" * 1000

@@ -209,3 +209,17 @@ async def test_applied_events_are_forgotten_after_three_days_waiting_ones_never(
         assert await tx.receive_events([said("a", key="1")], clock()) != [None]  # forgotten
         assert await tx.receive_events([said("b", key="2")], clock()) == [None]  # still known
         assert next(event_id for event_id, _e in await tx.pending_events()) == waiting
+
+
+async def test_an_event_with_a_lone_surrogate_is_stored_and_answered(
+    storage: SqliteStorage, conversations: Conversations, outbox: Outbox, clock: FakeClock
+) -> None:
+    """JSON can carry a lone UTF-16 surrogate, which UTF-8 (and so the database) cannot:
+    it is stored as "?", and neither it nor the events behind it are held up."""
+    inbox, channel = await wired(storage, conversations, outbox, clock)
+    await inbox.receive(said("xin chào \ud800"))
+    await inbox.receive(said("/start \udfff"))
+    await inbox.idle()
+    assert len(channel.texts("7")) == 2
+    async with storage.transaction() as tx:
+        assert await tx.pending_events() == []

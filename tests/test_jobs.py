@@ -366,7 +366,6 @@ async def test_tonghop_in_the_week_after_a_month_ends_shows_its_final_figures(
 async def test_housekeeping_forgets_what_no_one_needs_and_keeps_the_rest(
     storage: SqliteStorage, clock: FakeClock, small_plan: Plan
 ) -> None:
-    from datetime import timedelta
 
     from bot.domain import Identity
     from bot.messages import Incoming, Reply

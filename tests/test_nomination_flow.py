@@ -56,7 +56,7 @@ def test_the_third_photo_ends_the_step_and_a_fourth_is_refused(small_plan: Plan)
     assert step.draft is not None and step.draft.mode == "summary"
     step = press(flow, step, "Quay lại")
     assert step.draft is not None and step.draft.photos == ["k1", "k2", "k3"]  # kept
-    assert "Đã có đủ 3 ảnh. Bấm Xong." in step.replies[-1].text
+    assert "Đã có đủ 3 ảnh. Chọn Xong." in step.replies[-1].text
     step = photo(flow, step, "k4")
     assert "tối đa 3 ảnh" in step.replies[-1].text
     assert step.draft is not None and step.draft.photos == ["k1", "k2", "k3"]
@@ -139,7 +139,7 @@ def test_a_kind_gone_from_the_plan_is_asked_again_then_the_summary(small_plan: P
     assert step.draft is not None and step.draft.mode == "summary"  # not the photos again
     step = press(new, step, "Gửi")
     assert step.effect == SubmitNomination(
-        "Bà Lan", "thon_2", "Nấu cơm cho bệnh nhân nghèo.", "Hiếu học", ("k1",)
+        "Bà Lan", "thon_2", "Nấu cơm cho bệnh nhân nghèo.", "Hiếu học", ("k1",), ("",)
     )
 
 
@@ -246,3 +246,57 @@ def test_a_reconciled_nomination_never_raises(
             if result.effect is not None:
                 assert result.effect.kind in new.plan.nomination_kinds
                 assert new.plan.village(result.effect.village) is not None
+
+
+def every_step(small_plan: Plan) -> tuple[NominationFlow, list[NominationStep]]:
+    """A step on every screen of the nomination, and each one's cancel confirmation."""
+    flow, last = at_summary(small_plan)
+    steps = [flow.start("thon_1")]
+    for answer in ("Bà Lan", "2", "Nấu cơm.", "khac"):
+        steps.append(say(flow, steps[-1], answer))
+    steps.append(last)
+    assert last.draft is not None
+    steps.append(flow.cancel(NominationDraft.from_dict(last.draft.to_dict())))
+    return flow, steps
+
+
+@pytest.mark.parametrize("number", ["²", "9" * 5000, "9" * 10, "", "-1", " 1"])
+def test_forged_button_numbers_are_a_stale_button_never_an_error(
+    small_plan: Plan, number: str
+) -> None:
+    flow, steps = every_step(small_plan)
+    for step in steps:
+        assert step.draft is not None
+        draft = step.draft
+        forged = [f"{number}:y", f"{draft.seq}:v{number}", f"{draft.seq}:k{number}"]
+        for data in forged:
+            result = flow.handle(NominationDraft.from_dict(draft.to_dict()), Input("choice", data))
+            assert result.effect is None and result.replies, data
+            assert result.draft is not None and result.draft.to_dict() == draft.to_dict(), data
+
+
+@pytest.mark.parametrize(
+    ("typed", "kept"),
+    [
+        ("Bà\x00 Lan\x1b", "Bà Lan"),
+        ("  Ông\tTư\r\n", "Ông Tư"),
+        ("{0} %s {nominee}", "{0} %s {nominee}"),  # kept as typed, never formatted
+    ],
+)
+def test_names_and_deeds_are_kept_without_control_characters(
+    small_plan: Plan, typed: str, kept: str
+) -> None:
+    flow = NominationFlow(small_plan)
+    step = say(flow, flow.start("thon_1"), typed)
+    assert step.draft is not None and step.draft.nominee == kept
+    assert f"{kept} ở thôn nào?" in step.replies[-1].text
+    step = say(flow, say(flow, step, "1"), f"Việc\x07 tốt: {kept}\x00")
+    assert step.draft is not None and step.draft.deed == f"Việc tốt: {kept}"
+
+
+@pytest.mark.parametrize("typed", ["\x00", "\u200b\u200c", "\u202e", "\x1b\x07\t \ufeff"])
+def test_a_name_with_nothing_visible_is_asked_again(small_plan: Plan, typed: str) -> None:
+    flow = NominationFlow(small_plan)
+    step = say(flow, flow.start("thon_1"), typed)
+    assert "Xin gõ câu trả lời bằng chữ." in step.replies[-1].text
+    assert step.draft is not None and step.draft.mode == "who" and step.draft.nominee == ""

@@ -409,3 +409,30 @@ async def test_a_one_tap_review_needs_no_draft_and_a_stale_question_is_not_appli
         nomination = await tx.nomination(1)
         assert await tx.draft(clerk.id) is None
     assert nomination is not None and nomination.status == "phat_hien"
+
+
+async def test_a_photos_caption_stays_with_it_to_the_reviewer(
+    standin: BotApiStandIn,
+    telegram: TelegramChannel,
+    storage: SqliteStorage,
+    clock: FakeClock,
+    small_plan: Plan,
+) -> None:
+    await people(storage, clock)
+    head = standin.user(1001, "Anh Một")
+    await head.say("/detcu")
+    await head.say("Bà Nguyễn Thị Lan")
+    await head.press(head.button("Thôn 2"))
+    await head.say("Bà nấu cơm miễn phí cho bệnh nhân nghèo.")
+    await head.press(head.button("Từ thiện nhân đạo"))
+    caption = "Bà Lan bên bếp cơm 🍚, sáng 20/11"
+    got = await head.send_photo(file_id="ANH2", data=PHOTO, caption=caption)
+    assert "Đã nhận ảnh 1/3" in texts(got)
+    await head.press(head.button("Xong"))
+    await head.press(head.button("Gửi"))
+    await deliver(storage, telegram, clock, small_plan)
+    async with storage.transaction() as tx:
+        [nomination] = await tx.nominations()
+    assert nomination.captions == (caption,)
+    [sent] = [c for c in standin.calls("sendPhoto") if c.status == 200]
+    assert sent.params["chat_id"] == 2001 and sent.params["caption"] == caption

@@ -118,7 +118,7 @@ async def test_a_nomination_with_a_photo_on_zalo(
     assert "2. Từ thiện nhân đạo" in kinds
     await head.say("2")
     photo = b"\xff\xd8\xff\xe0" + b"zalo photo" * 50
-    got = text_of(await head.send_photo(photo))
+    got = text_of(await head.send_photo(photo, caption="Ông Tư quét đường"))
     assert "Đã nhận ảnh 1/3" in got and "1. Xong" in got
     summary = text_of(await head.say("1"))
     assert "Ảnh: 1" in summary
@@ -128,6 +128,7 @@ async def test_a_nomination_with_a_photo_on_zalo(
         [nomination] = await tx.nominations()
         stored = await tx.file(nomination.photos[0])
     assert stored is not None and stored[0] == photo
+    assert nomination.captions == ("Ông Tư quét đường",)  # the caption is kept with it
 
     # The secretariat reviews on Zalo too: the buttons become commands to type.
     await add_invite(storage, clock, "CLERK234", None, role="secretariat")

@@ -52,9 +52,11 @@ CREATE TABLE outbox_files_v5 (
     name       TEXT NOT NULL,
     is_image   INTEGER NOT NULL,
     data       BLOB NOT NULL,
+    caption    TEXT NOT NULL DEFAULT '',
     PRIMARY KEY (outbox_id, reply, position)
 );
-INSERT INTO outbox_files_v5 SELECT * FROM outbox_files;
+INSERT INTO outbox_files_v5 (outbox_id, reply, position, name, is_image, data)
+    SELECT outbox_id, reply, position, name, is_image, data FROM outbox_files;
 DROP TABLE outbox_files;
 DROP TABLE outbox;
 ALTER TABLE outbox_v5 RENAME TO outbox;
@@ -67,6 +69,9 @@ CREATE INDEX outbox_person ON outbox (person_id) WHERE sent_at IS NULL AND faile
 -- "internal error"): since when they have been failing, and how many times.
 ALTER TABLE identities ADD COLUMN failing_since TEXT;
 ALTER TABLE identities ADD COLUMN failures INTEGER NOT NULL DEFAULT 0;
+
+-- The caption a photo came with.
+ALTER TABLE nomination_photos ADD COLUMN caption TEXT NOT NULL DEFAULT '';
 
 -- An invite voided before it was used (its person was revoked).
 ALTER TABLE invites ADD COLUMN voided_at TEXT;

@@ -1,0 +1,1 @@
+"""Hostile inputs for ``tests/test_hostile.py``."""
