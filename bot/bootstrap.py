@@ -168,6 +168,7 @@ class App:
         if self.scheduler is not None:
             self.scheduler.stop()
         await self.inbox.stop()
+        await self.outbox.flush()
         if self.sender is not None:
             self.sender.cancel()
             with contextlib.suppress(asyncio.CancelledError):

@@ -234,7 +234,10 @@ class Inbox:
     async def _apply(self, event_id: int, incoming: Incoming) -> None:
         channel = self.channels.get(incoming.channel)
         if incoming.kind == "photo" and incoming.attachments and channel is not None:
-            incoming = await channel.fetch(incoming)  # before the transaction, never in it
+            try:  # before the transaction, never in it
+                incoming = await channel.fetch(incoming)
+            except Exception:  # applied without it: the person is asked to send it again
+                log.exception("inbox: the photo of event %s could not be fetched", event_id)
         message: QueuedMessage | None = None
         for attempt, pause in enumerate((*STORAGE_RETRIES, None)):
             try:
@@ -267,19 +270,22 @@ class Inbox:
         async with self.storage.transaction() as tx:
             if not await tx.claim_event(event_id, now):
                 return None  # applied already (another instance, or before a restart)
+            noted = await self.outbox.note_sent(tx)  # the replies before, noted with this
             outcome = await self.conversations.apply(tx, incoming, now)
-            if not outcome.replies:
-                return None
-            return await tx.queue_message(
-                f"{REPLY_KEY}{event_id}",
-                outcome.person_id,
-                Identity(incoming.channel, incoming.user_id, incoming.chat_id),
-                outcome.locale,
-                outcome.replies,
-                now,
-                owner=self.outbox.owner,
-                lease_until=now + self.outbox.LEASE,
-            )
+            message = None
+            if outcome.replies:
+                message = await tx.queue_message(
+                    f"{REPLY_KEY}{event_id}",
+                    outcome.person_id,
+                    Identity(incoming.channel, incoming.user_id, incoming.chat_id),
+                    outcome.locale,
+                    outcome.replies,
+                    now,
+                    owner=self.outbox.owner,
+                    lease_until=now + self.outbox.LEASE,
+                )
+        self.outbox.noted(noted)
+        return message
 
     async def _apologise(
         self, event_id: int, incoming: Incoming, error: BaseException
@@ -304,7 +310,8 @@ class Inbox:
             async with self.storage.transaction() as tx:
                 if not await tx.claim_event(event_id, now):
                     return None
-                return await tx.queue_message(
+                noted = await self.outbox.note_sent(tx)
+                message = await tx.queue_message(
                     f"{REPLY_KEY}{event_id}",
                     None,
                     Identity(incoming.channel, incoming.user_id, incoming.chat_id),
@@ -314,6 +321,8 @@ class Inbox:
                     owner=self.outbox.owner,
                     lease_until=now + self.outbox.LEASE,
                 )
+            self.outbox.noted(noted)
+            return message
         except Exception:
             log.exception("inbox: event %s: not even the apology could be queued", event_id)
             return None

@@ -53,7 +53,7 @@ from bot.clock import Clock
 from bot.domain import QueuedMessage
 from bot.i18n import use_locale
 from bot.messages import Reply
-from storage.repository import Storage
+from storage.repository import Storage, Transaction
 
 log = logging.getLogger(__name__)
 
@@ -65,6 +65,7 @@ REPLY_BACKOFF = (2, 15, 60, 300)
 DOWN_BACKOFF = (5, 10, 20, 40, 80, 160, 300)
 UNREACHABLE_AFTER = timedelta(days=1)  # of failing deliveries that prove nothing alone
 UNREACHABLE_FAILURES = 3
+NOTE_SENT = 0.05  # seconds within which a sent reply is noted as sent
 
 
 def _never_quiet(moment: datetime) -> datetime | None:
@@ -104,6 +105,8 @@ class Outbox:
         self._paused: dict[str, datetime] = {}  # channel -> no sending before this
         self._down: dict[str, int] = {}  # channel -> failed tries to reach it in a row
         self._failing: set[tuple[str, str]] | None = None  # chats whose deliveries fail
+        self._sent: list[tuple[int, int, datetime]] = []  # replies sent, not yet noted
+        self._noting: asyncio.Task[None] | None = None
         self._wake = asyncio.Event()
 
     def wake(self) -> None:
@@ -239,11 +242,54 @@ class Outbox:
             return True
         if self._down.pop(message.channel, 0):
             log.info("%s is reachable again", channel.name)
+        if message.is_reply and not self._failing_chat(message.channel, message.chat_id):
+            # Noted with the next unit of work (or within NOTE_SENT): one commit for many.
+            self._sent.append((message.id, done, self.clock()))
+            self._note_soon()
+            return True
         async with self.storage.transaction() as tx:
             await tx.message_sent(message.id, done, self.clock())
-            if self._failing_chat(message.channel, message.chat_id):
-                await tx.delivery_recovered(message.channel, message.chat_id)
+            await tx.delivery_recovered(message.channel, message.chat_id)
         return True
+
+    async def note_sent(self, tx: Transaction) -> list[int]:
+        """Write within ``tx`` which replies went out since the last time (the inbox calls
+        it as it applies the next event, before queueing its replies); once ``tx`` is
+        committed, the caller says so with ``noted``."""
+        for message_id, parts, at in self._sent:
+            await tx.message_sent(message_id, parts, at)
+        return [message_id for message_id, _parts, _at in self._sent]
+
+    def noted(self, message_ids: list[int]) -> None:
+        """These sent replies are written (their transaction committed)."""
+        if message_ids:
+            done = set(message_ids)
+            self._sent = [item for item in self._sent if item[0] not in done]
+
+    def _note_soon(self) -> None:
+        if self._noting is None or self._noting.done():
+            self._noting = asyncio.create_task(self._note_later())
+
+    async def _note_later(self) -> None:
+        await asyncio.sleep(NOTE_SENT)
+        if not self._sent:
+            return
+        try:
+            async with self.storage.transaction() as tx:
+                written = await self.note_sent(tx)
+        except Exception as error:  # noted with the next unit of work, or sent once more
+            log.warning("outbox: could not note %s sent replies: %s", len(self._sent), error)
+            return
+        self.noted(written)
+
+    async def flush(self) -> None:
+        """Write now which replies went out (at stop)."""
+        if self._noting is not None and not self._noting.done():
+            self._noting.cancel()
+        if self._sent:
+            async with self.storage.transaction() as tx:
+                written = await self.note_sent(tx)
+            self.noted(written)
 
     async def _made(self, replies: list[Reply], with_files: bool) -> list[Reply]:
         """The replies with their recipes made (a failure to make one is a failed attempt)."""

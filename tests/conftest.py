@@ -107,6 +107,7 @@ async def inbox(
     await box.start()
     yield box
     await box.stop()
+    await outbox.flush()
 
 
 def attach(channel: Channel, inbox: Inbox, outbox: Outbox) -> None:
