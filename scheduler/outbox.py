@@ -128,7 +128,7 @@ class Outbox:
         return [
             name
             for name, channel in self.channels.items()
-            if getattr(channel, "ready", True) and self.paused_until(name) is None
+            if channel.ready and self.paused_until(name) is None
         ]
 
     async def send_due(self) -> int:
@@ -181,13 +181,13 @@ class Outbox:
 
     async def _deliver_parts(self, message: QueuedMessage) -> bool:
         channel = self.channels.get(message.channel)
-        if channel is None or not getattr(channel, "ready", True):
+        if channel is None or not channel.ready:
             async with self.storage.transaction() as tx:
                 await tx.release_messages([message.id])
             return False
         done = message.parts_sent
         try:
-            replies = await self._made(message.replies, getattr(channel, "takes_files", True))
+            replies = await self._made(message.replies, channel.takes_files)
             parts: list[Any] = channel.parts(replies)
             while done < len(parts):
                 if self.paused_until(message.channel) is not None:

@@ -19,6 +19,7 @@ class RecordingChannel:
     def __init__(self, name: str = "telegram") -> None:
         self.name = name
         self.ready = True
+        self.takes_files = True
         self.sent: list[tuple[str, str]] = []
         self.failures: deque[DeliveryError] = deque()
         self.photos: dict[str, bytes] = {}

@@ -24,6 +24,7 @@ class Channel(Protocol):
 
     name: str
     ready: bool  # connected: the outbox sends through it only then
+    takes_files: bool  # False: files are announced in words (so none is made for it)
 
     async def connect(self) -> None:
         """Reach the platform and begin receiving (in the background). Raises

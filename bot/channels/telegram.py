@@ -109,6 +109,7 @@ class InboxQueue(asyncio.Queue):  # type: ignore[type-arg]
 
 class TelegramChannel:
     name = CHANNEL
+    takes_files = True
 
     def __init__(
         self,
