@@ -41,8 +41,8 @@ from telegram.ext import (
     filters,
 )
 
-from bot.periods import Period, current_period, parse_period
-from bot.plan import Form, Plan, Question
+from bot.plan.model import Form, Plan, Question
+from bot.plan.periods import Period, current_period, parse_period
 
 PICK_FORM, PICK_PERIOD, ASK, SUMMARY, EDIT_PICK, CONFIRM_CANCEL = range(6)
 STATES = (PICK_FORM, PICK_PERIOD, ASK, SUMMARY, EDIT_PICK, CONFIRM_CANCEL)
@@ -630,8 +630,8 @@ def build_comparator(
 
 def main() -> None:
     """``python -m bench.comparator TOKEN BASE_URL PICKLE [CODES.json [PLAN.yaml]]``."""
-    from bot.config import DEFAULT_PLAN
-    from bot.plan import load_plan
+    from bot.app.config import DEFAULT_PLAN
+    from bot.plan.model import load_plan
 
     token, base_url, pickle = sys.argv[1:4]
     codes: dict[str, str] = json.loads(Path(sys.argv[4]).read_text()) if len(sys.argv) > 4 else {}

@@ -32,11 +32,11 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from bot.config import DEFAULT_PLAN
+from bot.app.config import DEFAULT_PLAN
 from bot.i18n import use_locale
-from bot.periods import parse_period
-from bot.plan import Plan, Question, check_plan_text
-from bot.schedule import DigestPeriod
+from bot.plan.model import Plan, Question, check_plan_text
+from bot.plan.periods import parse_period
+from bot.plan.schedule import DigestPeriod
 from handlers.digest import digest_reply, digest_text, read_digest
 from storage.sqlite import SqliteStorage
 

@@ -35,7 +35,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from bot.domain import Identity
-from bot.plan import check_plan
+from bot.plan.model import check_plan
 from storage.sqlite import SqliteStorage
 from tests.standin.telegram import BotApiStandIn
 

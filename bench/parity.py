@@ -16,8 +16,8 @@ from pathlib import Path
 from typing import Any
 
 from bench.reports import FIRST_USER_ID, bot_command, invite_codes, process
-from bot.config import DEFAULT_PLAN
-from bot.plan import Plan, load_plan
+from bot.app.config import DEFAULT_PLAN
+from bot.plan.model import Plan, load_plan
 from tests.standin.telegram import BotApiStandIn, SimUser
 
 Transcript = list[tuple[str, list[list[tuple[str, str]]]]]

@@ -54,7 +54,7 @@ INCLUSIVE = {
     "our handler (on_update)": ("handlers/telegram.py", "on_update"),
     "  Conversations.handle": ("handlers/conversation.py", "Conversations.handle"),
     "    storage transaction (loop side)": ("storage/sqlite.py", ""),
-    "    FormEngine.handle": ("bot/engine.py", "FormEngine.handle"),
+    "    FormEngine.handle": ("bot/reports/engine.py", "FormEngine.handle"),
     "  send_replies": ("handlers/telegram.py", "send_replies"),
     "ConversationHandler.handle_update": ("conversationhandler.py", "handle_update"),
     "  comparator handlers": ("bench/comparator.py", "ReportBot."),

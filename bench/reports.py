@@ -47,9 +47,9 @@ from pathlib import Path
 
 from bench.harness import Figures, Timer, drive
 from bench.variants import FEATURES, known_feature
-from bot.config import DEFAULT_PLAN
+from bot.app.config import DEFAULT_PLAN
 from bot.domain import Invite
-from bot.plan import Form, Plan, Question, load_plan
+from bot.plan.model import Form, Plan, Question, load_plan
 from storage.sqlite import SqliteStorage
 from tests.standin.telegram import BotApiStandIn, SimUser
 

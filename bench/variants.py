@@ -28,9 +28,9 @@ from typing import Any
 
 import aiosqlite
 
-from bot.bootstrap import App, build, setup_logging
+from bot.app.bootstrap import App, build, setup_logging
+from bot.app.config import Settings
 from bot.channels.telegram import TelegramChannel, TelegramOptions, Tuning
-from bot.config import Settings
 from storage.sqlite import SqliteStorage, sqlite_path
 
 FEATURES = ("nodefaults", "syncdb", "poolN", "shipped")

@@ -19,14 +19,14 @@ from babel.dates import format_time
 
 from bot.clock import Clock, system_clock
 from bot.domain import ROLE_ADMIN, ROLE_CHAIR, ROLE_HEAD, ROLE_SECRETARIAT, Identity, Person
-from bot.engine import Begin, Draft, FormEngine, FormOption, Input, Step, Submit
 from bot.i18n import SUPPORTED_LOCALES, _, current_locale, format_date, normalize_locale, use_locale
 from bot.invites import CODE_LENGTH, MAX_FAILURES, locked_until, looks_like_code, normalize_code
 from bot.messages import Choice, Incoming, Recipe, Reply
-from bot.nomination_flow import NominationDraft
-from bot.nominations import ACTION_OF, ACTIONS
-from bot.periods import PeriodKind, current_period
-from bot.plan import Plan
+from bot.nominations.flow import NominationDraft
+from bot.nominations.rules import ACTION_OF, ACTIONS
+from bot.plan.model import Plan
+from bot.plan.periods import PeriodKind, current_period
+from bot.reports.engine import Begin, Draft, FormEngine, FormOption, Input, Step, Submit
 from bot.text import display_name, normalize_text, shortened
 from handlers.digest import Renderer
 from handlers.nominations import ANSWER_FLOW, REVIEW_FLOW, NominationDesk

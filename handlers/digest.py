@@ -7,16 +7,16 @@ import asyncio
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from bot.chart import build_chart
-from bot.digest import FormSection, Unreachable, indicator_figures, render_digest, reporting
 from bot.domain import REVIEW, Nomination, NominationEvent
 from bot.i18n import _
 from bot.messages import OutgoingFile, Recipe, Reply
-from bot.nominations import WAITING_TOO_LONG_DAYS, digest_paragraph
-from bot.periods import Period, parse_period
-from bot.plan import Plan
-from bot.schedule import DigestPeriod, digest_periods
-from bot.workbook import NominationRow, build_workbook
+from bot.nominations.rules import WAITING_TOO_LONG_DAYS, digest_paragraph
+from bot.outputs.chart import build_chart
+from bot.outputs.digest import FormSection, Unreachable, indicator_figures, render_digest, reporting
+from bot.outputs.workbook import NominationRow, build_workbook
+from bot.plan.model import Plan
+from bot.plan.periods import Period, parse_period
+from bot.plan.schedule import DigestPeriod, digest_periods
 from handlers.nominations import NominationDesk
 from storage.repository import Storage, Transaction
 

@@ -1,6 +1,6 @@
 """Nominations against storage and the outbox: the quick flow, review, stages, listing.
 
-Thin: the conversation is ``bot.nomination_flow``, the rules and texts ``bot.nominations``.
+Thin: the conversation is ``bot.nominations.flow``, the rules and texts ``bot.nominations.rules``.
 Each call runs inside the caller's transaction; notifications are queued in it too, so a
 change and the news of it are saved together or not at all.
 """
@@ -11,15 +11,15 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
-from bot import nominations as rules
-from bot.bulletin import bulletin_text
 from bot.domain import CLOSED, NEEDS_INFO, REVIEW, Nomination, Person
-from bot.engine import Input, token_number
 from bot.i18n import _, format_number, use_locale
 from bot.messages import OutgoingFile, Reply
-from bot.nomination_flow import NominationDraft, NominationFlow, NominationStep
-from bot.periods import Period, current_period
-from bot.plan import Plan
+from bot.nominations import rules
+from bot.nominations.bulletin import bulletin_text
+from bot.nominations.flow import NominationDraft, NominationFlow, NominationStep
+from bot.plan.model import Plan
+from bot.plan.periods import Period, current_period
+from bot.reports.engine import Input, token_number
 from bot.text import clean_text
 from handlers.notify import queue_to
 from storage.repository import Transaction, keep_draft

@@ -23,14 +23,13 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.base import BaseTrigger
 from apscheduler.triggers.cron import CronTrigger
 
-from bot import reminders
 from bot.clock import Clock, clock_offset
-from bot.digest import reporting
 from bot.domain import ROLE_CHAIR, ROLE_HEAD, ROLE_SECRETARIAT, Person
 from bot.i18n import _, use_locale
 from bot.messages import Reply
-from bot.plan import Plan
-from bot.schedule import (
+from bot.outputs.digest import reporting
+from bot.plan.model import Plan
+from bot.plan.schedule import (
     DigestPeriod,
     ReminderDue,
     digest_periods,
@@ -38,6 +37,7 @@ from bot.schedule import (
     last_reminder_time,
     reminders_on,
 )
+from bot.reports import reminders
 from handlers.digest import digest_reply, periods_for, read_digest
 from handlers.notify import queue_to
 from storage.repository import Storage, Transaction

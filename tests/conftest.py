@@ -9,9 +9,9 @@ import pytest
 from bot.channels.base import Channel
 from bot.channels.telegram import TelegramChannel, TelegramOptions
 from bot.domain import Invite
-from bot.plan import Plan, load_plan
+from bot.plan.model import Plan, load_plan
+from bot.plan.schedule import quiet_until
 from bot.ratelimit import Limits
-from bot.schedule import quiet_until
 from handlers.conversation import Conversations
 from handlers.inbox import Inbox
 from scheduler.outbox import Outbox
@@ -111,7 +111,7 @@ async def inbox(
 
 
 def attach(channel: Channel, inbox: Inbox, outbox: Outbox) -> None:
-    """Wire a channel as ``bot.bootstrap.App.add_channel`` does."""
+    """Wire a channel as ``bot.app.bootstrap.App.add_channel`` does."""
     outbox.channels[channel.name] = channel
     inbox.channels[channel.name] = channel
 

@@ -5,11 +5,11 @@ from datetime import UTC, date, datetime
 
 import pytest
 
-from bot.bulletin import bulletin_text, spoken_date
 from bot.domain import Nomination
 from bot.i18n import use_locale
-from bot.periods import parse_period
-from bot.plan import Plan
+from bot.nominations.bulletin import bulletin_text, spoken_date
+from bot.plan.model import Plan
+from bot.plan.periods import parse_period
 
 WEEK = parse_period("2026-W48")  # Monday 23 to Sunday 29 November 2026
 AT = datetime(2026, 11, 25, 2, 0, tzinfo=UTC)

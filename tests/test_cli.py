@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.cli import main
-from bot.config import DEFAULT_PLAN, Settings
+from bot.app.cli import main
+from bot.app.config import DEFAULT_PLAN, Settings
 from bot.domain import Identity, Person
 from storage.sqlite import SqliteStorage
 from tests.conftest import SMALL_PLAN

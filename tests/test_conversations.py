@@ -222,7 +222,7 @@ async def test_digest_for_the_secretariat_not_for_heads(
 async def test_a_plan_edited_under_an_open_draft_keeps_what_fits_and_says_what_changed(
     conversations: Conversations, storage: SqliteStorage, clock: FakeClock
 ) -> None:
-    from bot.plan import check_plan_text
+    from bot.plan.model import check_plan_text
     from tests.conftest import SMALL_PLAN
 
     await add_invite(storage, clock, "HEAD2345")
@@ -267,7 +267,7 @@ async def test_a_plan_edited_under_an_open_draft_keeps_what_fits_and_says_what_c
 async def test_a_form_gone_from_the_plan_ends_its_draft_and_huy_still_works(
     conversations: Conversations, storage: SqliteStorage, clock: FakeClock
 ) -> None:
-    from bot.plan import check_plan_text
+    from bot.plan.model import check_plan_text
     from tests.conftest import SMALL_PLAN
 
     await add_invite(storage, clock, "HEAD2345")
@@ -346,7 +346,7 @@ async def test_one_code_registers_one_person_when_two_redeem_it_at_once(
     import asyncio
     from pathlib import Path
 
-    from bot.plan import Plan
+    from bot.plan.model import Plan
 
     assert isinstance(small_plan, Plan) and isinstance(tmp_path, Path)
     path = tmp_path / "shared.db"

@@ -8,9 +8,9 @@ from decimal import Decimal
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.digest import indicator_figures, indicator_value, reporting
-from bot.periods import parse_period
-from bot.plan import Plan
+from bot.outputs.digest import indicator_figures, indicator_value, reporting
+from bot.plan.model import Plan
+from bot.plan.periods import parse_period
 
 
 def test_ratio_is_weighted_not_an_average_of_percentages(small_plan: Plan) -> None:
@@ -61,7 +61,7 @@ def test_figures_carry_target_marks_and_changes_in_points(small_plan: Plan) -> N
 def test_ratio_lies_between_the_smallest_and_largest_village_rate(
     pairs: list[tuple[int, int]],
 ) -> None:
-    from bot.plan import Indicator
+    from bot.plan.model import Indicator
 
     ratio = Indicator("r", "r", "ratio", ("n", "d"), None)
     answers = {str(i): {"d": str(d), "n": str(n)} for i, (d, n) in enumerate(pairs)}
@@ -91,8 +91,8 @@ def test_the_chart_keeps_to_the_worst_villages_when_there_are_many(small_plan: P
 
     from PIL import Image
 
-    from bot.chart import MAX_VILLAGE_ROWS, _worst, build_chart
-    from bot.plan import Village
+    from bot.outputs.chart import MAX_VILLAGE_ROWS, _worst, build_chart
+    from bot.plan.model import Village
 
     villages = tuple(Village(f"thon_{n}", f"Thôn {n}") for n in range(1, 201))
     plan = replace(small_plan, villages=villages)

@@ -11,8 +11,8 @@ from typing import Any
 import pytest
 import yaml
 
-from bot.engine import Begin, Draft, FormEngine, FormOption, Input, Step, Submit
-from bot.plan import Plan, check_plan_text, load_plan
+from bot.plan.model import Plan, check_plan_text, load_plan
+from bot.reports.engine import Begin, Draft, FormEngine, FormOption, Input, Step, Submit
 
 PLAN = Path(__file__).parent / "plans" / "small.yaml"
 

@@ -13,12 +13,12 @@ import pytest
 from openpyxl import load_workbook
 from openpyxl.cell.cell import Cell
 
-from bot.digest import FormSection, indicator_figures, reporting
 from bot.domain import Identity, Nomination, NominationEvent, Person, Report
-from bot.export import FORMULA_STARTS, looks_like_formula, spreadsheet_safe, to_csv
-from bot.periods import parse_period
-from bot.plan import Plan
-from bot.workbook import NominationRow, build_workbook
+from bot.outputs.digest import FormSection, indicator_figures, reporting
+from bot.outputs.export import FORMULA_STARTS, looks_like_formula, spreadsheet_safe, to_csv
+from bot.outputs.workbook import NominationRow, build_workbook
+from bot.plan.model import Plan
+from bot.plan.periods import parse_period
 
 AT = datetime(2026, 11, 20, 3, 0, tzinfo=UTC)
 # One text a person could type for each start a spreadsheet may take for a formula.

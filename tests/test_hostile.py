@@ -50,10 +50,10 @@ from typing import Any
 import pytest
 
 from bot.domain import NEEDS_INFO, REVIEW, Nomination
-from bot.engine import TEXT_LIMIT, menu_number
 from bot.messages import Attachment, Choice, Incoming, InputKind, Reply
-from bot.nomination_flow import DEED_LIMIT, MAX_PHOTOS, NAME_LIMIT
-from bot.plan import Plan, Question, check_plan_text
+from bot.nominations.flow import DEED_LIMIT, MAX_PHOTOS, NAME_LIMIT
+from bot.plan.model import Plan, Question, check_plan_text
+from bot.reports.engine import TEXT_LIMIT, menu_number
 from bot.text import clean_text, normalize_text
 from handlers.conversation import Conversations
 from handlers.nominations import WORDS_LIMIT

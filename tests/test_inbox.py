@@ -9,7 +9,7 @@ from datetime import timedelta
 
 from bot.channels.base import TemporaryFailure
 from bot.messages import Attachment, Incoming
-from bot.plan import Plan
+from bot.plan.model import Plan
 from handlers.conversation import Conversations
 from handlers.inbox import Inbox
 from scheduler.outbox import Outbox

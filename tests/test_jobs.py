@@ -15,9 +15,9 @@ from apscheduler.triggers.cron import CronTrigger
 from bot.channels.telegram import TelegramChannel
 from bot.clock import clock_from, system_clock
 from bot.domain import Person
-from bot.engine import Draft
-from bot.plan import Plan, check_plan_text
-from bot.schedule import last_digest_time, last_reminder_time
+from bot.plan.model import Plan, check_plan_text
+from bot.plan.schedule import last_digest_time, last_reminder_time
+from bot.reports.engine import Draft
 from handlers.conversation import Conversations
 from scheduler.jobs import Jobs, Scheduler, ShiftedTrigger
 from storage.sqlite import SqliteStorage

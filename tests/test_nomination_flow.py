@@ -9,15 +9,15 @@ from typing import Any
 import pytest
 import yaml
 
-from bot.engine import Input
-from bot.nomination_flow import (
+from bot.nominations.flow import (
     MAX_PHOTOS,
     NominationDraft,
     NominationFlow,
     NominationStep,
     SubmitNomination,
 )
-from bot.plan import Plan, check_plan_text
+from bot.plan.model import Plan, check_plan_text
+from bot.reports.engine import Input
 from tests.conftest import SMALL_PLAN
 
 

@@ -9,7 +9,7 @@ from typing import Any
 from bot.channels.telegram import TelegramChannel, TelegramOptions
 from bot.domain import Person
 from bot.messages import MAX_FILE_BYTES
-from bot.plan import Plan
+from bot.plan.model import Plan
 from bot.ratelimit import Limits
 from handlers.conversation import Conversations
 from handlers.inbox import Inbox
@@ -364,7 +364,7 @@ async def test_the_bulletin_presents_the_weeks_summarised_nominations(
     conversations: Conversations,
 ) -> None:
     from bot.messages import Incoming
-    from bot.periods import parse_period
+    from bot.plan.periods import parse_period
 
     await seed_history(storage, clock)
     async with storage.transaction() as tx:

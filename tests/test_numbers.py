@@ -9,7 +9,7 @@ from hypothesis import example, given
 from hypothesis import strategies as st
 
 from bot.i18n import format_number, use_locale
-from bot.numbers import (
+from bot.reports.numbers import (
     MAX_DIGITS,
     MAX_NUMBER,
     Ambiguous,

@@ -10,8 +10,8 @@ from pathlib import Path
 from bot.channels.telegram import TelegramChannel
 from bot.domain import Identity, Person
 from bot.messages import Incoming, OutgoingFile, Reply
-from bot.plan import Plan
-from bot.schedule import quiet_until
+from bot.plan.model import Plan
+from bot.plan.schedule import quiet_until
 from handlers.conversation import Conversations
 from scheduler.outbox import Outbox
 from storage.sqlite import SqliteStorage

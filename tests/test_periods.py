@@ -8,7 +8,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from bot.i18n import use_locale
-from bot.periods import Period, PeriodKind, current_period, parse_period, period_of
+from bot.plan.periods import Period, PeriodKind, current_period, parse_period, period_of
 
 HCM = ZoneInfo("Asia/Ho_Chi_Minh")
 KINDS: tuple[PeriodKind, ...] = ("week", "month", "quarter", "year")

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.plan import (
+from bot.plan.model import (
     DEFAULT_NOMINATION_KINDS,
     DEFAULT_PLAN_PATH,
     PERIOD_KINDS,

@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 from aiohttp import web
 
-from bot.bootstrap import RECONNECT
+from bot.app.bootstrap import RECONNECT
 from bot.domain import Identity
 from storage.sqlite import SqliteStorage
 from tests.conftest import SMALL_PLAN

@@ -8,9 +8,9 @@ import pytest
 from hypothesis import assume, given
 from hypothesis import strategies as st
 
-from bot.periods import Period, parse_period, period_of
-from bot.plan import Form, Plan, QuietHours, Schedule
-from bot.schedule import (
+from bot.plan.model import Form, Plan, QuietHours, Schedule
+from bot.plan.periods import Period, parse_period, period_of
+from bot.plan.schedule import (
     DigestPeriod,
     ReminderDue,
     at_local,

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
+from bot.app.config import ConfigError
 from bot.channels.telegram import TelegramChannel, TelegramOptions
-from bot.config import ConfigError
-from bot.plan import Plan
+from bot.plan.model import Plan
 from handlers.inbox import Inbox
 from scheduler.outbox import Outbox
 from storage.sqlite import SqliteStorage

@@ -11,9 +11,9 @@ from typing import Any
 import pytest
 
 from bot.channels.zalo import ZaloChannel, ZaloOptions
-from bot.plan import Plan, check_plan_text
+from bot.plan.model import Plan, check_plan_text
+from bot.plan.schedule import quiet_until
 from bot.ratelimit import Limits
-from bot.schedule import quiet_until
 from handlers.conversation import Conversations
 from handlers.inbox import Inbox
 from scheduler.jobs import Jobs
@@ -446,7 +446,7 @@ async def test_a_webhook_zalo_would_refuse_is_refused_before_calling_it(
 ) -> None:
     from dataclasses import replace
 
-    from bot.config import ConfigError
+    from bot.app.config import ConfigError
 
     options = ZaloOptions(
         token=zalo_api.token,

@@ -29,7 +29,7 @@ class Channel(Protocol):
     async def connect(self) -> None:
         """Reach the platform and begin receiving (in the background). Raises
         ``ChannelDown`` when the platform cannot be reached (the caller tries again later)
-        and ``bot.config.ConfigError`` when it refuses the configuration (a token)."""
+        and ``bot.app.config.ConfigError`` when it refuses the configuration (a token)."""
 
     async def stop(self) -> None: ...
 

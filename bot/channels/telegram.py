@@ -25,6 +25,7 @@ from telegram.error import (
 )
 from telegram.ext import Application, ApplicationBuilder, BaseRateLimiter, Defaults
 
+from bot.app.config import ConfigError
 from bot.channels.base import (
     ChannelDown,
     Receiver,
@@ -33,7 +34,6 @@ from bot.channels.base import (
     TemporaryFailure,
     Unreachable,
 )
-from bot.config import ConfigError
 from bot.i18n import DEFAULT_LOCALE, N_, SUPPORTED_LOCALES, _, use_locale
 from bot.messages import Incoming, Reply
 from bot.ratelimit import Limits, Pacer

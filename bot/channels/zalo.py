@@ -24,6 +24,7 @@ from urllib.parse import urlsplit
 import httpx
 from aiohttp import web
 
+from bot.app.config import ConfigError
 from bot.channels.base import (
     ChannelDown,
     Receiver,
@@ -35,7 +36,6 @@ from bot.channels.base import (
     split_text,
     utf16_length,
 )
-from bot.config import ConfigError
 from bot.i18n import _
 from bot.messages import MAX_FILE_BYTES, Attachment, Incoming, Reply
 from bot.ratelimit import Limits, Pacer

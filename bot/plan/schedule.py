@@ -18,8 +18,8 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import cast
 from zoneinfo import ZoneInfo
 
-from bot.periods import Period, PeriodKind, period_of
-from bot.plan import Plan, Schedule
+from bot.plan.model import Plan, Schedule
+from bot.plan.periods import Period, PeriodKind, period_of
 
 __all__ = [
     "DigestPeriod",

@@ -13,9 +13,9 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from bot.i18n import _, format_date, format_number
-from bot.numbers import stored_number
-from bot.periods import Period
-from bot.plan import Indicator, Plan
+from bot.plan.model import Indicator, Plan
+from bot.plan.periods import Period
+from bot.reports.numbers import stored_number
 
 # village id -> question id -> stored answer (numbers as strings, yes/no as bools)
 VillageAnswers = Mapping[str, Mapping[str, Any]]

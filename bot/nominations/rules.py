@@ -25,7 +25,7 @@ from bot.domain import (
 )
 from bot.i18n import N_, _, format_date
 from bot.messages import Choice, Reply
-from bot.plan import Plan
+from bot.plan.model import Plan
 
 STATUS_NAMES = {
     REVIEW: N_("Chờ xét"),

@@ -7,8 +7,8 @@ from typing import Any
 
 from bot.i18n import _, format_date
 from bot.messages import Choice, Reply
-from bot.plan import Plan
-from bot.schedule import ReminderDue
+from bot.plan.model import Plan
+from bot.plan.schedule import ReminderDue
 
 
 def due_text(day: date) -> str:

@@ -1,6 +1,6 @@
 """The good-deed nomination as a conversation: five short steps, a summary, a receipt.
 
-Like the report engine (``bot.engine``) it is pure: it takes the saved draft and one input
+Like the report engine (``bot.reports.engine``) it is pure: it takes the saved draft and one input
 and returns the replies, the draft to save and, when the person presses Gửi, an effect for
 the caller to store. Buttons carry the draft's step number, so a stale button changes
 nothing; every button can also be typed (its words, or its number on a choice-only step).
@@ -14,10 +14,10 @@ import zlib
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from bot.engine import Input, caption_of, indexed, menu_number, photo_problem, token_number
 from bot.i18n import _, format_number
 from bot.messages import Choice, Reply
-from bot.plan import Plan
+from bot.plan.model import Plan
+from bot.reports.engine import Input, caption_of, indexed, menu_number, photo_problem, token_number
 from bot.text import clean_text, normalize_text
 
 FLOW = "nomination"

@@ -9,17 +9,17 @@ from collections.abc import Sequence
 from datetime import timedelta
 from pathlib import Path
 
-from bot.bootstrap import App, build, serve, setup_logging
+from bot.app.bootstrap import App, build, serve, setup_logging
+from bot.app.config import ConfigError, Settings
 from bot.channels.console import CHANNEL as CONSOLE
 from bot.channels.console import ConsoleChannel
-from bot.config import ConfigError, Settings
 from bot.domain import ROLE_HEAD, ROLES, Identity, Invite
-from bot.export import to_csv
 from bot.i18n import _, format_date
 from bot.invites import generate_code
-from bot.periods import Period, parse_period
-from bot.plan import PlanError, check_plan
-from bot.schedule import quiet_until
+from bot.outputs.export import to_csv
+from bot.plan.model import PlanError, check_plan
+from bot.plan.periods import Period, parse_period
+from bot.plan.schedule import quiet_until
 from handlers.conversation import role_name
 from handlers.digest import chart_png, digest_in, digest_workbook, read_digest
 from scheduler.jobs import Jobs

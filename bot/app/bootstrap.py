@@ -12,12 +12,12 @@ from collections.abc import Coroutine
 from dataclasses import dataclass, field
 from typing import Any
 
+from bot.app.config import ConfigError, Settings
 from bot.channels.base import Channel, ChannelDown
 from bot.clock import Clock, system_clock
-from bot.config import ConfigError, Settings
 from bot.i18n import _
-from bot.plan import Plan, load_plan
-from bot.schedule import quiet_until
+from bot.plan.model import Plan, load_plan
+from bot.plan.schedule import quiet_until
 from handlers.conversation import Conversations
 from handlers.inbox import Inbox
 from scheduler.jobs import Jobs, Scheduler

@@ -32,7 +32,7 @@ ROLES = ("head", "secretariat", "chair", "admin")
 TARGET_OPS = (">=", "<=", ">", "<", "==")
 INDICATOR_KINDS = ("ratio", "share_yes", "sum")
 
-DEFAULT_PLAN_PATH = Path(__file__).resolve().parent.parent / "plans" / "nam-dong-2024.yaml"
+DEFAULT_PLAN_PATH = Path(__file__).resolve().parents[2] / "plans" / "nam-dong-2024.yaml"
 
 REQUIRED_PLAN_KEYS = ("plan", "title", "commune", "timezone", "villages", "forms")
 # Every top-level key the plan reads; others are left alone (for later versions).

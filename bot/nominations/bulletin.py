@@ -13,8 +13,8 @@ from datetime import date
 
 from bot.domain import Nomination
 from bot.i18n import _, format_date
-from bot.periods import Period
-from bot.plan import Plan
+from bot.plan.model import Plan
+from bot.plan.periods import Period
 
 __all__ = ["FEATURED_STAGES", "bulletin_text", "spoken_date"]
 

@@ -9,7 +9,7 @@ from decimal import Decimal
 from typing import Any
 
 from bot.domain import Person, Report
-from bot.plan import Plan, Question
+from bot.plan.model import Plan, Question
 
 COLUMNS = (
     "period",

@@ -13,9 +13,9 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 from matplotlib.colors import ListedColormap
 
-from bot.digest import IndicatorFigure, Reporting
 from bot.i18n import _, format_number
-from bot.plan import Plan
+from bot.outputs.digest import IndicatorFigure, Reporting
+from bot.plan.model import Plan
 
 MISSING, LATE, ON_TIME = 0, 1, 2
 MAX_VILLAGE_ROWS = 60

@@ -21,7 +21,9 @@ from typing import Any, Literal
 
 from bot.i18n import _, format_number
 from bot.messages import MAX_FILE_BYTES, Choice, Reply
-from bot.numbers import (
+from bot.plan.model import Form, Plan, Question
+from bot.plan.periods import parse_period
+from bot.reports.numbers import (
     MAX_DIGITS,
     MAX_NUMBER,
     Ambiguous,
@@ -31,8 +33,6 @@ from bot.numbers import (
     parse_number,
     stored_number,
 )
-from bot.periods import parse_period
-from bot.plan import Form, Plan, Question
 from bot.text import clean_text, normalize_text
 
 TEXT_LIMIT = 1000

@@ -14,12 +14,12 @@ from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE, Cell
 from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 
-from bot.digest import FormSection
 from bot.domain import Nomination, NominationEvent
-from bot.export import looks_like_formula
 from bot.i18n import _
-from bot.nominations import status_name
-from bot.plan import Plan, Question
+from bot.nominations.rules import status_name
+from bot.outputs.digest import FormSection
+from bot.outputs.export import looks_like_formula
+from bot.plan.model import Plan, Question
 
 BOLD = Font(bold=True)
 SHEET_TITLE_LIMIT = 31  # Excel's limit for a sheet name

@@ -15,7 +15,7 @@ class ConfigError(Exception):
     """A setting the program cannot use; the message says which and why, in Vietnamese."""
 
 
-DEFAULT_PLAN = Path(__file__).resolve().parent.parent / "plans" / "nam-dong-2024.yaml"
+DEFAULT_PLAN = Path(__file__).resolve().parents[2] / "plans" / "nam-dong-2024.yaml"
 
 
 def read_dotenv(path: Path) -> dict[str, str]:

@@ -1,0 +1,1 @@
+"""The application: settings, the wiring of everything (bootstrap) and the command line."""

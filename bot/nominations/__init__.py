@@ -1,0 +1,1 @@
+"""Good-deed nominations: the quick flow, review and stages, the radio bulletin."""

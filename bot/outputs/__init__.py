@@ -1,0 +1,1 @@
+"""What the secretariat receives: the digest, its chart, the workbook and the CSV export."""

@@ -1,0 +1,1 @@
+"""The village heads' reports: the form conversation, numbers as typed, the reminders."""
