@@ -58,6 +58,8 @@ class Reply:
     typed_answer: bool = False
     files: tuple[OutgoingFile, ...] = ()
     recipe: Recipe | None = None  # rendered when sent; ``text`` is then only a fallback
+    # The screen asks for a photo: a channel that cannot send one (the console) says so.
+    asks_photo: bool = False
 
 
 @dataclass(frozen=True)

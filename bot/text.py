@@ -68,3 +68,15 @@ def display_name(text: str) -> str:
     """A platform's display name fit to store and show: cleaned, on one line, at most
     ``NAME_LIMIT`` characters."""
     return shortened(" ".join(clean_text(text).split()), NAME_LIMIT)
+
+
+# Words that begin a place's name and are written in lower case inside a sentence.
+_PLACE_WORDS = ("Xã ", "Phường ", "Thị trấn ", "Thôn ", "Buôn ", "Bon ", "Tổ dân phố ")
+
+
+def in_sentence(name: str) -> str:
+    """A place's name as written inside a sentence: ``Xã Nam Dong`` → ``xã Nam Dong``."""
+    for word in _PLACE_WORDS:
+        if name.startswith(word):
+            return word.lower() + name[len(word) :]
+    return name

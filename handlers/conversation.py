@@ -19,15 +19,35 @@ from babel.dates import format_time
 
 from bot.clock import Clock, system_clock
 from bot.domain import ROLE_ADMIN, ROLE_CHAIR, ROLE_HEAD, ROLE_SECRETARIAT, Identity, Person
-from bot.i18n import SUPPORTED_LOCALES, _, current_locale, format_date, normalize_locale, use_locale
+from bot.i18n import (
+    COMMAND_NAMES,
+    DAY,
+    SUPPORTED_LOCALES,
+    _,
+    command_name,
+    current_locale,
+    format_date,
+    normalize_locale,
+    use_locale,
+)
 from bot.invites import CODE_LENGTH, MAX_FAILURES, locked_until, looks_like_code, normalize_code
 from bot.messages import Choice, Incoming, Recipe, Reply
 from bot.nominations.flow import NominationDraft
-from bot.nominations.rules import ACTION_OF, ACTIONS
+from bot.nominations.rules import ACTION_OF, ACTIONS, WORDS
 from bot.plan.model import Plan
-from bot.plan.periods import PeriodKind, current_period
-from bot.reports.engine import Begin, Draft, FormEngine, FormOption, Input, Step, Submit
-from bot.text import display_name, normalize_text, shortened
+from bot.plan.periods import PeriodKind, current_period, parse_period
+from bot.reports.corrections import corrections_until, open_for_corrections
+from bot.reports.engine import (
+    MENU_CORRECTIONS,
+    Begin,
+    Draft,
+    FormEngine,
+    FormOption,
+    Input,
+    Step,
+    Submit,
+)
+from bot.text import display_name, in_sentence, normalize_text, shortened
 from handlers.digest import Renderer
 from handlers.nominations import ANSWER_FLOW, REVIEW_FLOW, NominationDesk
 from storage.repository import Storage, Transaction, keep_draft
@@ -35,6 +55,9 @@ from storage.repository import Storage, Transaction, keep_draft
 log = logging.getLogger(__name__)
 
 LANGUAGE_NAMES = {"vi": "Tiếng Việt", "en": "English"}
+# Marks a saved draft while the language menu is shown over it: a language's name typed
+# then switches the language (and is not an answer to the open screen).
+LANGUAGE_MENU = "language_menu"
 REPORT, NOMINATION = "report", "nomination"
 NEW = "moi"  # the last word of a command that drops the open draft to start anew
 BUTTON_BYTES = 64  # the most a button carries (Telegram's callback_data)
@@ -246,14 +269,14 @@ class Conversations:
         ).format(
             count=MAX_FAILURES,
             time=format_time(local, "HH:mm", locale=current_locale.get()),
-            date=format_date(local.date(), "short"),
+            date=format_date(local.date(), DAY),
         )
 
     def _stranger_text(self) -> str:
         return _(
             "Xin chào! Đây là trợ lý thi đua của {commune}. Bạn chưa đăng ký.\n"
             "Xin mã mời ở Văn phòng – Thống kê xã, rồi gửi: /start MÃ (hoặc chỉ gửi mã)."
-        ).format(commune=self.plan.commune)
+        ).format(commune=in_sentence(self.plan.commune))
 
     def _welcome(self, person: Person) -> str:
         if person.role == ROLE_HEAD and person.village_id:
@@ -262,7 +285,7 @@ class Conversations:
             )
             return text + "\n" + _("Gõ /baocao để gửi báo cáo, /huongdan để xem hướng dẫn.")
         text = _("Chào mừng {name}! Bạn đã đăng ký là {role} của {commune}.").format(
-            name=person.name, role=role_name(person.role), commune=self.plan.commune
+            name=person.name, role=role_name(person.role), commune=in_sentence(self.plan.commune)
         )
         return text + "\n" + _("Gõ /huongdan để xem hướng dẫn.")
 
@@ -330,7 +353,11 @@ class Conversations:
             screen = self._with_draft([], saved)[0]
             return [replace(screen, text=f"{said}\n\n{screen.text}")]
         if incoming.kind == "choice" and incoming.text.startswith("lang:"):
-            return await self._set_language(tx, person, incoming.text[5:])
+            return await self._set_language(tx, person, incoming.text[5:], saved, now)
+        if saved is not None and saved.get(LANGUAGE_MENU) and incoming.kind == "text":
+            code = self._language_named(incoming.text)
+            if code is not None:  # typed at the language menu, whatever else is open
+                return await self._set_language(tx, person, code, saved, now)
 
         command = incoming.command
         if command is not None:
@@ -359,10 +386,9 @@ class Conversations:
         if saved is not None and flow != REPORT:
             return await self._flow_input(tx, person, saved, flow, incoming, now)
         if draft is None:
-            wanted = normalize_text(incoming.text) if incoming.kind == "text" else ""
-            for code, language in LANGUAGE_NAMES.items():
-                if wanted == normalize_text(language):
-                    return await self._set_language(tx, person, code)
+            code = self._language_named(incoming.text) if incoming.kind == "text" else None
+            if code is not None:
+                return await self._set_language(tx, person, code)
             if incoming.kind == "choice":
                 return [Reply(_("Nút này đã hết hiệu lực. Gõ /baocao để bắt đầu báo cáo."))]
             if person.role == ROLE_HEAD:
@@ -384,23 +410,25 @@ class Conversations:
     # -- commands -------------------------------------------------------------------------
 
     def _command_table(self) -> dict[str, Callable[[Command], Awaitable[list[Reply]]]]:
+        """Each command by its Vietnamese and its English name (``COMMAND_NAMES``)."""
         table: dict[str, Callable[[Command], Awaitable[list[Reply]]]] = {}
-        for names, handler in (
-            (("/baocao", "/report"), self._cmd_report),
-            (("/detcu", "/nominate"), self._cmd_nominate),
-            (("/detcu_ds", "/nominations"), self._cmd_nominations),
-            (("/duyet",), self._cmd_review),
-            (("/traloi", "/answer"), self._cmd_answer),
-            (("/tieptuc", "/continue"), self._cmd_continue),
-            (("/huy", "/cancel"), self._cmd_cancel),
-            (("/tonghop", "/digest"), self._cmd_digest),
-            (("/xuat", "/export"), self._cmd_export),
-            (("/bantin", "/bulletin"), self._cmd_bulletin),
-            (("/huongdan", "/help"), self._cmd_help),
-            (("/ngonngu", "/language"), self._cmd_language),
-            (("/start",), self._cmd_start),
+        for name, handler in (
+            ("/baocao", self._cmd_report),
+            ("/detcu", self._cmd_nominate),
+            ("/detcu_ds", self._cmd_nominations),
+            ("/duyet", self._cmd_review),
+            ("/traloi", self._cmd_answer),
+            ("/tieptuc", self._cmd_continue),
+            ("/huy", self._cmd_cancel),
+            ("/tonghop", self._cmd_digest),
+            ("/xuat", self._cmd_export),
+            ("/bantin", self._cmd_bulletin),
+            ("/huongdan", self._cmd_help),
+            ("/ngonngu", self._cmd_language),
+            ("/start", self._cmd_start),
         ):
-            table.update(dict.fromkeys(names, handler))
+            table[name] = handler
+            table[COMMAND_NAMES.get(name, name)] = handler
         return table
 
     async def _cmd_report(self, c: Command) -> list[Reply]:
@@ -480,7 +508,9 @@ class Conversations:
 
     async def _cmd_language(self, c: Command) -> list[Reply]:
         if c.args:
-            return await self._set_language(c.tx, c.person, c.args)
+            return await self._set_language(c.tx, c.person, c.args, c.saved, c.now)
+        if c.saved is not None:  # a language's name typed next switches, over the draft
+            await c.tx.save_draft(c.person.id, {**c.saved, LANGUAGE_MENU: True}, c.now)
         return [self._language_menu()]
 
     async def _cmd_start(self, c: Command) -> list[Reply]:
@@ -529,7 +559,7 @@ class Conversations:
         """One open draft at a time: finish it, or drop it for the new one."""
         flow = saved.get("flow", REPORT)
         if flow == REPORT and saved.get("form"):
-            what = _("báo cáo {form}").format(form=self.plan.form(saved["form"]).title)
+            what = self.plan.form(saved["form"]).title
         elif flow == REPORT:
             what = _("một báo cáo")
         elif flow == NOMINATION:
@@ -582,7 +612,8 @@ class Conversations:
         ]
         form_id, _sep, period = args.partition(" ")
         for option in options:
-            if option.form_id == form_id and period.strip() in (option.period, option.late_period):
+            offered = (option.period, option.late_period, *option.corrections)
+            if option.form_id == form_id and period.strip() in offered:
                 step = self.engine.open_form(person.village_id, option, period.strip())
                 return await self._apply(tx, person, step, now)
         return await self._apply(tx, person, self.engine.open(person.village_id, options), now)
@@ -602,7 +633,29 @@ class Conversations:
             if await tx.latest_report(village_id, form_id, previous.key) is None:
                 late = previous.key
         sent = current_open and await tx.latest_report(village_id, form_id, period.key) is not None
-        return FormOption(form_id, period.key if current_open else None, sent, late)
+        today = now.astimezone(self.plan.tz).date()
+        locked = sent and not open_for_corrections(self.plan, form, period, today)
+        # Earlier periods sent and still open for corrections, the latest first.
+        corrections: list[str] = []
+        earlier = previous
+        while len(corrections) < MENU_CORRECTIONS and open_for_corrections(
+            self.plan, form, earlier, today
+        ):
+            if (starts is not None and earlier.end < starts) or (
+                ends is not None and earlier.start > ends
+            ):
+                break
+            if earlier.key != late and await tx.latest_report(village_id, form_id, earlier.key):
+                corrections.append(earlier.key)
+            earlier = earlier.previous()
+        return FormOption(
+            form_id,
+            period.key if current_open else None,
+            sent,
+            late,
+            corrections=tuple(corrections),
+            locked=locked,
+        )
 
     async def _apply(
         self, tx: Transaction, person: Person, step: Step, now: datetime
@@ -613,19 +666,49 @@ class Conversations:
             assert draft is not None  # an effect always comes with the draft it belongs to
             if isinstance(effect, Begin):
                 before = await tx.report_before(effect.village, effect.form, effect.period)
+                sent = None
+                if effect.correct:  # a report sent: its summary opens with what was sent
+                    sent = await tx.latest_report(effect.village, effect.form, effect.period)
                 step = self.engine.begin(
                     draft,
                     before.answers if before else {},
                     before.period if before else None,
+                    sent.answers if sent else None,
+                    sent.version if sent else None,
                 )
             elif isinstance(effect, Submit):
-                report = await tx.add_report(
-                    effect.village, effect.form, effect.period, effect.answers, person.id, now
-                )
-                step = self.engine.submitted(draft, report.version)
+                closed = await self._corrections_closed(tx, effect, now)
+                if closed is not None:
+                    step = Step([Reply(closed)], None)
+                else:
+                    report = await tx.add_report(
+                        effect.village, effect.form, effect.period, effect.answers, person.id, now
+                    )
+                    step = self.engine.submitted(draft, report.version)
             replies.extend(step.replies)
         await keep_draft(tx, person.id, step.draft.to_dict() if step.draft else None, now)
         return replies
+
+    async def _corrections_closed(
+        self, tx: Transaction, effect: Submit, now: datetime
+    ) -> str | None:
+        """Why a report of an already sent period may no longer be corrected (its
+        ``corrections_days`` are over, as they may be for a draft left open), or None."""
+        form = self.plan.form(effect.form)
+        period = parse_period(effect.period)
+        today = now.astimezone(self.plan.tz).date()
+        if open_for_corrections(self.plan, form, period, today):
+            return None
+        if await tx.latest_report(effect.village, effect.form, effect.period) is None:
+            return None  # a first version (a late period) is always taken
+        return _(
+            "{form} kỳ {period} chỉ được sửa đến hết ngày {day}, nên bản sửa này không được "
+            "lưu; bản đã gửi vẫn giữ nguyên. Nếu cần sửa, xin liên hệ cán bộ xã."
+        ).format(
+            form=form.title,
+            period=period.label(),
+            day=format_date(corrections_until(self.plan, form, period), DAY),
+        )
 
     # -- language and help --------------------------------------------------------------
 
@@ -636,7 +719,25 @@ class Conversations:
             typed_answer=True,
         )
 
-    async def _set_language(self, tx: Transaction, person: Person, wanted: str) -> list[Reply]:
+    @staticmethod
+    def _language_named(text: str) -> str | None:
+        """The code of the language a typed text names (``English``, ``tieng viet``)."""
+        wanted = normalize_text(text)
+        for code, language in LANGUAGE_NAMES.items():
+            if wanted == normalize_text(language):
+                return code
+        return None
+
+    async def _set_language(
+        self,
+        tx: Transaction,
+        person: Person,
+        wanted: str,
+        saved: dict[str, Any] | None = None,
+        now: datetime | None = None,
+    ) -> list[Reply]:
+        """Switch the person's language; the open screen (``saved``), if any, is shown again
+        in the new one."""
         code = wanted.strip().lower()
         if code not in SUPPORTED_LOCALES:
             return [
@@ -648,29 +749,62 @@ class Conversations:
             ]
         await tx.set_locale(person.id, code)
         current_locale.set(normalize_locale(code))
-        return [Reply(_("Đã chuyển sang tiếng Việt."))]
+        if saved is not None and saved.get(LANGUAGE_MENU) and now is not None:
+            saved = {k: v for k, v in saved.items() if k != LANGUAGE_MENU}
+            await tx.save_draft(person.id, saved, now)
+        return self._with_draft([Reply(_("Đã chuyển sang tiếng Việt."))], saved)
 
     def _help(self, person: Person) -> str:
-        lines = [_("Trợ lý thi đua {commune}.").format(commune=self.plan.commune)]
+        """Every command this person may use, by the names of their language."""
+        c = command_name
+        lines = [_("Trợ lý thi đua {commune}.").format(commune=in_sentence(self.plan.commune))]
+        lines.append(_("Vai trò của bạn: {role}.").format(role=role_name(person.role)))
         if person.role == ROLE_HEAD:
             lines += [
-                _("/baocao: gửi (hoặc làm tiếp) báo cáo của thôn."),
-                _("/huy: bỏ việc đang làm dở."),
+                _("{command}: gửi (hoặc làm tiếp) báo cáo của thôn.").format(command=c("/baocao")),
                 _(
                     "Mỗi lần một câu hỏi. Gõ số như thường viết: 1.234 hay 12,5 hay 65 triệu. "
                     "Chọn một lựa chọn, hoặc gõ chữ của nó (không dấu cũng được)."
                 ),
             ]
         else:
+            words = ", ".join(
+                WORDS[action] for action, rule in ACTIONS.items() if person.role in rule.roles
+            )
             lines += [
-                _("Vai trò của bạn: {role}.").format(role=role_name(person.role)),
-                _("/tonghop: ai đã báo cáo, chỉ tiêu của xã so với mục tiêu."),
-                _("/xuat: bảng tính XLSX của các kỳ hiện tại."),
-                _("/detcu_ds: các đề cử đang mở, để xét và chuyển giai đoạn."),
-                _("/bantin: bản tin gương người tốt, việc tốt của tuần cho đài truyền thanh."),
+                _("{command}: ai đã báo cáo, chỉ tiêu của xã so với mục tiêu.").format(
+                    command=c("/tonghop")
+                ),
+                _("{command}: bảng tính XLSX của các kỳ hiện tại.").format(command=c("/xuat")),
+                _("{command}: các đề cử đang mở, để xét và chuyển giai đoạn.").format(
+                    command=c("/detcu_ds")
+                ),
+                _("{command} SỐ VIỆC: xét hoặc chuyển một đề cử bằng lệnh gõ ({words}).").format(
+                    command=c("/duyet"), words=words
+                ),
+                _(
+                    "{command}: bản tin gương người tốt, việc tốt của tuần cho đài truyền thanh."
+                ).format(command=c("/bantin")),
             ]
-        lines += [_("/detcu: đề cử một gương người tốt, việc tốt (dưới một phút).")]
+        lines.append(
+            _("{command}: đề cử một gương người tốt, việc tốt (dưới một phút).").format(
+                command=c("/detcu")
+            )
+        )
         if person.role == ROLE_HEAD:
-            lines += [_("/detcu_ds: các đề cử bạn đã gửi và giai đoạn của chúng.")]
-        lines += [_("/ngonngu: đổi ngôn ngữ."), _("/huongdan: xem hướng dẫn này.")]
+            lines.append(
+                _("{command}: các đề cử bạn đã gửi và giai đoạn của chúng.").format(
+                    command=c("/detcu_ds")
+                )
+            )
+        lines += [
+            _("{command} SỐ: trả lời khi thường trực hỏi thêm về đề cử của bạn.").format(
+                command=c("/traloi")
+            ),
+            _("{command}: làm tiếp việc đang dở; {cancel}: bỏ việc đang làm dở.").format(
+                command=c("/tieptuc"), cancel=c("/huy")
+            ),
+            _("{command}: đổi ngôn ngữ.").format(command=c("/ngonngu")),
+            _("{command}: xem hướng dẫn này.").format(command=c("/huongdan")),
+        ]
         return "\n".join(lines)

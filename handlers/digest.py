@@ -11,16 +11,28 @@ from bot.domain import REVIEW, Nomination, NominationEvent
 from bot.i18n import _
 from bot.messages import OutgoingFile, Recipe, Reply
 from bot.nominations.rules import WAITING_TOO_LONG_DAYS, digest_paragraph
-from bot.outputs.chart import build_chart
-from bot.outputs.digest import FormSection, Unreachable, indicator_figures, render_digest, reporting
+from bot.outputs.chart import ChartData, build_chart, chart_data
+from bot.outputs.digest import (
+    FormSection,
+    IndicatorFigure,
+    Reporting,
+    Unreachable,
+    indicator_figures,
+    render_digest,
+    reporting,
+)
 from bot.outputs.workbook import NominationRow, build_workbook
 from bot.plan.model import Plan
 from bot.plan.periods import Period, parse_period
 from bot.plan.schedule import DigestPeriod, digest_periods
+from bot.reports.corrections import Correction, corrections_of, corrections_paragraph
 from handlers.nominations import NominationDesk
 from storage.repository import Storage, Transaction
 
 CHART_PERIODS = 6
+# The digest lists the reports corrected after sending in the week before it (the weekly
+# digest's week, so each correction reaches the secretariat in one weekly digest).
+CORRECTIONS_DAYS = 7
 
 
 def periods_for(plan: Plan, now: datetime, period: str | None = None) -> list[DigestPeriod]:
@@ -90,6 +102,8 @@ class DigestData:
     new_nominations: list[Nomination] = field(default_factory=list)  # the last 7 days
     waiting_nominations: list[Nomination] = field(default_factory=list)  # review, > 7 days
     nominations: list[NominationRow] = field(default_factory=list)  # all, for the workbook
+    corrections: list[Correction] = field(default_factory=list)  # since corrections_since
+    corrections_since: datetime | None = None
 
 
 async def read_digest(
@@ -106,17 +120,24 @@ async def read_digest(
     history: list[tuple[str, list[Period]]] = []
     first_sent: dict[str, dict[str, datetime]] = {}
     if sections and not text_only:
-        # The chart follows the first form, from its most recent period shown.
+        # The chart follows the first form, from its most recent period shown, back over
+        # at most CHART_PERIODS periods: from the plan's start when it has one (no report
+        # was expected before), else from the first period anyone reported.
         form_id = sections[0].form_id
         this = max(s.reporting.period for s in sections if s.form_id == form_id)
         shown = [this]
         while len(shown) < CHART_PERIODS:
             shown.insert(0, shown[0].previous())
-        if plan.starts is not None:  # no report was expected before the plan began
+        if plan.starts is not None:
             shown = [p for p in shown if p.end >= plan.starts] or [this]
         for each in shown:
             first_sent[each.key] = await tx.first_sent(form_id, each.key)
+        if plan.starts is None:
+            while len(shown) > 1 and not first_sent[shown[0].key]:
+                del first_sent[shown.pop(0).key]
         history.append((form_id, shown))
+    corrections_since = now - timedelta(days=CORRECTIONS_DAYS)
+    corrections = corrections_of(await tx.corrected_reports(corrections_since))
     week_ago = now - timedelta(days=WAITING_TOO_LONG_DAYS)
     new = await tx.nominations(since=week_ago)
     waiting = [n for n in await tx.nominations(statuses=(REVIEW,)) if n.created_at < week_ago]
@@ -138,6 +159,8 @@ async def read_digest(
         new,
         waiting,
         rows,
+        corrections,
+        corrections_since,
     )
 
 
@@ -149,12 +172,15 @@ def digest_text(plan: Plan, data: DigestData) -> str:
         data.now.astimezone(plan.tz).date(),
         data.unreachable,
         digest_paragraph(plan, data.new_nominations, data.waiting_nominations),
+        corrections_paragraph(plan, data.corrections, data.corrections_since)
+        if data.corrections_since is not None
+        else None,
     )
 
 
-def digest_chart(plan: Plan, data: DigestData) -> bytes:
-    """The digest's PNG: the indicators (of the final period when a form shows two) and the
-    first form's reporting by village over its last six periods."""
+def chart_input(plan: Plan, data: DigestData) -> tuple[list[IndicatorFigure], list[Reporting]]:
+    """What the digest's chart is drawn from: the indicators (of the final period when a
+    form shows two) and the first form's reporting by village over its last periods."""
     figures = []
     finals = {s.form_id for s in data.sections if s.final}
     for section in data.sections:
@@ -165,7 +191,19 @@ def digest_chart(plan: Plan, data: DigestData) -> bytes:
         for form_id, shown in data.history
         for each in shown
     ]
-    return build_chart(plan, figures, history)
+    return figures, history
+
+
+def digest_chart_data(plan: Plan, data: DigestData) -> ChartData:
+    """Everything the digest's chart shows (``chart_data``), as of the digest's day."""
+    figures, history = chart_input(plan, data)
+    return chart_data(plan, figures, history, data.now.astimezone(plan.tz).date())
+
+
+def digest_chart(plan: Plan, data: DigestData) -> bytes:
+    """The digest's PNG (see ``chart_input``)."""
+    figures, history = chart_input(plan, data)
+    return build_chart(plan, figures, history, data.now.astimezone(plan.tz).date())
 
 
 def digest_files(plan: Plan, data: DigestData) -> tuple[OutgoingFile, OutgoingFile]:

@@ -13,7 +13,7 @@ from typing import Any
 
 from bot.domain import CLOSED, NEEDS_INFO, REVIEW, Nomination, Person
 from bot.i18n import _, format_number, use_locale
-from bot.messages import OutgoingFile, Reply
+from bot.messages import Choice, OutgoingFile, Reply
 from bot.nominations import rules
 from bot.nominations.bulletin import bulletin_text
 from bot.nominations.flow import NominationDraft, NominationFlow, NominationStep
@@ -98,6 +98,7 @@ class NominationDesk:
             if not mine:
                 return [Reply(_("Bạn chưa gửi đề cử nào. Gõ /detcu để đề cử."))]
             lines = [_("Đề cử của bạn:")]
+            asked: list[Reply] = []
             for nomination in mine[-LISTED:]:
                 village = self.plan.village(nomination.village_id)
                 lines.append(
@@ -105,7 +106,15 @@ class NominationDesk:
                     f" ({village.name if village else nomination.village_id})"
                     f" · {rules.status_name(nomination.status)}"
                 )
-            return [Reply("\n".join(lines))]
+                if nomination.status == NEEDS_INFO:
+                    question = await self._last_words(tx, nomination, "asked")
+                    text = _(
+                        "Đề cử {number}: thường trực cần bổ sung: {question}\n"
+                        "Gõ /traloi {id} rồi gửi câu trả lời."
+                    ).format(number=nomination.number, question=question, id=nomination.id)
+                    answer = Choice(_("Trả lời"), f"/traloi {nomination.id}")
+                    asked.append(Reply(text, (answer,)))
+            return [Reply("\n".join(lines)), *asked]
         found = await tx.nominations(statuses=rules.OPEN)
         if not found:
             return [Reply(_("Không có đề cử nào đang mở."))]
@@ -125,8 +134,22 @@ class NominationDesk:
         names = {p.id: p.name for p in await tx.people(include_revoked=True)}
         for nomination in reversed(shown):
             text = rules.card(self.plan, nomination, names.get(nomination.nominator_id, "?"))
+            events = await tx.nomination_events(nomination.id)
+            last = events[-1] if events else None
+            if nomination.status == NEEDS_INFO and last is not None and last.action == "asked":
+                text += "\n" + _("Đang chờ người đề cử trả lời: {question}").format(
+                    question=last.comment
+                )
+            elif last is not None and last.action == "answered":
+                text += "\n" + _("Người đề cử đã trả lời: {answer}").format(answer=last.comment)
             replies.append(Reply(text, rules.buttons_for(nomination, person.role)))
         return replies
+
+    @staticmethod
+    async def _last_words(tx: Transaction, nomination: Nomination, action: str) -> str:
+        """The comment of the nomination's latest event of ``action`` ("" when none)."""
+        events = await tx.nomination_events(nomination.id)
+        return next((e.comment for e in reversed(events) if e.action == action), "")
 
     # -- review and stages --------------------------------------------------------------
 
@@ -226,8 +249,7 @@ class NominationDesk:
             return [Reply(_("Không có đề cử nào của bạn với số này."))]
         if nomination.status != NEEDS_INFO:
             return [Reply(_("Đề cử {number} không chờ bổ sung.").format(number=nomination.number))]
-        events = await tx.nomination_events(nomination.id)
-        question = next((e.comment for e in reversed(events) if e.action == "asked"), "")
+        question = await self._last_words(tx, nomination, "asked")
         text = _("Câu hỏi về đề cử {number}: {question}\nGõ câu trả lời.").format(
             number=nomination.number, question=question
         )

@@ -119,6 +119,11 @@ class Transaction(Protocol):
     async def report_before(self, village_id: str, form_id: str, period: str) -> Report | None:
         """The latest version of the most recent report of an earlier period."""
 
+    async def corrected_reports(self, since: datetime) -> list[tuple[Report, Report]]:
+        """Reports given a new version at or after ``since`` (a correction): for each, the
+        version that stood before the first of those and the latest version, oldest
+        correction first."""
+
     async def period_answers(
         self, form_id: str, period: str, questions: Sequence[str] | None = None
     ) -> dict[str, dict[str, Any]]:
@@ -130,6 +135,21 @@ class Transaction(Protocol):
 
     async def reports(self, period: str | None = None, history: bool = False) -> list[Report]:
         """Reports (latest versions only unless ``history``), oldest first."""
+
+    # the ids stored data refers to (a plan that drops one of them cuts its data off)
+    async def villages_in_use(self, now: datetime) -> dict[str, dict[str, int]]:
+        """village id -> how many of each thing refer to it: ``reports`` (village, form and
+        period; versions counted once), ``people`` (not revoked), ``nominations`` and
+        ``invites`` (unused, not voided, still valid at ``now``); only non-zero counts."""
+
+    async def forms_in_use(self) -> dict[str, int]:
+        """form id -> how many reports (village and period; versions counted once) it has."""
+
+    async def questions_in_use(self) -> set[tuple[str, str]]:
+        """(form id, question id) of every stored answer (one scan, no counting)."""
+
+    async def question_answers(self, form_id: str, question_id: str) -> int:
+        """How many stored answers (every version) a question of a form has."""
 
     # outbox: what the bot says, queued in the transaction that decided it, then sent
     async def queue_message(

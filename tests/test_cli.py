@@ -6,16 +6,20 @@ import asyncio
 import csv
 import io
 import re
-from datetime import UTC, datetime
+import sqlite3
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from telegram import Bot
 
 from bot.app.cli import main
 from bot.app.config import DEFAULT_PLAN, Settings
+from bot.channels.telegram import TelegramOptions
 from bot.domain import Identity, Person
 from storage.sqlite import SqliteStorage
 from tests.conftest import SMALL_PLAN
+from tests.standin.telegram import BotApiStandIn
 
 
 @pytest.fixture
@@ -168,7 +172,8 @@ def test_users_revoke_and_export(env: Path, capsys: pytest.CaptureFixture[str]) 
     code, out, _err = run(capsys, "users")
     assert code == 0 and "Nguyễn An" in out and "telegram:101" in out
 
-    code, out, _err = run(capsys, "export", "--format", "csv", "--period", "2026-11")
+    code, out, _err = run(capsys, "export", "--format", "csv", "--plain", "--period", "2026-11")
+    assert not out.startswith("\ufeff")  # --plain: today's machine format, unchanged
     rows = list(csv.DictReader(io.StringIO(out)))
     assert set(rows[0]) >= {
         "period",
@@ -188,7 +193,7 @@ def test_users_revoke_and_export(env: Path, capsys: pytest.CaptureFixture[str]) 
     assert values["dien_tich_lua"]["value"] == ""
     assert values["tong_ho"]["submitted_by"] == "Nguyễn An (telegram:101)"
 
-    code, out, _err = run(capsys, "export", "--format", "csv", "--history")
+    code, out, _err = run(capsys, "export", "--format", "csv", "--plain", "--history")
     rows = list(csv.DictReader(io.StringIO(out)))
     first = {r["question"]: r["value"] for r in rows if r["version"] == "1"}
     assert first["dien_tich_lua"] == "12.5"
@@ -196,13 +201,71 @@ def test_users_revoke_and_export(env: Path, capsys: pytest.CaptureFixture[str]) 
     assert first["thu_gom_rac"] == "no"
 
     out_file = env / "export.csv"
-    code, _out, _err = run(capsys, "export", "--format", "csv", "--out", str(out_file))
+    code, _out, _err = run(capsys, "export", "--format", "csv", "--plain", "--out", str(out_file))
     assert code == 0 and out_file.read_text(encoding="utf-8").startswith("period,")
 
     code, out, _err = run(capsys, "revoke", str(person.id))
     assert code == 0 and "Nguyễn An" in out
     code, out, _err = run(capsys, "users")
     assert "Nguyễn An" not in out
+
+
+def test_the_csv_export_opens_right_in_excel(env: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    asyncio.run(_seed_reports(env / "data" / "thidua.db"))
+    out_file = env / "bao-cao.csv"
+    code, _out, err = run(capsys, "export", "--format", "csv", "--history", "--out", str(out_file))
+    assert code == 0, err
+    raw = out_file.read_bytes()
+    # Excel reads a CSV as UTF-8 only after a BOM; with Vietnamese settings it splits on ";"
+    # (the comma is the decimal mark) and ends rows at CRLF.
+    assert raw.startswith(b"\xef\xbb\xbf")
+    text = raw.decode("utf-8-sig")
+    assert "\r\n" in text and "Tổng số hộ (hộ)" in text  # NFC, not garbled
+    rows = list(csv.reader(io.StringIO(text, newline=""), delimiter=";"))
+    header = rows[0]
+    assert header == [
+        "Kỳ", "Thôn", "Biểu mẫu", "Phiên bản", "Gửi lúc", "Người gửi",
+        "Tổng số hộ (hộ)", "Hộ có điện (hộ)", "Thu gom rác", "Diện tích lúa (ha)",
+        "Danh hiệu", "Ghi chú",
+    ]  # fmt: skip
+    first, second = (dict(zip(header, row, strict=True)) for row in rows[1:])
+    assert first["Kỳ"] == "tháng 11/2026"  # not "2026-11", which Excel turns into a date
+    assert [first[k] for k in ("Thôn", "Biểu mẫu", "Phiên bản")] == ["Thôn 1", "Báo cáo tháng", "1"]
+    assert first["Gửi lúc"] == "20/11/2026 10:00"  # local time, a date Excel reads
+    assert first["Người gửi"] == "Nguyễn An (telegram:101)"
+    assert first["Diện tích lúa (ha)"] == "12,5"  # a decimal comma
+    assert first["Tổng số hộ (hộ)"] == "1234" and first["Thu gom rác"] == "Không"
+    assert first["Ghi chú"] == '\'=HYPERLINK("x")'  # still never a formula
+    assert second["Phiên bản"] == "2" and second["Thu gom rác"] == "Có"
+    assert second["Diện tích lúa (ha)"] == ""
+    # printed, it is the same text
+    code, out, _err = run(capsys, "export", "--format", "csv", "--history")
+    assert out == "\ufeff" + text
+    assert run(capsys, "export", "--format", "xlsx", "--plain", "--out", "x.xlsx")[0] == 2
+
+
+def test_the_console_saves_files_into_the_exports_folder(
+    env: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from bot.channels.console import ConsoleChannel
+    from bot.messages import OutgoingFile
+
+    assert Settings.from_env(env={}, dotenv=Path("-")).exports == Path("exports")
+    out = io.StringIO()
+    channel = ConsoleChannel(None, "guest", stdout=out)  # type: ignore[arg-type]
+    part = OutgoingFile("thidua-2026-11-24.xlsx", b"PK workbook")
+    asyncio.run(channel.send_part("guest", part))
+    saved = env / "exports" / "thidua-2026-11-24.xlsx"
+    assert saved.read_bytes() == b"PK workbook"
+    assert not (env / "thidua-2026-11-24.xlsx").exists()  # not the working tree's root
+    assert str(saved) in out.getvalue()
+    # THIDUA_EXPORTS moves it; a name never leads out of the folder
+    monkeypatch.setenv("THIDUA_EXPORTS", str(env / "bang-tinh"))
+    chosen = Settings.from_env().exports
+    channel = ConsoleChannel(None, "guest", stdout=out, exports=chosen)  # type: ignore[arg-type]
+    asyncio.run(channel.send_part("guest", OutgoingFile("../../ra-ngoai.xlsx", b"x")))
+    assert (env / "bang-tinh" / "ra-ngoai.xlsx").read_bytes() == b"x"
+    assert not (env.parent / "ra-ngoai.xlsx").exists()
 
 
 @pytest.mark.parametrize(
@@ -298,7 +361,7 @@ async def _seed_digest(path: Path) -> None:
 
 
 def test_digest_prints_rates_and_weighted_indicators(
-    env: Path, capsys: pytest.CaptureFixture[str]
+    env: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     asyncio.run(_seed_digest(env / "data" / "thidua.db"))
     code, out, _err = run(capsys, "digest", "--period", "2024-05")
@@ -307,11 +370,22 @@ def test_digest_prints_rates_and_weighted_indicators(
     assert "Đúng hạn: 1/3 thôn" in out
     assert "Gửi muộn: Thôn 2" in out
     assert "Chưa báo cáo: Thôn 3" in out
+    # two villages of three (67 %) are under the default 80 %: no verdict, no change
+    assert "Tỷ lệ hộ dùng điện lưới: 87,5% (mục tiêu ≥ 100%): chưa đủ số liệu (2/3 thôn)" in out
+    assert "so với kỳ trước" not in out
+    # a plan content with a third of its villages reporting says more
+    lenient = env / "lenient.yaml"
+    lenient.write_text(SMALL_PLAN.read_text(encoding="utf-8") + "min_coverage: 30\n", "utf-8")
+    monkeypatch.setenv("PLAN_FILE", str(lenient))
+    code, out, _err = run(capsys, "digest", "--period", "2024-05")
+    assert code == 0
     # (50 + 300) / (100 + 300) = 87,5 %, not the 75 % average of 50 % and 100 %
-    assert "Tỷ lệ hộ dùng điện lưới: 87,5% (mục tiêu ≥ 100%): chưa đạt" in out
-    assert "Thôn có thu gom rác: 50% (mục tiêu ≥ 100%): chưa đạt; -50 điểm phần trăm" in out
+    assert "Tỷ lệ hộ dùng điện lưới: 87,5% (2/3 thôn; mục tiêu ≥ 100%): chưa đạt" in out
+    assert (
+        "Thôn có thu gom rác: 50% (2/3 thôn; mục tiêu ≥ 100%): chưa đạt; -50 điểm phần trăm" in out
+    )
     assert "Diện tích lúa: chưa có số liệu" in out
-    # last period only thon_1 reported (40 %): the change is in points
+    # last period only thon_1 reported (40 %, 1/3 villages): the change is in points
     assert "+47,5 điểm phần trăm so với kỳ trước" in out
 
 
@@ -329,9 +403,19 @@ def test_xlsx_export_holds_numbers_as_numbers(
     book = load_workbook(out)
     summary = book.worksheets[0]
     rows = [[c.value for c in row] for row in summary.iter_rows()]
-    assert ["Báo cáo tháng", "2024-05", 2, 1, 3] in rows
-    assert ["Tỷ lệ hộ dùng điện lưới", "2024-05", 87.5, ">= 100", "chưa đạt"] in rows
+    while all(row[-1] is None for row in rows):
+        rows = [row[:-1] for row in rows]
+    width = len(rows[0])
+    assert ["Báo cáo tháng", "2024-05", 2, 1, 3] + [None] * (width - 5) in rows
+    header = ["Chỉ tiêu", "Kỳ", "Giá trị", "Đơn vị", "Mục tiêu", "Số thôn có số liệu",
+              "Số thôn", "Đánh giá"]  # fmt: skip
+    assert header in rows
+    # the digest's rule: two villages of three are too few for a verdict
+    power = ["Tỷ lệ hộ dùng điện lưới", "2024-05", 87.5, "%", "≥ 100%", 2, 3]
+    assert [*power, "chưa đủ số liệu (2/3 thôn)"] in rows
+    assert ["Diện tích lúa", "2024-05", None, "ha", "≥ 4.833 ha", 0, 3, None] in rows
     sheet = book.worksheets[1]
+    assert sheet.title == "Báo cáo tháng 2024-05"
     table = [[c.value for c in row] for row in sheet.iter_rows()]
     assert table[0][:3] == ["Thôn", "Tổng số hộ (hộ)", "Hộ có điện (hộ)"]
     by_village = {row[0]: row for row in table[1:]}
@@ -423,3 +507,143 @@ def test_invite_for_a_second_channel_links_to_the_person(
     assert asyncio.run(invite(out.strip().splitlines()[-1])) == ("thon_2", "head", person_id)
     missing = run(capsys, "invite", "--person", "99")
     assert missing[0] != 0 and "Không có người số 99" in missing[2]
+
+
+# -- setting up: every village invited at once, Telegram's URL, a plan's syntax errors ------
+
+
+INVITE_ROW = re.compile(r"(Thôn \d+)\s+([A-Z2-9]{8})\s+(\S+)\s+(\S+)")
+
+
+async def _prepare_heads(path: Path, username: str | None) -> None:
+    """A head of Thôn 1, a revoked head of Thôn 2, a secretariat member (no village)."""
+    store = await SqliteStorage.open(path)
+    now = datetime(2026, 11, 24, tzinfo=UTC)
+    async with store.transaction() as tx:
+        await tx.create_person("Anh Một", "head", "thon_1", "vi", now)
+        gone = await tx.create_person("Chị Hai", "head", "thon_2", "vi", now)
+        await tx.create_person("Thư ký", "secretariat", None, "vi", now)
+        if username:
+            await tx.set_meta("telegram_username", username)
+    async with store.transaction() as tx:
+        await tx.revoke_person(gone.id, now)
+    await store.close()
+
+
+async def _invites(path: Path) -> dict[str, tuple[str, str | None, datetime]]:
+    store = await SqliteStorage.open(path)
+    db = sqlite3.connect(path)
+    codes = [code for (code,) in db.execute("SELECT code FROM invites")]
+    db.close()
+    found = {}
+    async with store.transaction() as tx:
+        for code in codes:
+            invite = await tx.invite(code)
+            assert invite is not None and invite.used_at is None
+            found[code] = (invite.role, invite.village_id, invite.expires_at)
+    await store.close()
+    return found
+
+
+def test_invite_all_villages_makes_a_code_for_each_village_without_a_head(
+    env: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = env / "data" / "thidua.db"
+    path.parent.mkdir()
+    asyncio.run(_prepare_heads(path, "namdong_bot"))
+    code, out, err = run(capsys, "invite", "--all-villages", "--csv", "ma-moi.csv")
+    assert code == 0, err
+    assert "hết hạn ngày 1/12/2026" in out  # 7 days from 24/11/2026
+    rows = [INVITE_ROW.fullmatch(line) for line in out.splitlines()]
+    table = [list(m.groups()) for m in rows if m]
+    # Thôn 1 has a head; Thôn 2's was revoked, so it needs one again
+    assert [row[0] for row in table] == ["Thôn 2", "Thôn 3"]
+    assert "Đã có trưởng thôn đăng ký, không tạo mã: Thôn 1." in out
+    for _village, invite_code, expires, link in table:
+        assert expires == "1/12/2026"
+        assert link == f"https://t.me/namdong_bot?start={invite_code}"
+    stored = asyncio.run(_invites(path))
+    assert {c: v[:2] for c, v in stored.items()} == {
+        table[0][1]: ("head", "thon_2"),
+        table[1][1]: ("head", "thon_3"),
+    }
+    [expires_at] = {v[2] for v in stored.values()}  # THIDUA_NOW + 7 days, the clock ran on
+    late = expires_at - datetime(2026, 12, 1, 3, 0, tzinfo=UTC)
+    assert timedelta(0) <= late < timedelta(minutes=1)
+
+    # The CSV holds the same table, as Excel opens it: UTF-8 with a BOM, `;` between fields.
+    data = (env / "ma-moi.csv").read_bytes()
+    assert data.startswith(b"\xef\xbb\xbf")
+    header, *lines = csv.reader(io.StringIO(data.decode("utf-8-sig"), newline=""), delimiter=";")
+    assert header == ["Thôn", "Mã mời", "Hết hạn", "Đường link"]
+    assert lines == table
+
+    # A second sitting: new codes for the villages still without a head (the first ones
+    # stay valid until they expire, each for one use).
+    code, out, _err = run(capsys, "invite", "--all-villages", "--days", "3")
+    again = [m.groups() for m in map(INVITE_ROW.fullmatch, out.splitlines()) if m]
+    assert [row[0] for row in again] == ["Thôn 2", "Thôn 3"]
+    assert {row[1] for row in again}.isdisjoint(row[1] for row in table)
+    assert {row[2] for row in again} == {"27/11/2026"}
+    assert len(asyncio.run(_invites(path))) == 4
+
+
+def test_invite_all_villages_before_the_bot_ever_ran(
+    env: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, _err = run(capsys, "invite", "--all-villages", "--csv", "ma-moi.csv")
+    assert code == 0
+    table = [m.groups() for m in map(INVITE_ROW.fullmatch, out.splitlines()) if m]
+    assert [row[0] for row in table] == ["Thôn 1", "Thôn 2", "Thôn 3"]
+    assert [row[3] for row in table] == ["-", "-", "-"]
+    assert "Chưa biết đường link Telegram" in out
+    text = (env / "ma-moi.csv").read_text(encoding="utf-8-sig")
+    [_header, *lines] = csv.reader(io.StringIO(text, newline=""), delimiter=";")
+    assert [line[3] for line in lines] == ["", "", ""]
+
+    for args in (["--village", "Thôn 1"], ["--role", "chair"], ["--person", "1"]):
+        code, _out, err = run(capsys, "invite", "--all-villages", *args)
+        assert code == 2 and "--all-villages" in err
+    code, _out, err = run(capsys, "invite", "--village", "Thôn 1", "--csv", "x.csv")
+    assert code == 2 and "--csv" in err
+
+
+@pytest.mark.parametrize("written", ["", "/", "/bot", "/bot/"])
+async def test_telegram_api_url_works_with_or_without_bot(
+    standin: BotApiStandIn, tmp_path: Path, written: str
+) -> None:
+    """``TELEGRAM_API_URL`` may name the server (``https://api.telegram.org``) or its
+    ``/bot`` base (python-telegram-bot's ``base_url``): the bot reaches the Bot API both
+    ways, and downloads files from ``…/file/bot``."""
+    root = standin.base_url.removesuffix("/bot")
+    settings = Settings.from_env({"TELEGRAM_API_URL": root + written}, dotenv=tmp_path / ".env")
+    assert settings.telegram_api_url == standin.base_url
+    options = TelegramOptions(standin.token, api_url=settings.telegram_api_url)
+    assert options.files_url == standin.base_file_url
+    async with Bot(standin.token, base_url=options.api_url, base_file_url=options.files_url) as bot:
+        me = await bot.get_me()
+    assert me.username == standin.bot_user["username"]
+    assert Settings.from_env({}, dotenv=tmp_path / ".env").telegram_api_url == (
+        "https://api.telegram.org/bot"
+    )
+    placeholder = {"TELEGRAM_API_URL": "https://proxy.example/tg/bot{token}/x"}
+    assert Settings.from_env(placeholder, dotenv=tmp_path / ".env").telegram_api_url == (
+        "https://proxy.example/tg/bot{token}/x"
+    )
+
+
+def test_a_yaml_syntax_error_is_reported_in_vietnamese_by_plan_check_and_run(
+    env: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    bad = env / "bad.yaml"
+    text = SMALL_PLAN.read_text(encoding="utf-8")
+    bad.write_text(text.replace("title: Kế hoạch thử", "title: Kế hoạch: thử"), encoding="utf-8")
+    expected = f"{bad}: dòng 2, cột 16: Lỗi cú pháp YAML: có dấu hai chấm “:” ở chỗ không được dùng"
+    code, out, _err = run(capsys, "plan", "check", str(bad))
+    assert code == 1
+    assert out.startswith(expected)
+    monkeypatch.setenv("PLAN_FILE", str(bad))
+    monkeypatch.setenv("TELEGRAM_BOT_TOKEN", "1:x")
+    code, _out, err = run(capsys, "run")
+    assert code == 2
+    assert expected in err and "mapping values" not in err

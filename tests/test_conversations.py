@@ -115,7 +115,17 @@ async def test_head_reports_and_a_second_head_makes_a_new_version(
 
     first = await report("1", "412")
     assert "Đã nhận" in first and "Thôn 1" in first and "tháng 11/2026" in first
-    second = await report("2", "420")
+    # the deputy corrects it: the summary opens with what was sent
+    menu = await send(conversations, "2", "/baocao")
+    assert [c.label for c in menu[-1].choices] == [
+        "Kỳ tháng 10/2026 (trễ hạn)",
+        "Sửa kỳ tháng 11/2026 (đã gửi)",
+    ]
+    opened = joined(await send(conversations, "2", "2"))
+    assert "(phiên bản 1)" in opened and "1. Tổng số hộ: 412 hộ" in opened
+    changed = joined(await send(conversations, "2", "1: 420"))
+    assert "1. Tổng số hộ: 420 hộ (đã gửi: 412 hộ)" in changed
+    second = joined(await send(conversations, "2", "Gửi"))
     assert "phiên bản 2" in second
     async with storage.transaction() as tx:
         latest = await tx.latest_report("thon_1", "thang", "2026-11")
@@ -198,7 +208,8 @@ async def test_language_switch_is_per_person(
     switched = await send(conversations, "1", command)
     assert "English" in joined(switched)
     help_en = await send(conversations, "1", "/help")
-    assert "/baocao" in joined(help_en) and "Gõ" not in joined(help_en)
+    assert "/report" in joined(help_en) and "/baocao" not in joined(help_en)
+    assert "Gõ" not in joined(help_en)
     bad = await send(conversations, "1", "/ngonngu fr")
     assert "fr" in joined(bad)
     back = await send(conversations, "1", "/ngonngu vi")
@@ -438,3 +449,58 @@ async def test_a_display_name_is_cleaned_and_cut_before_it_is_stored(
         Incoming("telegram", "9", "9", "text", "/xuat", update_key="x1", display_name=name)
     )
     assert workbook.replies[0].files[0].data.startswith(b"PK")
+
+
+@pytest.mark.parametrize(
+    ("role", "village", "expected", "absent"),
+    [
+        ("head", "thon_1", ["/baocao", "/detcu", "/detcu_ds", "/traloi", "/huy"], ["/tonghop"]),
+        ("secretariat", None, ["/tonghop", "/xuat", "/duyet", "/bantin", "/traloi"], ["/baocao"]),
+        ("chair", None, ["/tonghop", "/duyet", "tiep, dong"], ["/baocao", "ghinhan"]),
+    ],
+)
+async def test_help_lists_what_the_role_may_do_in_its_language(
+    conversations: Conversations,
+    storage: SqliteStorage,
+    clock: FakeClock,
+    role: str,
+    village: str | None,
+    expected: list[str],
+    absent: list[str],
+) -> None:
+    await add_invite(storage, clock, "ROLE2345", village, role=role)
+    await send(conversations, "5", "ROLE2345")
+    text = joined(await send(conversations, "5", "/huongdan"))
+    assert all(word in text for word in expected), text
+    assert not any(word in text for word in absent), text
+    await send(conversations, "5", "/ngonngu en")
+    english = joined(await send(conversations, "5", "/help"))
+    english_names = {"/baocao": "/report", "/detcu_ds": "/nominations", "/traloi": "/answer",
+                     "/tonghop": "/digest", "/xuat": "/export", "/duyet": "/review"}  # fmt: skip
+    for vietnamese, name in english_names.items():
+        if vietnamese in expected:
+            assert name in english and vietnamese not in english, english
+
+
+async def test_tieptuc_at_the_cancel_question_goes_on_with_the_form(
+    conversations: Conversations, storage: SqliteStorage, clock: FakeClock
+) -> None:
+    await add_invite(storage, clock, "HEAD2345")
+    await send(conversations, "1", "HEAD2345")
+    await send(conversations, "1", "/baocao")
+    await send(conversations, "1", "2")
+    await send(conversations, "1", "412")
+    asked = joined(await send(conversations, "1", "/huy"))
+    assert "Bỏ bản nháp" in asked
+    going_on = joined(await send(conversations, "1", "/tieptuc"))
+    assert "Câu 2/6" in going_on and "Bỏ bản nháp" not in going_on
+    assert "Đã ghi: 400 hộ" in joined(await send(conversations, "1", "400"))
+    await send(conversations, "1", "/detcu")  # a report is open: go on with it, or drop it?
+    await send(conversations, "1", "/tieptuc")
+
+
+async def test_the_commune_is_written_in_lower_case_inside_a_sentence(
+    conversations: Conversations,
+) -> None:
+    greeting = joined(await send(conversations, "77", "xin chào"))
+    assert "trợ lý thi đua của xã Thử" in greeting

@@ -27,12 +27,18 @@ def engine(plan: Plan) -> FormEngine:
     return FormEngine(plan)
 
 
-def start(engine: FormEngine, previous: dict[str, Any] | None = None) -> Step:
+def start(engine: FormEngine, previous: dict[str, Any] | None = None, each: bool = True) -> Step:
+    """The first question of the small plan's November report; with last period's answers,
+    through the prefill screen's "Trả lời từng câu" (``each``) or left on that screen."""
     step = engine.open("thon_1", [FormOption("thang", "2026-11")])
     assert isinstance(step.effect, Begin)
     assert step.effect == Begin("thang", "2026-11", "thon_1")
     assert step.draft is not None
-    return engine.begin(step.draft, previous or {}, "2026-10" if previous else None)
+    step = engine.begin(step.draft, previous or {}, "2026-10" if previous else None)
+    assert step.draft is not None
+    if step.draft.mode == "prefill" and each:
+        step = press(engine, step, "Trả lời từng câu")
+    return step
 
 
 def say(engine: FormEngine, step: Step, text: str) -> Step:
@@ -54,6 +60,26 @@ def text_of(step: Step) -> str:
 
 def labels(step: Step) -> list[str]:
     return [c.label for c in step.replies[-1].choices]
+
+
+# Last period's report of Thôn 1 (October), and what was sent for November.
+LAST_PERIOD: dict[str, Any] = {
+    "tong_ho": "400",
+    "ho_co_dien": "380",
+    "thu_gom_rac": True,
+    "dien_tich_lua": "12.5",
+    "loai": "Thôn văn hóa",
+    "ghi_chu": "Đường đang sửa",
+}
+SENT: dict[str, Any] = LAST_PERIOD | {"tong_ho": "410", "ho_co_dien": "395", "ghi_chu": None}
+
+
+def corrected(engine: FormEngine, version: int = 1) -> Step:
+    """The summary of November's report, sent already (``version``), opened to correct."""
+    step = engine.open("thon_1", [FormOption("thang", "2026-11", sent=True)])
+    assert step.effect == Begin("thang", "2026-11", "thon_1", correct=True)
+    assert step.draft is not None
+    return engine.begin(step.draft, LAST_PERIOD, "2026-10", SENT, version)
 
 
 def fill_to_summary(engine: FormEngine) -> Step:
@@ -108,14 +134,15 @@ def test_ambiguous_number_is_never_stored_silently(engine: FormEngine) -> None:
     step = say(engine, start(engine), "412")
     step = say(engine, step, "12.5")
     assert step.draft is not None
-    assert step.draft.mode == "ambiguous"
+    # 12,5 is not a whole number of households: only 125 is offered, to confirm
+    assert step.draft.mode == "confirm_reading"
     assert "ho_co_dien" not in step.draft.answers
-    assert labels(step)[:2] == ["12,5 hộ", "125 hộ"]
-    # 12,5 is not a whole number of households: refused, asked again
-    refused = press(engine, step, "12,5 hộ")
-    assert "số nguyên" in text_of(refused)
-    assert refused.draft is not None and "ho_co_dien" not in refused.draft.answers
-    chosen = press(engine, step, "125 hộ")
+    assert "Bạn gõ “12.5”: 125 hộ, đúng không?" in text_of(step)
+    assert labels(step) == ["Đúng", "Nhập lại"]
+    retyped = press(engine, step, "Nhập lại")
+    assert retyped.draft is not None and "ho_co_dien" not in retyped.draft.answers
+    assert retyped.draft.mode == "ask" and "Bao nhiêu hộ" in text_of(retyped)
+    chosen = press(engine, step, "Đúng")
     assert chosen.draft is not None and chosen.draft.answers["ho_co_dien"] == "125"
 
 
@@ -215,13 +242,28 @@ def test_summary_and_send(engine: FormEngine) -> None:
     assert "phiên bản 2" in text_of(receipt)
 
 
-def test_changing_an_answer_reruns_every_check_before_sending(engine: FormEngine) -> None:
+def test_changing_an_answer_is_checked_at_once_against_the_others(engine: FormEngine) -> None:
     step = fill_to_summary(engine)
     step = press(engine, step, "Sửa")
     step = press(engine, step, "Tổng số hộ")
     assert "Hiện tại: 412 hộ" in text_of(step)
-    step = say(engine, step, "300")  # now fewer households than households with power
-    assert step.draft is not None and step.draft.mode == "summary"
+    step = say(engine, step, "300")  # fewer households than households with power: refused
+    assert step.draft is not None and step.draft.mode == "ask" and step.draft.index == 0
+    assert step.draft.answers["tong_ho"] == "412"
+    assert "300 hộ nhỏ hơn “Hộ có điện” (400 hộ)" in text_of(step)
+    back = press(engine, step, "Quay lại")  # to the summary, nothing changed
+    assert back.draft is not None and back.draft.mode == "summary"
+    lower = say(engine, back, "2: 250")  # lower the households with power first
+    assert lower.draft is not None and lower.draft.answers["ho_co_dien"] == "250"
+    done = say(engine, lower, "1: 300")
+    assert done.draft is not None and done.draft.mode == "summary"
+    assert done.draft.answers["tong_ho"] == "300"
+
+
+def test_sending_checks_every_answer_again(engine: FormEngine) -> None:
+    step = fill_to_summary(engine)
+    assert step.draft is not None
+    step.draft.answers["tong_ho"] = "300"  # a draft older than the checks
     blocked = press(engine, step, "Gửi")
     assert blocked.effect is None
     assert "Chưa gửi được" in text_of(blocked)
@@ -668,12 +710,12 @@ def test_an_old_draft_past_the_end_goes_to_the_summary(engine: FormEngine) -> No
 
 def test_a_number_to_choose_on_a_question_now_yes_no_is_forgotten(engine: FormEngine) -> None:
     step = say(engine, say(engine, start(engine), "412"), "12.5")
-    assert step.draft is not None and step.draft.mode == "ambiguous"
+    assert step.draft is not None and step.draft.mode == "confirm_reading"
     new = FormEngine(edited_plan(lambda d: retype(d, "ho_co_dien", "yes_no")))
     draft, notes = reload(new, saved_json(step))
     assert draft is not None and draft.mode == "ask" and draft.pending == []
     assert notes == ["Câu “Hộ có điện” vừa được sửa trong kế hoạch."]
-    old = press(new, Step(step.replies, draft), "125 hộ")
+    old = press(new, Step(step.replies, draft), "Đúng")
     assert "không còn dùng được" in text_of(old)
     step = press(new, screen(new, draft), "Có")
     assert step.draft is not None and step.draft.answers["ho_co_dien"] is True
@@ -768,16 +810,25 @@ def every_screen(engine: FormEngine) -> list[Step]:
     steps.append(say(engine, steps[-1], "1.234"))  # ambiguous
     far = say(engine, start(engine, {"tong_ho": "400"}), "900")  # confirm_far
     steps.append(far)
-    for step in (steps[2], summary, far):
+    prefill = start(engine, LAST_PERIOD, each=False)
+    steps.append(prefill)
+    steps.append(press(engine, prefill, "Giống kỳ trước"))  # a summary opened prefilled
+    steps.append(say(engine, steps[1], "12.5"))  # confirm_reading
+    steps.append(corrected(engine))  # the summary of a report sent, to correct
+    for step in (steps[2], summary, far, prefill):
         assert step.draft is not None
         steps.append(engine.cancel(Draft.from_dict(step.draft.to_dict())))
     options = [FormOption("thang", "2026-11", late_period="2026-10")]
     steps.append(engine.open("thon_1", options))  # pick_period
+    sent = [FormOption("thang", "2026-11", sent=True, corrections=("2026-10",))]
+    steps.append(engine.open("thon_1", sent))  # pick_period: two to correct
     modes = {s.draft.mode for s in steps if s.draft is not None}
     assert modes == {
         "ask",
         "ambiguous",
+        "confirm_reading",
         "confirm_far",
+        "prefill",
         "summary",
         "edit_pick",
         "confirm_cancel",
@@ -829,7 +880,8 @@ def test_a_reconciled_draft_never_raises(engine: FormEngine, edit: int, old: boo
         new.resume(Draft.from_dict(draft.to_dict()))
         new.cancel(Draft.from_dict(draft.to_dict()))
         inputs = [Input("choice", c.value) for c in shown.choices] + [
-            Input("text", t) for t in ("", "1", "2", "412", "12.5", "co", "Quay lại", "Bỏ qua")
+            Input("text", t)
+            for t in ("", "1", "2", "412", "12.5", "co", "Quay lại", "Bỏ qua", "=", "1: 300")
         ]
         inputs += [Input("photo", file_id="f", size=10), Input("other")]
         for inp in inputs:
@@ -910,3 +962,324 @@ def test_a_text_with_nothing_visible_is_no_answer(engine: FormEngine, typed: str
 def test_a_long_text_is_measured_once_cleaned(engine: FormEngine) -> None:
     step = say(engine, at_note(engine), "a" * 1000 + "\x00" * 50)
     assert step.draft is not None and step.draft.answers["ghi_chu"] == "a" * 1000
+
+
+# --- "Giống kỳ trước": last period's answers, then only what changed --------------------
+
+
+def test_last_periods_report_offers_to_start_from_it(engine: FormEngine) -> None:
+    step = start(engine, LAST_PERIOD, each=False)
+    assert step.draft is not None and step.draft.mode == "prefill"
+    assert "Thôn đã báo cáo kỳ tháng 10/2026" in text_of(step)
+    assert labels(step) == ["Giống kỳ trước", "Trả lời từng câu"]
+    each = press(engine, step, "Trả lời từng câu")
+    assert each.draft is not None and each.draft.mode == "ask" and each.draft.answers == {}
+    assert "Câu 1/6" in text_of(each) and "Kỳ trước: 400 hộ" in text_of(each)
+    assert start(engine).draft.mode == "ask"  # type: ignore[union-attr]  # nothing before
+
+
+@pytest.mark.parametrize("typed", ["1", "Giống kỳ trước", "giong ky truoc", "=", "như cũ"])
+def test_same_as_last_period_opens_the_summary_prefilled(engine: FormEngine, typed: str) -> None:
+    step = say(engine, start(engine, LAST_PERIOD, each=False), typed)
+    assert step.draft is not None and step.draft.mode == "summary"
+    summary = text_of(step)
+    assert "Đã điền sẵn các câu trả lời kỳ tháng 10/2026." in summary
+    assert "1. Tổng số hộ: 400 hộ\n" in summary and "3. Thu gom rác: Có\n" in summary
+    # a note is this period's own: left empty, not last month's
+    assert "6. Ghi chú: (bỏ qua)\n" in summary
+    assert "Sửa nhanh một câu: gõ số câu, dấu hai chấm và câu trả lời mới, ví dụ “1: 25”." in (
+        summary
+    )
+
+
+def test_only_what_changed_is_typed_one_message_each(engine: FormEngine) -> None:
+    step = press(engine, start(engine, LAST_PERIOD, each=False), "Giống kỳ trước")
+    step = say(engine, step, "1: 420")
+    assert step.draft is not None and step.draft.mode == "summary"
+    assert "Đã ghi: 420 hộ." in text_of(step)
+    assert "1. Tổng số hộ: 420 hộ (kỳ trước: 400 hộ)" in text_of(step)
+    step = say(engine, step, "Câu 3: không")
+    step = say(engine, step, "5 = chưa đạt")
+    assert "5. Danh hiệu: Chưa đạt (kỳ trước: Thôn văn hóa)" in text_of(step)
+    sent = press(engine, step, "Gửi")
+    assert isinstance(sent.effect, Submit)
+    assert sent.effect.answers == LAST_PERIOD | {
+        "tong_ho": "420",
+        "thu_gom_rac": False,
+        "loai": "Chưa đạt",
+        "ghi_chu": None,
+    }
+
+
+def test_a_quick_edit_is_checked_as_if_typed_at_its_question(engine: FormEngine) -> None:
+    summary = press(engine, start(engine, LAST_PERIOD, each=False), "Giống kỳ trước")
+    over = say(engine, summary, "2: 450")  # more households with power than households
+    assert over.draft is not None and over.draft.mode == "ask" and over.draft.index == 1
+    assert over.draft.editing and over.draft.answers["ho_co_dien"] == "380"
+    assert "lớn hơn “Tổng số hộ” (400 hộ)" in text_of(over)
+    assert "Hiện tại: 380 hộ" in text_of(over)
+    back = press(engine, over, "Quay lại")
+    assert back.draft is not None and back.draft.mode == "summary"
+    amb = say(engine, summary, "4: 1.234")  # a decimal question: which one?
+    assert amb.draft is not None and amb.draft.mode == "ambiguous"
+    picked = say(engine, amb, "2")  # 1.234 ha is far from last period's 12,5 ha
+    assert picked.draft is not None and picked.draft.mode == "confirm_far"
+    assert say(engine, picked, "1").draft.answers["dien_tich_lua"] == "1234"  # type: ignore[union-attr]
+    far = say(engine, summary, "1: 900")  # far from last period: confirmed first
+    assert far.draft is not None and far.draft.mode == "confirm_far"
+    assert say(engine, far, "ok").draft.answers["tong_ho"] == "900"  # type: ignore[union-attr]
+    nothing = say(engine, summary, "9: 5")
+    assert "Không có câu 9: các câu đánh số từ 1 đến 6." in text_of(nothing)
+    assert nothing.draft is not None and nothing.draft.mode == "summary"
+    opened = say(engine, summary, "câu 6")  # no answer given: the question opens
+    assert opened.draft is not None and opened.draft.index == 5 and opened.draft.editing
+    note = say(engine, summary, "6: Đường: đã xong")
+    assert note.draft is not None and note.draft.answers["ghi_chu"] == "Đường: đã xong"
+    stale = engine.handle(  # the summary's own buttons are stale once a question opens
+        Draft.from_dict(over.draft.to_dict()), Input("choice", summary.replies[-1].choices[0].value)
+    )
+    assert "không còn dùng được" in text_of(stale)
+
+
+def test_a_quick_edit_works_from_the_edit_menu_too(engine: FormEngine) -> None:
+    step = press(engine, fill_to_summary(engine), "Sửa")
+    step = say(engine, step, "1: 450")
+    assert step.draft is not None and step.draft.mode == "summary"
+    assert step.draft.answers["tong_ho"] == "450"
+
+
+def test_what_last_period_lacks_is_asked_before_the_summary(engine: FormEngine) -> None:
+    previous = {k: v for k, v in LAST_PERIOD.items() if k != "loai"}
+    step = press(engine, start(engine, previous, each=False), "Giống kỳ trước")
+    assert step.draft is not None and step.draft.mode == "ask" and step.draft.index == 4
+    assert "Xin trả lời các câu còn thiếu." in text_of(step)
+    step = say(engine, step, "Chưa đạt")
+    assert step.draft is not None and step.draft.mode == "summary"
+
+
+@pytest.mark.parametrize("typed", ["=", "như cũ", "Như kỳ trước", "nhu ky truoc.", "same"])
+def test_same_as_last_period_at_a_question(engine: FormEngine, typed: str) -> None:
+    step = start(engine, LAST_PERIOD)
+    assert "Kỳ trước: 400 hộ (gõ = để giữ như kỳ trước)" in text_of(step)
+    step = say(engine, step, typed)
+    assert step.draft is not None and step.draft.answers["tong_ho"] == "400"
+    assert "Giữ như kỳ trước: 400 hộ." in text_of(step)
+    step = say(engine, say(engine, step, "390"), typed)  # a yes/no question
+    assert step.draft is not None and step.draft.answers["thu_gom_rac"] is True
+    step = say(engine, say(engine, step, typed), typed)  # a decimal, then a choice
+    assert step.draft is not None and step.draft.answers["dien_tich_lua"] == "12.5"
+    assert step.draft.answers["loai"] == "Thôn văn hóa"
+    assert "(gõ = để giữ" not in text_of(step)  # a text question takes "=" as a text
+    noted = say(engine, step, typed)
+    assert noted.draft is not None and noted.draft.answers["ghi_chu"] == typed.strip()
+
+
+def test_same_as_last_period_needs_one_and_is_checked(engine: FormEngine) -> None:
+    nothing = say(engine, start(engine), "=")
+    assert "Kỳ trước chưa có câu trả lời cho câu này." in text_of(nothing)
+    assert nothing.draft is not None and nothing.draft.answers == {}
+    step = say(engine, start(engine, LAST_PERIOD), "350")
+    over = say(engine, step, "=")  # last period's 380 is more than this period's 350
+    assert over.draft is not None and "ho_co_dien" not in over.draft.answers
+    assert "380 hộ lớn hơn “Tổng số hộ” (350 hộ)" in text_of(over)
+
+
+# --- only plausible readings -----------------------------------------------------------
+
+READINGS_PLAN = """\
+plan: 1
+title: Thử
+commune: Xã Thử
+timezone: Asia/Ho_Chi_Minh
+villages: [Thôn 1]
+forms:
+  - id: thang
+    title: Báo cáo tháng
+    period: month
+    due: 25
+    questions:
+      - {id: ho, ask: "Số hộ", label: Hộ, type: integer, unit: hộ}
+      - {id: ho_100, ask: "Số hộ, tối đa 100", label: Hộ 100, type: integer, unit: hộ, max: 100}
+      - {id: ha, ask: "Diện tích", label: Diện tích, type: decimal, unit: ha}
+      - {id: ha_100, ask: "Diện tích, tối đa 100", label: Diện tích 100, type: decimal, max: 100}
+      - {id: ho_it, ask: "Trong đó", label: Trong đó, type: integer, unit: hộ, at_most: ho_100}
+"""
+
+
+def readings_at(question: int) -> tuple[FormEngine, Step]:
+    plan, problems = check_plan_text(READINGS_PLAN)
+    assert plan is not None, problems
+    engine = FormEngine(plan)
+    step = engine.open("thon_1", [FormOption("thang", "2026-11")])
+    assert step.draft is not None
+    step = engine.begin(step.draft, {}, None)
+    for answer in ("5", "50", "5", "5")[:question]:
+        step = say(engine, step, answer)
+    return engine, step
+
+
+@pytest.mark.parametrize(
+    ("question", "typed", "mode", "offered"),
+    [
+        (0, "12.5", "confirm_reading", ["125 hộ"]),  # an integer: never 12,5
+        (0, "1,200", "confirm_reading", ["1.200 hộ"]),
+        (1, "12.5", "ask", []),  # neither 12,5 (not whole) nor 125 (over 100)
+        (1, "1,200", "ask", []),
+        (2, "12.5", "ambiguous", ["12,5 ha", "125 ha"]),
+        (2, "1,200", "ambiguous", ["1,2 ha", "1.200 ha"]),  # asked, not stored as 1,2
+        (3, "12.5", "confirm_reading", ["12,5"]),  # 125 is over 100
+        (3, "1,200", "confirm_reading", ["1,2"]),
+        (4, "1.5 nghìn", "ask", []),  # 1.500 and 15.000 are both over "Hộ 100" (50)
+        (4, "1,5 chục", "ask", []),  # not a number at all
+    ],
+)
+def test_only_plausible_readings_are_offered(
+    question: int, typed: str, mode: str, offered: list[str]
+) -> None:
+    engine, step = readings_at(question)
+    step = say(engine, step, typed)
+    assert step.draft is not None and step.draft.mode == mode, text_of(step)
+    if mode == "ambiguous":
+        assert labels(step)[:-1] == offered
+    elif mode == "confirm_reading":
+        assert f"Bạn gõ “{typed}”: {offered[0]}, đúng không?" in text_of(step)
+        assert labels(step) == ["Đúng", "Nhập lại"]
+    else:
+        assert step.draft.answers.get(["ho", "ho_100", "ha", "ha_100", "ho_it"][question]) is None
+
+
+def test_no_plausible_reading_says_why(engine: FormEngine) -> None:
+    _engine, step = readings_at(1)
+    step = say(_engine, step, "12.5")
+    said = text_of(step)
+    assert "Bạn gõ “12.5”: đọc là 12,5 hộ hay 125 hộ đều không được." in said
+    assert "số nguyên" in said and "không được quá 100 hộ" in said
+
+
+def test_one_reading_is_confirmed_in_one_step(engine: FormEngine) -> None:
+    step = say(engine, say(engine, start(engine), "412"), "12.5")
+    for yes in ("1", "Đúng", "ok", "có", "rồi"):
+        kept = say(engine, step, yes)
+        assert kept.draft is not None and kept.draft.answers["ho_co_dien"] == "125", yes
+    for no in ("2", "Nhập lại", "không"):
+        again = say(engine, step, no)
+        assert again.draft is not None and again.draft.mode == "ask", no
+        assert "ho_co_dien" not in again.draft.answers
+    typed = say(engine, step, "130")  # a new number is a new answer
+    assert typed.draft is not None and typed.draft.answers["ho_co_dien"] == "130"
+
+
+def test_an_approximate_number_is_confirmed(engine: FormEngine) -> None:
+    step = say(engine, start(engine), "khoảng 450")
+    assert step.draft is not None and step.draft.mode == "confirm_reading"
+    assert "Bạn gõ “khoảng 450”: 450 hộ, đúng không?" in text_of(step)
+    kept = say(engine, step, "Đúng")
+    assert kept.draft is not None and kept.draft.answers["tong_ho"] == "450"
+    too_many = say(engine, start(engine), "khoảng 6000")  # over the bound: said at once
+    assert "không được quá 5.000 hộ" in text_of(too_many)
+    assert too_many.draft is not None and too_many.draft.mode == "ask"
+
+
+def test_spoken_thousands_are_read(engine: FormEngine) -> None:
+    step = say(engine, start(engine), "1 nghìn 2")
+    assert step.draft is not None and step.draft.answers["tong_ho"] == "1200"
+    assert "Đã ghi: 1.200 hộ." in text_of(step)
+
+
+@pytest.mark.parametrize(
+    ("typed", "value"),
+    [
+        *[(word, True) for word in ("rồi", "đã", "ok", "Có rồi", "vâng")],
+        *[(word, False) for word in ("chưa", "Chưa có", "không", "ko")],
+    ],
+)
+def test_yes_and_no_in_everyday_words(engine: FormEngine, typed: str, value: bool) -> None:
+    step = say(engine, say(engine, start(engine), "412"), "400")
+    assert step.draft is not None and step.draft.index == 2
+    answered = say(engine, step, typed)
+    assert answered.draft is not None and answered.draft.answers["thu_gom_rac"] is value
+
+
+# --- going back shows the answer ---------------------------------------------------------
+
+
+def test_going_back_shows_the_current_answer_and_can_keep_it(engine: FormEngine) -> None:
+    step = say(engine, say(engine, start(engine, LAST_PERIOD), "412"), "400")
+    back = say(engine, step, "Quay lại")
+    assert back.draft is not None and back.draft.index == 1
+    assert "Hiện tại: 400 hộ" in text_of(back) and "Kỳ trước: 380 hộ" in text_of(back)
+    assert labels(back) == ["Giữ nguyên", "Quay lại"]
+    kept = press(engine, back, "Giữ nguyên")
+    assert kept.draft is not None and kept.draft.index == 2
+    assert kept.draft.answers["ho_co_dien"] == "400"
+    typed = say(engine, back, "giu nguyen")
+    assert typed.draft is not None and typed.draft.index == 2
+    lower = say(engine, say(engine, back, "Quay lại"), "300")  # below the 400 with power
+    assert "300 hộ nhỏ hơn “Hộ có điện” (400 hộ)" in text_of(lower)
+    assert lower.draft is not None and lower.draft.answers["tong_ho"] == "412"
+
+
+# --- corrections: a report already sent -------------------------------------------------
+
+
+def test_a_sent_report_opens_its_summary_to_correct(engine: FormEngine) -> None:
+    step = corrected(engine, version=2)
+    assert step.draft is not None and step.draft.mode == "summary"
+    said = text_of(step)
+    assert "Sửa Báo cáo tháng kỳ tháng 11/2026 đã gửi (phiên bản 2)" in said
+    assert "Bản sửa Báo cáo tháng của Thôn 1, kỳ tháng 11/2026:" in said
+    assert "1. Tổng số hộ: 410 hộ\n" in said and "6. Ghi chú: (bỏ qua)\n" in said
+    step = say(engine, step, "1: 415")
+    assert "1. Tổng số hộ: 415 hộ (đã gửi: 410 hộ)" in text_of(step)
+    sent = press(engine, step, "Gửi")
+    assert isinstance(sent.effect, Submit) and sent.effect.answers == SENT | {"tong_ho": "415"}
+
+
+def test_corrections_are_offered_beside_the_new_period(engine: FormEngine) -> None:
+    option = FormOption("thang", "2026-11", corrections=("2026-10",))
+    step = engine.open("thon_1", [option])
+    assert step.effect == Begin("thang", "2026-11", "thon_1")  # no menu before it
+    assert step.draft is not None
+    step = engine.begin(step.draft, LAST_PERIOD, "2026-10")
+    assert labels(step) == ["Giống kỳ trước", "Trả lời từng câu", "Sửa kỳ tháng 10/2026 (đã gửi)"]
+    assert "Cũng có thể sửa một báo cáo đã gửi." in text_of(step)
+    fix = say(engine, step, "3")
+    assert fix.effect == Begin("thang", "2026-10", "thon_1", correct=True)
+    late = FormOption("thang", "2026-11", late_period="2026-10", corrections=("2026-09",))
+    menu = engine.open("thon_1", [late])
+    assert labels(menu) == [
+        "Kỳ tháng 10/2026 (trễ hạn)",
+        "Kỳ tháng 11/2026",
+        "Sửa kỳ tháng 9/2026 (đã gửi)",
+    ]
+    current = press(engine, menu, "Kỳ tháng 11/2026")
+    assert current.draft is not None and current.draft.corrections == []  # shown already
+    sent = FormOption("thang", "2026-11", sent=True, corrections=("2026-10",))
+    menu = engine.open("thon_1", [sent])
+    assert labels(menu) == ["Sửa kỳ tháng 11/2026 (đã gửi)", "Sửa kỳ tháng 10/2026 (đã gửi)"]
+    assert "bạn muốn báo cáo hay sửa kỳ nào?" in text_of(menu)
+    assert say(engine, menu, "2").effect == Begin("thang", "2026-10", "thon_1", correct=True)
+
+
+def test_a_period_past_its_corrections_is_not_offered(engine: FormEngine) -> None:
+    locked = FormOption("thang", "2026-11", sent=True, locked=True)
+    assert engine.open("thon_1", [locked]).draft is None
+    refused = engine.open_form("thon_1", locked, "2026-11")
+    assert refused.draft is None and "đã hết hạn sửa" in text_of(refused)
+    fix = engine.open_form("thon_1", FormOption("thang", "2026-11", sent=True), "2026-11")
+    assert fix.effect == Begin("thang", "2026-11", "thon_1", correct=True)
+
+
+def test_a_photo_question_says_it_asks_for_a_photo(engine: FormEngine) -> None:
+    new = FormEngine(
+        edited_plan(
+            lambda d: questions_of(d).insert(
+                0, {"id": "anh", "ask": "Ảnh?", "label": "Ảnh", "type": "photo"}
+            )
+        )
+    )
+    step = new.open("thon_1", [FormOption("thang", "2026-11")])
+    assert step.draft is not None
+    step = new.begin(step.draft, {}, None)
+    assert step.replies[-1].asks_photo
+    assert not start(engine).replies[-1].asks_photo

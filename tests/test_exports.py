@@ -15,9 +15,16 @@ from openpyxl.cell.cell import Cell
 
 from bot.domain import Identity, Nomination, NominationEvent, Person, Report
 from bot.outputs.digest import FormSection, indicator_figures, reporting
-from bot.outputs.export import FORMULA_STARTS, looks_like_formula, spreadsheet_safe, to_csv
-from bot.outputs.workbook import NominationRow, build_workbook
-from bot.plan.model import Plan
+from bot.outputs.export import (
+    BOM,
+    FORMULA_STARTS,
+    looks_like_formula,
+    spreadsheet_csv,
+    spreadsheet_safe,
+    to_csv,
+)
+from bot.outputs.workbook import NominationRow, build_workbook, sheet_title
+from bot.plan.model import Plan, check_plan_text
 from bot.plan.periods import parse_period
 
 AT = datetime(2026, 11, 20, 3, 0, tzinfo=UTC)
@@ -188,3 +195,88 @@ def test_xlsx_holds_texts_as_typed_never_as_formulas(small_plan: Plan) -> None:
     ]
     second = rows["ĐC-2026-0002"]
     assert second[1:6] == [line_feeds(CR), "=thon_9", PLUS, MINUS, PLUS]
+
+
+def test_the_spreadsheet_csv_neutralises_every_text_a_person_gave(small_plan: Plan) -> None:
+    text = spreadsheet_csv(small_plan, REPORTS, PEOPLE)
+    assert text.startswith(BOM)
+    rows = list(csv.reader(io.StringIO(text[1:], newline=""), delimiter=";"))
+    header, body = rows[0], rows[1:]
+    assert len(body) == 4  # one row per report
+    numbers = {"Tổng số hộ (hộ)", "Hộ có điện (hộ)", "Diện tích lúa (ha)"}
+    for row in body:
+        for column, field in zip(header, row, strict=True):
+            if column not in numbers:
+                assert not looks_like_formula(field), (column, field)
+    first = dict(zip(header, body[0], strict=True))
+    assert first["Ghi chú"] == "'" + HYPERLINK and first["Danh hiệu"] == "'" + MINUS
+    assert first["Người gửi"] == f"'{HYPERLINK} (telegram:101)"
+    assert first["Diện tích lúa (ha)"] == "-2,5"  # a number, a decimal comma
+    assert dict(zip(header, body[2], strict=True))["Ghi chú"] == "'\n=1+1"
+
+
+WEEKLY_PLAN = """\
+plan: 1
+title: T
+commune: X
+timezone: Asia/Ho_Chi_Minh
+villages: [Thôn 1, Thôn 2, Thôn 3]
+forms:
+  - id: tuan
+    title: Báo cáo tuần về an ninh trật tự
+    period: week
+    due: 7
+    questions:
+      - id: vu_viec
+        ask: Tuần này có bao nhiêu vụ việc?
+        label: Số vụ việc
+        type: integer
+        unit: vụ
+indicators:
+  - {id: tong_vu, title: Tổng số vụ việc, sum: vu_viec}
+"""
+
+
+def test_weekly_sheets_carry_their_week_in_their_name() -> None:
+    plan, problems = check_plan_text(WEEKLY_PLAN)
+    assert plan is not None, problems
+    sections = []
+    for key, final in (("2026-W47", True), ("2026-W48", False)):
+        answers = {"thon_1": {"vu_viec": "2"}}
+        sections.append(
+            FormSection(
+                "tuan",
+                reporting(plan, "tuan", parse_period(key), {"thon_1": AT}),
+                indicator_figures(plan, "tuan", answers, {}),
+                answers,
+                final=final,
+            )
+        )
+    book = load_workbook(io.BytesIO(build_workbook(plan, sections)))
+    names = book.sheetnames[1:]
+    assert len(names) == 2 and len(set(names)) == 2
+    assert names[0].endswith(" 2026-W47") and names[1].endswith(" 2026-W48")
+    assert all(n.startswith("Báo cáo tuần về an") and len(n) <= 31 for n in names)
+    assert sheet_title("Báo cáo tháng", "2026-11", ["BÁO CÁO THÁNG 2026-11"]) == (
+        "Báo cáo tháng (2) 2026-11"
+    )  # Excel compares names ignoring case
+    assert sheet_title("Tháng 11/2026: [A]?", "2026-11") == "Tháng 11-2026- -A-- 2026-11"
+
+
+def test_the_summary_sheet_says_what_each_figure_stands_on(small_plan: Plan) -> None:
+    period = parse_period("2026-11")
+    current = {"thon_1": REPORTS[0].answers}
+    section = FormSection(
+        "thang",
+        reporting(small_plan, "thang", period, {"thon_1": AT}),
+        indicator_figures(small_plan, "thang", current, {}),
+        current,
+    )
+    book = load_workbook(io.BytesIO(build_workbook(small_plan, [section])))
+    rows = {row[0].value: [c.value for c in row] for row in book.worksheets[0].iter_rows()}
+    header = rows["Chỉ tiêu"]
+    power = dict(zip(header, rows["Tỷ lệ hộ dùng điện lưới"], strict=True))
+    assert power["Giá trị"] == 83.3 and power["Đơn vị"] == "%"
+    assert (power["Số thôn có số liệu"], power["Số thôn"]) == (1, 3)
+    assert power["Đánh giá"] == "chưa đủ số liệu (1/3 thôn)"
+    assert power["Mục tiêu"] == "≥ 100%"

@@ -7,19 +7,21 @@ and its saved draft kept; before each input the draft is put back with
 set back to Vietnamese and the two standing nominations put back to their status, so
 every input meets the same screen. A stranger is a fresh user id per input.
 
-What runs where (``STATES``, 28 states; the corpus has 536 inputs): all 536 at the
+What runs where (``STATES``, 31 states; the corpus has 536 inputs): all 536 at the
 stranger, at a head with no draft and at a head on the whole-number question
-(``report:ask:integer``); at each of the other 25 states a fixed-seed sample of ``SAMPLE``
+(``report:ask:integer``); at each of the other 28 states a fixed-seed sample of ``SAMPLE``
 (60) plus every ``button`` case (50: button data made with the open draft's step number,
 which reach the deepest branches) and every ``ordinary`` answer (30, so each state is also
-left the right way), 124 to 135 inputs a state: 4,860 inputs in all, about 15 s on two
+left the right way), 122 to 135 inputs a state: 5,237 inputs in all, about 17 s on two
 cores. The other states: the secretariat and the chair with no draft; a report draft on
-the form menu (a plan with a photo form, ``photo_plan``), the period menu, a number with
-``at_most``, a decimal, a yes/no, a choice, a text and a photo question, the ambiguous-
-number and far-from-last-period confirmations, the summary, the edit menu and the cancel
-confirmation; a nomination at each of its steps (who, village, deed, kind, photos with
-none and with three), its summary and its cancel confirmation; the secretariat typing a
-question (``/duyet <id> bosung``) and the nominator typing the answer (``/traloi <id>``).
+the form menu (a plan with a photo form, ``photo_plan``), the period menu, the screen that
+offers to start from last period's answers (``prefill``), a number with ``at_most``, a
+decimal, a yes/no, a choice, a text and a photo question, the ambiguous-number, one-reading
+and far-from-last-period confirmations, the summary, the summary of a report sent being
+corrected, the edit menu and the cancel confirmation; a nomination at each of its steps
+(who, village, deed, kind, photos with none and with three), its summary and its cancel
+confirmation; the secretariat typing a question (``/duyet <id> bosung``) and the nominator
+typing the answer (``/traloi <id>``).
 
 After every input: ``handle`` returned; there is a reply; every reply reads as Vietnamese
 and no text or button label is over 4,096 characters, no button data over 64 bytes;
@@ -221,11 +223,13 @@ async def build_world(storage: SqliteStorage, clock: FakeClock, bot: Conversatio
         answers = {"tong_ho": "100", "ho_co_dien": "90", "thu_gom_rac": True}
         answers |= {"dien_tich_lua": "10", "loai": "Chưa đạt", "ghi_chu": None}
         await tx.add_report("thon_1", "thang", "2026-10", answers, head.person_id, clock())
-    await world.say(head, "/baocao")
+    await world.say(head, "/baocao")  # last period sent: start from it, or answer each
+    await world.keep("report:prefill", head, "prefill")
+    await world.say(head, "Trả lời từng câu")
     await world.keep("report:ask:integer", head, "ask", everything=True)
-    await world.say(head, "1.5")
-    await world.keep("report:ambiguous", head, "ambiguous")
-    await world.say(head, "Quay lại")
+    await world.say(head, "1.5")  # 1,5 households cannot be: 15, to confirm
+    await world.keep("report:confirm_reading", head, "confirm_reading")
+    await world.say(head, "Nhập lại")
     await world.say(head, "500")
     await world.keep("report:confirm_far", head, "confirm_far")
     await world.say(head, "Nhập lại")
@@ -235,6 +239,9 @@ async def build_world(storage: SqliteStorage, clock: FakeClock, bot: Conversatio
     await world.keep("report:ask:yes_no", head, "ask")
     await world.say(head, "có")
     await world.keep("report:ask:decimal", head, "ask")
+    await world.say(head, "1.5")
+    await world.keep("report:ambiguous", head, "ambiguous")
+    await world.say(head, "Quay lại")
     await world.say(head, "12,5")
     await world.keep("report:ask:choice", head, "ask")
     await world.say(head, "Thôn văn hóa")
@@ -246,6 +253,10 @@ async def build_world(storage: SqliteStorage, clock: FakeClock, bot: Conversatio
     await world.say(head, "Quay lại")
     await world.say(head, "/huy")
     await world.keep("report:confirm_cancel", head, "confirm_cancel")
+    await world.forget(head)
+    await world.say(head, "/baocao")
+    await world.say(head, "Sửa kỳ tháng 10/2026 (đã gửi)")  # October, sent: to correct
+    await world.keep("report:summary:correction", head, "summary")
     await world.forget(head)
 
     photo = world.photo_head
@@ -305,6 +316,7 @@ STATES = (
     "chair:idle",
     "report:pick_form",
     "report:pick_period",
+    "report:prefill",
     "report:ask:integer",
     "report:ask:integer_at_most",
     "report:ask:decimal",
@@ -313,8 +325,10 @@ STATES = (
     "report:ask:text",
     "report:ask:photo",
     "report:ambiguous",
+    "report:confirm_reading",
     "report:confirm_far",
     "report:summary",
+    "report:summary:correction",
     "report:edit_pick",
     "report:confirm_cancel",
     "nomination:who",
@@ -625,7 +639,8 @@ async def check_input(
         problems += draft_problems(plan, draft, files)
 
     # reports: only a valid Gửi on the summary stores one, and then exactly one
-    should_send = state.name == "report:summary" and sent(case, text, seq)
+    summaries = ("report:summary", "report:summary:correction")
+    should_send = state.name in summaries and sent(case, text, seq)
     if len(new_reports) != (1 if should_send else 0):
         problems.append(f"{len(new_reports)} reports stored (a valid Gửi: {should_send})")
     for (village, form_id, _period, _version), answers in new_reports.items():

@@ -235,7 +235,7 @@ async def test_weekly_digest_reaches_each_officer_once_a_week_with_workbook_and_
         assert "Báo cáo tháng – kỳ tháng 10/2026 (hạn 25/10/2026) – số liệu cuối kỳ" in text
         assert "Đã báo cáo: 3/3 thôn" in text
         # (50 + 50 + 100) / 300 households
-        assert "Tỷ lệ hộ dùng điện lưới: 66,7% (mục tiêu ≥ 100%): chưa đạt" in text
+        assert "Tỷ lệ hộ dùng điện lưới: 66,7% (3/3 thôn; mục tiêu ≥ 100%): chưa đạt" in text
         assert "Báo cáo tháng – kỳ tháng 11/2026 (hạn 25/11/2026)\nĐã báo cáo: 0/3 thôn" in text
         documents = [m for m in messages if "document" in m]
         photos = [m for m in messages if "photo" in m]
@@ -305,12 +305,20 @@ async def test_a_long_digest_is_split_under_telegrams_limit(
     assert plan is not None, problems
     clerk = await register(storage, clock, "Chị Thư", 2001, "secretariat", None)
     assert clerk.reachable is not None
+    # Every other village reports: the 150 others are named (a list with no short
+    # complement is counted, then named in full).
+    async with storage.transaction() as tx:
+        head = await tx.create_person("Anh Ba", "head", plan.villages[0].id, "vi", clock())
+        for village in plan.villages[::2]:
+            await tx.add_report(village.id, "thang", "2026-11", {"tong_ho": "10"}, head.id,
+                                clock())  # fmt: skip
     assert len(await Jobs(plan, storage, clock).digest_now()) == 1
     await make_outbox(storage, telegram, clock, plan).send_due()
     pieces = [m["text"] for m in standin.messages_to(2001) if "text" in m]
     assert len(pieces) >= 3 and all(len(p) <= 4096 for p in pieces)
     joined = " ".join(pieces)
-    for n in (1, 150, 300):
+    assert "Chưa báo cáo: 150 thôn: Thôn Buôn Làng Số 2 Phía Đông Suối" in joined
+    for n in (2, 150, 300):
         assert f"Thôn Buôn Làng Số {n} Phía Đông Suối" in joined
 
 
@@ -401,3 +409,21 @@ async def test_housekeeping_forgets_what_no_one_needs_and_keeps_the_rest(
         assert await tx.file(orphan) is None
         assert await tx.file(in_draft) is not None and await tx.file(kept) is not None
     assert Scheduler(Jobs(small_plan, storage, system_clock)).aps.get_job("housekeeping")
+
+
+def test_the_late_notice_folds_long_lists_of_villages() -> None:
+    from datetime import date
+
+    from bot.plan.model import load_plan
+    from bot.plan.periods import parse_period
+    from bot.plan.schedule import ReminderDue
+    from bot.reports.reminders import late_notice
+    from tests.conftest import ROOT
+
+    plan = load_plan(ROOT / "plans" / "nam-dong-2024.yaml")
+    due = ReminderDue("thang", parse_period("2026-11"), 1, date(2026, 11, 25))
+    ids = [v.id for v in plan.villages]
+    text = late_notice(plan, due, ids[1:], [], ids[1:]).text
+    assert "Chưa gửi: 18 thôn, tất cả trừ Thôn 1" in text
+    assert "18/19 thôn chưa gửi đúng hạn" in text
+    assert "Thôn 19" not in text

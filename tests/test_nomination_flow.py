@@ -300,3 +300,15 @@ def test_a_name_with_nothing_visible_is_asked_again(small_plan: Plan, typed: str
     step = say(flow, flow.start("thon_1"), typed)
     assert "Xin gõ câu trả lời bằng chữ." in step.replies[-1].text
     assert step.draft is not None and step.draft.mode == "who" and step.draft.nominee == ""
+
+
+def test_a_nominee_of_emoji_or_digits_alone_is_asked_again(small_plan: Plan) -> None:
+    flow = NominationFlow(small_plan)
+    step = flow.start("thon_1")
+    for typed in ("👍👍", "🙂 ‍🙂", "123", "…!"):
+        assert step.draft is not None
+        again = flow.handle(step.draft, Input("text", typed))
+        assert "bằng chữ" in again.replies[-1].text
+        assert again.draft is not None and again.draft.nominee == "" and again.draft.mode == "who"
+    named = flow.handle(step.draft, Input("text", "Tổ tự quản 👍"))
+    assert named.draft is not None and named.draft.nominee == "Tổ tự quản 👍"

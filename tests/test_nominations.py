@@ -152,6 +152,14 @@ async def test_review_asks_the_nominator_and_attaches_the_answer_then_stages_mov
     await deliver(storage, telegram, clock, small_plan)
     question = standin.messages_to(1001)[-1]
     assert "cần bổ sung: Bà Lan giúp bao nhiêu người mỗi tháng?" in question["text"]
+    # The head's list shows the question and how to answer it; the reviewers' list too.
+    mine = await head.say("/detcu_ds", replies=2)
+    assert "Chờ bổ sung" in texts(mine[:1])
+    assert "cần bổ sung: Bà Lan giúp bao nhiêu người mỗi tháng?" in texts(mine[1:])
+    assert "/traloi 1" in texts(mine[1:]) and head.button("Trả lời") == "/traloi 1"
+    await clerk.say("/detcu_ds", replies=2)
+    waiting = shown(standin, 2001, "Đang chờ người đề cử trả lời")
+    assert "Bà Lan giúp bao nhiêu người mỗi tháng?" in waiting["text"]
     prompt = await head.press(head.button("Trả lời"))
     assert "Gõ câu trả lời" in texts(prompt)
     thanks = await head.say("Khoảng 60 người mỗi tháng.")
@@ -159,6 +167,9 @@ async def test_review_asks_the_nominator_and_attaches_the_answer_then_stages_mov
     await deliver(storage, telegram, clock, small_plan)
     answer = shown(standin, 2001, "Người đề cử đã trả lời")
     assert "Người đề cử đã trả lời: Khoảng 60 người mỗi tháng." in answer["text"]
+    await clerk.say("/detcu_ds", replies=2)  # the answer shows in the list as well
+    listed_answer = shown(standin, 2001, "Đề cử ĐC-2026-0001 · Chờ xét")
+    assert "Người đề cử đã trả lời: Khoảng 60 người mỗi tháng." in listed_answer["text"]
 
     # "Ghi nhận": into the first stage; the nominator is told.
     clock.advance(minutes=5)
@@ -294,7 +305,7 @@ async def test_one_open_draft_at_a_time(
     await head.press(head.last_buttons()[1][1])  # the current period
     await head.say("412")
     busy = await head.say("/detcu")
-    assert "Bạn đang làm dở báo cáo Báo cáo tháng" in texts(busy)
+    assert "Bạn đang làm dở Báo cáo tháng" in texts(busy)
     kept = await head.press(head.button("Làm tiếp"))
     assert "Câu 2/6" in texts(kept)
     await head.say("/detcu")
@@ -344,8 +355,8 @@ async def test_the_digest_and_workbook_show_nominations(
         data = await read_digest(small_plan, tx, clock())
     text = digest_text(small_plan, data)
     assert "Đề cử gương người tốt, việc tốt: 1 mới trong 7 ngày qua." in text
-    assert "Theo loại: Người tốt việc tốt 1" in text
-    assert "Theo thôn: Thôn 3 1" in text
+    assert "Theo loại: Người tốt việc tốt: 1" in text
+    assert "Theo thôn: Thôn 3: 1" in text
     assert "Chờ xét quá 7 ngày: ĐC-2026-0001" in text
     book = load_workbook(BytesIO(digest_workbook(small_plan, data)))
     rows = [[c.value for c in row] for row in book["Đề cử"].iter_rows()]

@@ -79,7 +79,6 @@ EXAMPLES: list[tuple[str, NumberKind, ParseResult]] = [
     ("12,50", "decimal", Parsed(D("12.5"))),
     ("0", "integer", Parsed(D("0"))),
     ("90", "integer", Parsed(D("90"))),
-    ("1,234", "decimal", Parsed(D("1.234"))),
     ("1.234.567", "decimal", Parsed(D("1234567"))),
     ("1.234.567", "integer", Parsed(D("1234567"))),
     # multipliers
@@ -111,6 +110,18 @@ EXAMPLES: list[tuple[str, NumberKind, ParseResult]] = [
     ("0.5 triệu", "integer", Parsed(D("500000"))),
     ("2 tỷ đồng", "integer", Parsed(D("2000000000"))),
     ("1tr5 đồng", "integer", Parsed(D("1500000"))),
+    # the next digits after a space: one, or three (two could be 1.020 or 1.200)
+    ("1 nghìn 2", "integer", Parsed(D("1200"))),
+    ("1 nghìn 2 hộ", "integer", Parsed(D("1200"))),
+    ("1 nghìn 200", "integer", Parsed(D("1200"))),
+    ("2 triệu 3", "integer", Parsed(D("2300000"))),
+    ("1 triệu 250", "integer", Parsed(D("1250000"))),
+    ("1tr 5", "integer", Parsed(D("1500000"))),
+    ("1 tỷ 2", "decimal", Parsed(D("1200000000"))),
+    ("1 nghìn 25", "integer", Invalid("not_a_number")),
+    ("1 nghìn 2345", "integer", Invalid("not_a_number")),
+    ("1 nghìn 2 trăm", "integer", Invalid("not_a_number")),
+    ("1,5 nghìn 2", "integer", Invalid("not_a_number")),
     # spaces
     ("  90  ", "integer", Parsed(D("90"))),
     ("2 310 000", "integer", Parsed(D("2310000"))),
@@ -142,12 +153,16 @@ EXAMPLES: list[tuple[str, NumberKind, ParseResult]] = [
     ("1234.567", "integer", amb("1234.567", "1234567")),
     ("1,234", "integer", amb("1.234", "1234")),
     ("1,000", "integer", amb("1", "1000")),
+    # a comma before three digits is asked about on a decimal question too
+    ("1,234", "decimal", amb("1.234", "1234")),
+    ("1,200", "decimal", amb("1.2", "1200")),
+    ("1,200 ha", "decimal", amb("1.2", "1200")),
     ("12.5 triệu", "decimal", amb("12500000", "125000000")),
     ("12.5 triệu", "integer", amb("12500000", "125000000")),
     ("1.5tr", "integer", amb("1500000", "15000000")),
     ("1.234 tỷ", "integer", amb("1234000000", "1234000000000")),
     ("1,234 triệu", "integer", amb("1234000", "1234000000")),
-    ("1,234 triệu", "decimal", Parsed(D("1234000"))),
+    ("1,234 triệu", "decimal", amb("1234000", "1234000000")),
     ("12.5%", "decimal", amb("12.5", "125")),
     ("12.5 ha", "decimal", amb("12.5", "125")),
     # leading zero before a single dot is a decimal point
@@ -172,7 +187,6 @@ EXAMPLES: list[tuple[str, NumberKind, ParseResult]] = [
     ("   ", "integer", Invalid("empty")),
     ("\n\t", "integer", Invalid("empty")),
     # not a number
-    ("khoảng 90", "integer", Invalid("not_a_number")),
     ("mười hai", "integer", Invalid("not_a_number")),
     ("abc", "decimal", Invalid("not_a_number")),
     ("1 2", "integer", Invalid("not_a_number")),
@@ -201,7 +215,6 @@ EXAMPLES: list[tuple[str, NumberKind, ParseResult]] = [
     ("2 triệu tư", "integer", Invalid("not_a_number")),
     ("12 phẩy 5", "decimal", Invalid("not_a_number")),
     ("5 nghìn tỷ", "integer", Invalid("not_a_number")),
-    ("1tr 5", "integer", Invalid("not_a_number")),
     ("1,5tr5", "integer", Invalid("not_a_number")),
     ("1.000tr5", "integer", Invalid("not_a_number")),
     ("1tr5,5", "integer", Invalid("not_a_number")),
@@ -211,6 +224,35 @@ EXAMPLES: list[tuple[str, NumberKind, ParseResult]] = [
 @pytest.mark.parametrize(("text", "kind", "expected"), EXAMPLES)
 def test_examples(text: str, kind: NumberKind, expected: ParseResult) -> None:
     assert parse_number(text, kind) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [
+        ("khoảng 450", "450"),
+        ("Khoảng 450 hộ", "450"),
+        ("khoang 1.234", "1234"),
+        ("tầm 30", "30"),
+        ("chừng 12", "12"),
+        ("gần 2 triệu", "2000000"),
+        ("xấp xỉ 7", "7"),
+        ("~450", "450"),
+        ("≈ 450", "450"),
+        ("about 450", "450"),
+    ],
+)
+def test_an_approximate_number_is_read_and_marked(text: str, value: str) -> None:
+    assert parse_number(text, "integer") == Parsed(D(value), approximate=True)
+    assert parse_number(value, "integer") == Parsed(D(value), approximate=False)
+
+
+@pytest.mark.parametrize("text", ["khoảng", "khoảng hộ", "tầm", "khoảngg 5", "hơn 450"])
+def test_an_approximation_word_alone_is_no_number(text: str) -> None:
+    assert parse_number(text, "integer") == Invalid("not_a_number")
+
+
+def test_an_approximate_ambiguous_number_is_still_asked_about() -> None:
+    assert parse_number("khoảng 12.5", "decimal") == amb("12.5", "125")
 
 
 def test_default_kind_is_decimal() -> None:
@@ -303,9 +345,17 @@ def one_dot_group_no_comma(text: str) -> bool:
     return text.count(".") == 1 and "," not in text
 
 
+def one_comma_three_digits(text: str) -> bool:
+    """``1,234``: no dot, and a comma before exactly three digits (1,234 or 1.234)."""
+    _head, comma, tail = text.partition(",")
+    digits = "".join(ch for ch in tail if ch.isdigit())
+    return "." not in text and bool(comma) and len(digits) == 3 and tail.startswith(digits)
+
+
 def assert_reads_back(result: ParseResult, value: Decimal, text: str) -> None:
     if isinstance(result, Ambiguous):
-        assert one_dot_group_no_comma(text), (text, result)
+        assert one_dot_group_no_comma(text) or one_comma_three_digits(text), (text, result)
+        assert value == result.options[0] or one_dot_group_no_comma(text), (text, result)
         assert value in result.options
     else:
         assert result == Parsed(value), (text, result)
@@ -449,8 +499,9 @@ def test_dot_three_digits(a: int, b: int) -> None:
 def test_comma_three_digits(a: int, b: int) -> None:
     text = f"{a},{b:03d}"
     decimal_reading = clean_decimal(Decimal(f"{a}.{b:03d}"))
-    assert parse_number(text, "decimal") == Parsed(decimal_reading)
-    assert parse_number(text, "integer") == Ambiguous((decimal_reading, Decimal(f"{a}{b:03d}")))
+    both = Ambiguous((decimal_reading, Decimal(f"{a}{b:03d}")))
+    assert parse_number(text, "decimal") == both  # 1,200: 1,2 or 1.200, on any question
+    assert parse_number(text, "integer") == both
 
 
 @given(digit_strings)

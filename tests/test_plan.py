@@ -10,6 +10,7 @@ import pytest
 from bot.plan.model import (
     DEFAULT_NOMINATION_KINDS,
     DEFAULT_PLAN_PATH,
+    MAX_SHORT_LABEL,
     PERIOD_KINDS,
     PLAN_KEYS,
     QUESTION_TYPES,
@@ -22,6 +23,7 @@ from bot.plan.model import (
     check_plan,
     check_plan_text,
     load_plan,
+    short_label,
 )
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -202,7 +204,7 @@ def test_base_fixture_is_valid() -> None:
     assert isinstance(plan, Plan)
     assert plan.source is None
     assert [v.id for v in plan.villages] == ["thon_a", "thon_binh"]
-    assert plan.form("thang").question("tong_ho").label == "Bao nhiêu hộ?"
+    assert plan.form("thang").question("tong_ho").label == "Bao nhiêu hộ"  # its ask, shortened
     assert plan.indicators[0].target == Target(">=", Decimal(100))
 
 
@@ -315,6 +317,40 @@ def test_labels_units_and_choices() -> None:
     tong_ho = plan.form("thang").question("tong_ho")
     assert (tong_ho.label, tong_ho.unit) == ("Tổng số hộ", "hộ")
     assert plan.form("thang").question("rac").choices == ("Thôn văn hóa", "Chưa đạt")
+
+
+def test_a_question_without_a_label_is_labelled_by_its_ask_shortened() -> None:
+    """The label rule (README, The plan file): ``label`` is optional; without it a question's
+    label is its ``ask`` without the question mark, cut at a word to 40 characters."""
+    long_ask = (
+        "Trong tháng, thôn đã tổ chức bao nhiêu buổi sinh hoạt cộng đồng về phòng chống "
+        "tệ nạn xã hội?"
+    )
+    plan, problems = check_plan_text(edit({17: f"ask: {long_ask}"}))
+    assert problems == [] and plan is not None
+    assert plan.form("thang").question("tong_ho").label == "Bao nhiêu hộ"
+    assert plan.form("thang").question("rac").label == "Có thu gom rác không"
+    label = plan.form("thang").question("ho_dien").label
+    assert label == "Trong tháng, thôn đã tổ chức bao nhiêu…"
+    assert len(label) <= MAX_SHORT_LABEL
+    assert long_ask.startswith(label.removesuffix("…"))
+    # a label the plan gives is kept as written
+    plan, problems = check_plan_text(edit({13: "ask: Bao nhiêu hộ?\n        label: Số hộ"}))
+    assert plan is not None and plan.form("thang").question("tong_ho").label == "Số hộ"
+
+
+@pytest.mark.parametrize(
+    ("ask", "label"),
+    [
+        ("Bao nhiêu hộ?", "Bao nhiêu hộ"),
+        ("Ghi chú:", "Ghi chú"),
+        ("  Số   hộ  nghèo ? ", "Số hộ nghèo"),
+        ("?", "?"),
+        ("x" * 60, "x" * 39 + "…"),
+    ],
+)
+def test_short_label(ask: str, label: str) -> None:
+    assert short_label(ask) == label
 
 
 def test_unknown_top_level_keys_are_ignored() -> None:
@@ -540,6 +576,52 @@ def test_unknown_yaml_tag_is_a_problem_not_an_exception() -> None:
     [problem] = problems_of(BASE + "extra: !thu x\n")
     assert problem.line == 40
     assert "Lỗi cú pháp YAML" in problem.message
+
+
+@pytest.mark.parametrize(
+    ("text", "line", "column", "fragments"),
+    [
+        (
+            edit({8: "title: Báo cáo: tháng"}),
+            8,
+            19,
+            ["dấu hai chấm “:” ở chỗ không được dùng", '"Báo cáo: tháng"'],
+        ),
+        (
+            edit({5: "villages: [Thôn A, Thôn Bình"}),
+            6,
+            6,
+            ["danh sách mở bằng “[” ở dòng 5", "“]” đóng"],
+        ),
+        (edit({2: "title: 'Thi đua thử"}), None, None, ["chuỗi mở bằng dấu ngoặc ở dòng 2"]),
+        (edit({10: "due:\t25"}), 10, 9, ["ký tự Tab"]),
+        (edit({10: "due 25"}), 10, 5, ["thiếu dấu hai chấm"]),
+        (
+            edit({12: "- id: tong_ho\n       ask: Bao nhiêu hộ?"}),
+            13,
+            8,
+            ["thụt lề của dòng này không khớp"],
+        ),
+        (edit({13: "ask: *hộ"}), 13, 16, ["dấu “*” hoặc “&”"]),
+        (edit({2: "title: Thi đua\x07 thử"}), 2, 15, ["ký tự điều khiển", "#x0007"]),
+        (BASE + "---\nplan: 1\n", 40, 1, ["chỉ được chứa một kế hoạch"]),
+    ],
+    ids=["colon", "list", "quote", "tab", "no colon", "indent", "alias", "bell", "two"],
+)
+def test_a_yaml_syntax_error_is_said_in_vietnamese_at_its_line_and_column(
+    text: str, line: int | None, column: int | None, fragments: list[str]
+) -> None:
+    [problem] = problems_of(text)
+    if line is not None:
+        assert (problem.line, problem.column) == (line, column)
+        assert str(problem).startswith(f"dòng {line}, cột {column}: Lỗi cú pháp YAML: ")
+    else:  # at the end of the file: the line it opened on is in the message
+        assert problem.line is not None and problem.column is not None
+    for fragment in fragments:
+        assert fragment in problem.message
+    # PyYAML's English is not what the officer reads
+    for english in ("mapping values", "expected", "found", "while scanning", "could not"):
+        assert english not in problem.message
 
 
 # --------------------------------------------------------------------------- many problems at once

@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 
 from bot.domain import Identity
 from storage.sqlite import SqliteStorage
+from tests.button_words import button_words
 from tests.conftest import SMALL_PLAN
 from tests.standin.telegram import BotApiStandIn
 
@@ -171,7 +172,8 @@ def test_console_fills_a_report_through_stdin(tmp_path: Path) -> None:
     assert "Ý bạn là số nào?" in out
     assert "4. Diện tích lúa: 12,5 ha" in out
     assert "Đã nhận Báo cáo tháng của Thôn 1" in out
-    csv_text = thidua(tmp_path, "export", "--format", "csv")
+    assert button_words([out]) == []  # a terminal has no buttons
+    csv_text = thidua(tmp_path, "export", "--format", "csv", "--plain")
     assert "tong_ho,1234,hộ,1," in csv_text
     assert "dien_tich_lua,12.5,ha,1," in csv_text
     assert "thu_gom_rac,yes,,1," in csv_text
@@ -271,6 +273,7 @@ def test_console_nominates_with_numbered_menus(tmp_path: Path) -> None:
     assert "Người được đề cử: Bà Nguyễn Thị Lan" in out and "Thôn: Thôn 2" in out
     assert "Đã nhận đề cử số ĐC-" in out
     assert "· Bà Nguyễn Thị Lan (Thôn 2) · Chờ xét" in out
+    assert button_words([out]) == []
 
 
 async def test_run_serves_zalo_next_to_telegram_and_never_logs_either_token(
@@ -303,3 +306,39 @@ async def test_run_serves_zalo_next_to_telegram_and_never_logs_either_token(
     assert zalo.token.split(":", 1)[1] not in log
     assert standin.token.split(":", 1)[1] not in log
     assert bot.returncode == 0
+
+
+def test_the_console_greets_a_registered_guest_by_name_and_mentions_a_draft_only_if_any(
+    tmp_path: Path,
+) -> None:
+    code = thidua(tmp_path, "invite", "--role", "secretariat").strip().splitlines()[-1]
+    first = thidua(tmp_path, "console", stdin=f"{code}\n/thoat\n")
+    assert "chưa đăng ký" in first and "Chào mừng" in first
+    assert "Tạm biệt!" in first and "Bản nháp" not in first
+    again = thidua(tmp_path, "console", stdin="/thoat\n")
+    assert "chưa đăng ký" not in again and "Chào " in again and "thường trực" in again
+    head = thidua(tmp_path, "console", "--as", "Thôn 1", stdin="/baocao\n2\n/thoat\n")
+    assert "Tạm biệt! Bản nháp vẫn được lưu." in head
+
+
+async def test_the_console_leaves_at_once_on_ctrl_c_with_a_goodbye(tmp_path: Path) -> None:
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "bot",
+        "console",
+        "--as",
+        "Thôn 1",
+        env=thidua_env(tmp_path),
+        cwd=tmp_path,
+        stdin=asyncio.subprocess.PIPE,  # kept open: the console waits for a line
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    assert process.stdout is not None
+    greeting = await asyncio.wait_for(process.stdout.readuntil(b"> "), 20)
+    assert "trưởng thôn Thôn 1" in greeting.decode()
+    process.send_signal(signal.SIGINT)
+    out, _err = await asyncio.wait_for(process.communicate(), 5)  # at once, not on Enter
+    assert "Tạm biệt!" in out.decode()
+    assert process.returncode == 130

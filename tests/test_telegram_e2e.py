@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import replace
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -216,6 +217,10 @@ async def test_secretariat_gets_the_workbook_with_xuat(
     book = load_workbook(io.BytesIO(document.data))
     rows = [[c.value for c in row] for row in book.worksheets[1].iter_rows()]
     assert ["Thôn 1", 412, 400, "Có", 12.5, "Thôn văn hóa", None] in rows
+    assert book.sheetnames[1] == "Báo cáo tháng 2026-11"  # the period in the name
+    # one village of three: the summary gives the figure and what it stands on, no verdict
+    summary = {row[0].value: [c.value for c in row] for row in book.worksheets[0].iter_rows()}
+    assert summary["Tỷ lệ hộ dùng điện lưới"][5:] == [1, 3, "chưa đủ số liệu (1/3 thôn)"]
 
 
 async def test_a_workbook_being_made_holds_up_no_one_else(
@@ -385,3 +390,82 @@ async def test_polling_confirms_an_update_only_once_it_is_stored(
         pushed.append(head.last_update_id)
     await head.say("/huongdan")
     assert len(pushed) == 4 and unstored == []
+
+
+async def test_a_month_like_the_last_takes_a_few_presses_and_answers(
+    standin: BotApiStandIn, storage: SqliteStorage, clock: FakeClock
+) -> None:
+    """The default plan's 20-question monthly report, three numbers changed from October,
+    with Telegram's buttons: at most 8 messages from /baocao to Gửi (7 here: the form,
+    "Giống kỳ trước", three changes typed at the summary, Gửi)."""
+    from bot.plan.schedule import quiet_until
+    from bot.ratelimit import Limits
+    from handlers.conversation import Conversations
+    from tests.nam_dong import CHANGES, MESSAGE_BUDGET, NOVEMBER, OCTOBER, nam_dong
+
+    plan = nam_dong()
+    village = plan.village("Thôn 1")
+    assert village is not None
+    conversations = Conversations(plan, storage, clock)
+    sender = Outbox(
+        storage,
+        {},
+        clock,
+        lambda moment: quiet_until(plan.schedule, moment, plan.tz),
+        render=conversations.renderer.render,
+    )
+    conversations.queued = sender.wake
+    inbox = Inbox(storage, conversations, sender, clock)
+    await inbox.start()
+    options = TelegramOptions(
+        token=standin.token,
+        api_url=standin.base_url,
+        poll_timeout=1,
+        limits=Limits(chat_burst=100),
+        send_timeout=1.0,
+    )
+    channel = TelegramChannel(options, inbox, plan.tz)
+    attach(channel, inbox, sender)
+    await channel.connect()
+    try:
+        await add_invite(storage, clock, "HEAD2345", village.id)
+        head = standin.user(401, "Ba")
+        await head.say("/start HEAD2345")
+        async with storage.transaction() as tx:
+            person = await tx.person_by_identity("telegram", "401")
+            assert person is not None
+            october = clock() - timedelta(days=30)
+            await tx.add_report(village.id, "thang", "2026-10", OCTOBER, person.id, october)
+
+        sent: list[str] = []
+
+        async def say(text: str) -> str:
+            sent.append(text)
+            return texts(await head.say(text))
+
+        async def press(label: str) -> str:
+            sent.append(label)
+            return texts(await head.press(head.button(label)))
+
+        assert "Bạn muốn gửi báo cáo nào?" in await say("/baocao")
+        offer = await press("Báo cáo tháng")
+        assert "Thôn đã báo cáo kỳ tháng 10/2026" in offer
+        assert [label for label, _data in head.last_buttons()][:2] == [
+            "Giống kỳ trước",
+            "Trả lời từng câu",
+        ]
+        summary = await press("Giống kỳ trước")
+        assert "1. Tổng số hộ: 412 hộ" in summary and "20. Ghi chú: (bỏ qua)" in summary
+        for change in CHANGES:
+            summary = await say(change)
+        assert "6. Hộ nghèo: 11 hộ (kỳ trước: 12 hộ)" in summary
+        receipt = await press("Gửi")
+        assert "Đã nhận Báo cáo tháng của Thôn 1, kỳ tháng 11/2026" in receipt
+        assert len(sent) == 7 <= MESSAGE_BUDGET, sent
+        async with storage.transaction() as tx:
+            report = await tx.latest_report(village.id, "thang", "2026-11")
+        assert report is not None and report.answers == NOVEMBER
+    finally:
+        await channel.stop()
+        await inbox.stop()
+        await sender.flush()

@@ -19,6 +19,7 @@ from handlers.inbox import Inbox
 from scheduler.jobs import Jobs
 from scheduler.outbox import Outbox
 from storage.sqlite import SqliteStorage
+from tests.button_words import button_words
 from tests.conftest import SMALL_PLAN, FakeClock, add_invite, attach
 from tests.standin.zalo import ZaloApiStandIn, zalo_id
 
@@ -33,14 +34,26 @@ def z(n: int) -> str:
 FAST = Limits(chat_burst=100)
 
 
+def sent_texts(api: ZaloApiStandIn) -> list[str]:
+    """Every text the bot sent through the stand-in (messages and photo captions)."""
+    return [
+        str(call.params.get("text") or call.params.get("caption") or "")
+        for call in api.requests
+        if call.method in ("sendMessage", "sendPhoto")
+    ]
+
+
 @pytest.fixture
 async def zalo_api() -> AsyncIterator[ZaloApiStandIn]:
+    """The Zalo stand-in; after the test, every request followed Zalo's rules and no text
+    the bot sent names a button (Zalo has none)."""
     api = ZaloApiStandIn()
     api.poll_cap = 0.3
     await api.start()
     yield api
     await api.stop()
     assert api.violations == [], api.violations
+    assert button_words(sent_texts(api)) == []
 
 
 @pytest.fixture
@@ -179,6 +192,10 @@ async def test_reminders_and_a_long_digest_go_out_under_2000_characters(
             ):
                 person = await tx.create_person(name, role, village, "vi", clock())
                 await tx.add_identity(person.id, Identity("zalo", chat, chat), clock())
+            # Every other village reports, so that the 60 others are named in full.
+            for other in plan.villages[1::2]:
+                await tx.add_report(other.id, "thang", "2026-11", {"tong_ho": "10"}, person.id,
+                                    clock())  # fmt: skip
         jobs = Jobs(plan, storage, clock)
         assert len(await jobs.digest_now()) == 1
         clock.now = clock.now.replace(day=25, hour=1)  # the due day, 08:00 in Vietnam
@@ -190,7 +207,7 @@ async def test_reminders_and_a_long_digest_go_out_under_2000_characters(
     assert len(digest) >= 3 and all(len(m["text"]) <= 2000 for m in digest)
     assert "Zalo không nhận tệp" in digest[-1]["text"]
     joined = text_of(digest)
-    for n in (1, 60, 120):
+    for n in (1, 59, 119):
         assert f"Thôn Buôn Làng Số {n} Phía Đông Suối" in joined
     reminder = text_of(zalo_api.messages_to(z(8002)))
     assert "hôm nay" in reminder and "Báo cáo ngay: gõ /baocao thang 2026-11" in reminder
@@ -572,3 +589,92 @@ async def test_long_texts_are_cut_by_utf16_length_and_stickers_get_a_polite_answ
     await head.say("2")
     sticker = text_of(await head.send_sticker())
     assert "nhãn dán" in sticker and "Câu 1/6" in sticker
+
+
+async def test_a_month_like_the_last_takes_a_few_numbered_answers(
+    zalo_api: ZaloApiStandIn, storage: SqliteStorage, clock: FakeClock
+) -> None:
+    """The default plan's 20-question monthly report, three numbers changed from October:
+    "Giống kỳ trước" opens the summary with October's answers, each change is one message,
+    and the whole report costs at most 8 messages from /baocao to Gửi (7 here: the form,
+    "Giống kỳ trước", three changes, Gửi)."""
+    from tests.nam_dong import CHANGES, MESSAGE_BUDGET, NOVEMBER, OCTOBER, nam_dong
+
+    plan = nam_dong()
+    village = plan.village("Thôn 1")
+    assert village is not None
+    sender = outbox(storage, None, clock, plan)
+    conversations = Conversations(plan, storage, clock)
+    inbox = Inbox(storage, conversations, sender, clock)
+    channel = ZaloChannel(
+        ZaloOptions(token=zalo_api.token, api_url=zalo_api.base_url, poll_timeout=1, limits=FAST),
+        inbox,
+    )
+    attach(channel, inbox, sender)
+    await inbox.start()
+    await channel.connect()
+    try:
+        await add_invite(storage, clock, "HEAD2345", village.id)
+        head = zalo_api.user(z(7030), "Anh Ba")
+        await head.say("HEAD2345")
+        async with storage.transaction() as tx:
+            person = await tx.person_by_identity("zalo", z(7030))
+            assert person is not None
+            october = clock() - timedelta(days=30)
+            await tx.add_report(village.id, "thang", "2026-10", OCTOBER, person.id, october)
+
+        sent: list[str] = []
+
+        async def say(text: str) -> str:
+            sent.append(text)
+            return text_of(await head.say(text))
+
+        forms = await say("/baocao")
+        assert "1. Báo cáo tháng" in forms and "Trả lời" in forms
+        offer = await say("1")
+        assert "Thôn đã báo cáo kỳ tháng 10/2026" in offer
+        assert "1. Giống kỳ trước" in offer and "2. Trả lời từng câu" in offer
+        summary = await say("1")
+        assert "Đã điền sẵn các câu trả lời kỳ tháng 10/2026." in summary
+        assert "1. Tổng số hộ: 412 hộ" in summary and "20. Ghi chú: (bỏ qua)" in summary
+        assert "1. Gửi   2. Sửa   3. Hủy" in summary and "gõ số câu" in summary
+        for change in CHANGES:
+            summary = await say(change)
+            assert "Tóm tắt Báo cáo tháng" in summary, summary
+        assert "3. Hộ dùng nước hợp vệ sinh: 405 hộ (kỳ trước: 400 hộ)" in summary
+        assert "16. Vụ việc hòa giải: 4 vụ (kỳ trước: 3 vụ)" in summary
+        receipt = await say("1")
+        assert "Đã nhận Báo cáo tháng của Thôn 1, kỳ tháng 11/2026" in receipt
+        assert len(sent) == 7 <= MESSAGE_BUDGET, sent
+        async with storage.transaction() as tx:
+            report = await tx.latest_report(village.id, "thang", "2026-11")
+        assert report is not None and report.version == 1 and report.answers == NOVEMBER
+        assert all(len(m["text"]) <= 2000 for m in zalo_api.messages_to(z(7030)))
+    finally:
+        await channel.stop()
+        await inbox.stop()
+
+
+async def test_english_chosen_mid_form_goes_on_in_english_with_numbered_menus(
+    zalo_api: ZaloApiStandIn, zalo: ZaloChannel, storage: SqliteStorage, clock: FakeClock
+) -> None:
+    await add_invite(storage, clock, "HEAD2345", "thon_1")
+    head = zalo_api.user(z(7040), "Anh Ba")
+    await head.say("HEAD2345")
+    await head.say("/baocao")
+    await head.say("2")  # this month
+    await head.say("412")
+    menu = text_of(await head.say("/ngonngu"))
+    assert "gõ “English”" in menu
+    switched = await head.say("English", replies=2)
+    assert switched[0]["text"] == "Switched to English."
+    assert "Question 2/6" in switched[1]["text"]
+    yes_no = text_of(await head.say("400"))
+    assert "1. Yes   2. No   3. Back" in yes_no
+    await head.say("1")
+    await head.say("12,5")
+    await head.say("1")
+    summary = text_of(await head.say("skip"))
+    assert "1. Send   2. Edit   3. Cancel" in summary
+    receipt = text_of(await head.say("1"))
+    assert "Thôn 1" in receipt and "11/2026" in receipt

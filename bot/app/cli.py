@@ -4,25 +4,40 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import csv
+import io
+import logging
 import sys
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
 
-from bot.app.bootstrap import App, build, serve, setup_logging
+from bot.app.bootstrap import App, build, open_storage, serve, setup_logging
 from bot.app.config import ConfigError, Settings
+from bot.app.plan_guard import check_stored, remember_run
 from bot.channels.console import CHANNEL as CONSOLE
 from bot.channels.console import ConsoleChannel
 from bot.domain import ROLE_HEAD, ROLES, Identity, Invite
-from bot.i18n import _, format_date
+from bot.i18n import DAY, _, format_date
 from bot.invites import generate_code
-from bot.outputs.export import to_csv
-from bot.plan.model import PlanError, check_plan
+from bot.outputs.export import (
+    BOM,
+    SPREADSHEET_DELIMITER,
+    spreadsheet_csv,
+    spreadsheet_safe,
+    to_csv,
+)
+from bot.plan.model import Plan, PlanError, check_plan, load_plan
 from bot.plan.periods import Period, parse_period
+from bot.plan.removals import removal_name, removals_text
 from bot.plan.schedule import quiet_until
 from handlers.conversation import role_name
 from handlers.digest import chart_png, digest_in, digest_workbook, read_digest
 from scheduler.jobs import Jobs
+from storage.sqlite import sqlite_path
+
+log = logging.getLogger("thidua")
 
 
 def _fail(message: str, code: int = 2) -> int:
@@ -59,6 +74,40 @@ def cmd_plan_check(args: argparse.Namespace) -> int:
             villages=len(plan.villages), forms=len(plan.forms), indicators=len(plan.indicators)
         )
     )
+    if args.database is None:
+        return 0
+    settings = replace(Settings.from_env(), database_url=args.database)
+    return asyncio.run(_plan_check_database(settings, plan, path))
+
+
+async def _plan_check_database(settings: Settings, plan: Plan, path: Path) -> int:
+    """What the plan drops that the database still has data for (1 when anything)."""
+    try:
+        db_path: Path | None = sqlite_path(settings.database_url)
+    except ValueError:
+        db_path = None  # open_storage says what is wrong with the URL
+    if db_path is not None and not db_path.exists():
+        return _fail(
+            _(
+                "Không có cơ sở dữ liệu {path}: kiểm tra lại đường dẫn (nếu bot chưa chạy lần "
+                "nào thì chưa có dữ liệu nào để mất)."
+            ).format(path=db_path)
+        )
+    storage = await open_storage(settings)
+    try:
+        guarded = await check_stored(storage, plan, settings.clock()())
+    finally:
+        await storage.close()
+    if guarded.accepted:
+        print(
+            _("Đã chấp nhận bỏ từ một lần chạy trước (--accept-removals): {items}.").format(
+                items=", ".join(removal_name(r) for r in guarded.accepted)
+            )
+        )
+    if guarded.removals:
+        print(removals_text(guarded.removals, path, guarded.snapshot_known, for_run=False))
+        return 1
+    print(_("Mọi thôn, biểu mẫu và câu hỏi có dữ liệu trong cơ sở dữ liệu đều còn trong kế hoạch."))
     return 0
 
 
@@ -74,14 +123,46 @@ def _no_token_text() -> str:
     )
 
 
-async def _run(settings: Settings, fallback_village: str | None) -> int:
+async def _guard_plan(settings: Settings, accept_removals: bool) -> str | None:
+    """Why the bot must not start with this plan (it drops villages, forms or questions
+    that have stored data, and ``--accept-removals`` was not given), or None; when it may
+    start, the plan's text is stored as the snapshot the next start compares with."""
+    plan = load_plan(settings.plan_file)
+    text = await asyncio.to_thread(settings.plan_file.read_text, encoding="utf-8")
+    now = settings.clock()()
+    storage = await open_storage(settings)
+    try:
+        guarded = await check_stored(storage, plan, now)
+        if guarded.removals and not accept_removals:
+            return removals_text(
+                guarded.removals, settings.plan_file, guarded.snapshot_known, for_run=True
+            )
+        if guarded.removals:
+            log.warning(
+                "starting with a plan that drops what has stored data (--accept-removals): %s",
+                ", ".join(r.key for r in guarded.removals),
+            )
+        await remember_run(storage, settings.plan_file, text, guarded, now)
+    finally:
+        await storage.close()
+    return None
+
+
+async def _run(
+    settings: Settings, fallback_village: str | None, accept_removals: bool = False
+) -> int:
     problems = _plan_problems_text(settings.plan_file)
     if problems:
         return _fail(problems)
-    if not settings.telegram_token and not settings.zalo_token:
+    no_token = not settings.telegram_token and not settings.zalo_token
+    if no_token and fallback_village is None:
         print(_no_token_text())
-        if fallback_village is None:
-            return 2
+        return 2
+    refusal = await _guard_plan(settings, accept_removals)
+    if refusal:
+        return _fail(refusal)
+    if no_token:
+        print(_no_token_text())
         return await _console(settings, fallback_village)
     app = await _app(settings)
     await serve(app)
@@ -94,7 +175,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     settings = Settings.from_env()
     setup_logging(settings)
     try:
-        return asyncio.run(_run(settings, args.or_console))
+        return asyncio.run(_run(settings, args.or_console, args.accept_removals))
     except InvalidToken:
         # The library's message quotes the token: say it in our own words instead.
         return _fail(
@@ -142,11 +223,19 @@ async def _console(settings: Settings, village_key: str | None) -> int:
             ).format(village=village.name)
         else:
             user_id = "guest"
-            greeting = _(
-                "Bạn đang dùng thidua trong terminal, chưa đăng ký.\n"
-                'Gửi mã mời (tạo bằng: thidua invite --village "Thôn 1"), /thoat để thoát.'
-            )
-        channel = ConsoleChannel(app.conversations, user_id)
+            async with app.storage.transaction() as tx:
+                known = await tx.person_by_identity(CONSOLE, user_id)
+            if known is not None:  # registered here before, with an invite code
+                greeting = _(
+                    "Chào {name}! Bạn đang dùng thidua trong terminal với vai trò {role}.\n"
+                    "Gõ /huongdan để xem hướng dẫn, /thoat để thoát."
+                ).format(name=known.name, role=role_name(known.role))
+            else:
+                greeting = _(
+                    "Bạn đang dùng thidua trong terminal, chưa đăng ký.\n"
+                    'Gửi mã mời (tạo bằng: thidua invite --village "Thôn 1"), /thoat để thoát.'
+                )
+        channel = ConsoleChannel(app.conversations, user_id, exports=settings.exports)
         await channel.serve(greeting)
     finally:
         await app.close()
@@ -222,7 +311,7 @@ async def _invite(
         expires = invite.expires_at.astimezone(app.plan.tz).date()
         print(
             _("Mã mời {role} – {where}, dùng một lần, hết hạn ngày {date}:").format(
-                role=role_name(role), where=where, date=format_date(expires, "short")
+                role=role_name(role), where=where, date=format_date(expires, DAY)
             )
         )
         if linked is not None:
@@ -233,15 +322,110 @@ async def _invite(
                 ).format(name=linked.name)
             )
         if username:
-            print(f"https://t.me/{username}?start={code}")
+            print(_invite_link(username, code))
         print(code)
     finally:
         await app.close()
     return 0
 
 
+def _invite_link(username: str | None, code: str) -> str:
+    """The link that opens the Telegram bot with the code (``/start CODE``), when the bot's
+    username is known (it is once ``thidua run`` has reached Telegram), else ``""``."""
+    return f"https://t.me/{username}?start={code}" if username else ""
+
+
+def _invite_rows_csv(header: list[str], rows: list[list[str]]) -> str:
+    """The invite table as a CSV Excel opens right with Vietnamese settings (a BOM, ``;``
+    between fields, as the exports)."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, delimiter=SPREADSHEET_DELIMITER, lineterminator="\r\n")
+    writer.writerow(header)
+    writer.writerows([spreadsheet_safe(cell) for cell in row] for row in rows)
+    return BOM + buffer.getvalue()
+
+
+def _table(header: list[str], rows: list[list[str]]) -> str:
+    """Rows in columns padded to their widest cell, the last one as it is."""
+    widths = [max(len(row[i]) for row in [header, *rows]) for i in range(len(header) - 1)]
+    return "\n".join(
+        "  ".join([*(cell.ljust(width) for cell, width in zip(row, widths, strict=False)), row[-1]])
+        for row in [header, *rows]
+    )
+
+
+async def _invite_all(settings: Settings, days: int, csv_file: str | None) -> int:
+    """One head's code for every village of the plan that has no registered head (not
+    revoked), printed as a table (village, code, expiry, link) and, with ``csv_file``,
+    written there as a CSV for printing."""
+    problems = _plan_problems_text(settings.plan_file)
+    if problems:
+        return _fail(problems)
+    if days < 1:
+        return _fail(_("--days phải từ 1 trở lên."))
+    app = await _app(settings)
+    try:
+        now = app.clock()
+        expires_at = now + timedelta(days=days)
+        rows: list[list[str]] = []
+        expires = format_date(expires_at.astimezone(app.plan.tz).date(), DAY)
+        async with app.storage.transaction() as tx:
+            people = await tx.people()
+            headed = {p.village_id for p in people if p.role == ROLE_HEAD and p.village_id}
+            username = await tx.meta("telegram_username")
+            for village in app.plan.villages:
+                if village.id in headed:
+                    continue
+                code = generate_code()
+                while await tx.invite(code) is not None:
+                    code = generate_code()
+                await tx.create_invite(Invite(code, ROLE_HEAD, village.id, now, expires_at))
+                rows.append([village.name, code, expires, _invite_link(username, code)])
+    finally:
+        await app.close()
+    skipped = [v.name for v in app.plan.villages if v.id in headed]
+    if not rows:
+        print(_("Thôn nào cũng đã có trưởng thôn đăng ký: không tạo mã nào."))
+        return 0
+    print(
+        _(
+            "Mã mời trưởng thôn cho {count} thôn chưa có trưởng thôn đăng ký; mỗi mã dùng "
+            "một lần, hết hạn ngày {date}:"
+        ).format(count=len(rows), date=expires)
+    )
+    header = [_("Thôn"), _("Mã mời"), _("Hết hạn"), _("Đường link")]
+    print(_table(header, [[*row[:3], row[3] or "-"] for row in rows]))
+    if skipped:
+        print(
+            _("Đã có trưởng thôn đăng ký, không tạo mã: {names}.").format(names=", ".join(skipped))
+        )
+    if not username:
+        print(
+            _(
+                "Chưa biết đường link Telegram (bot chưa chạy lần nào): trưởng thôn mở bot trên "
+                "Zalo hoặc Telegram rồi gửi mã."
+            )
+        )
+    if csv_file:
+        text = _invite_rows_csv(header, rows)
+        await asyncio.to_thread(Path(csv_file).write_text, text, encoding="utf-8", newline="")
+        print(_("Đã ghi bảng mã mời vào {file}.").format(file=csv_file), file=sys.stderr)
+    return 0
+
+
 def cmd_invite(args: argparse.Namespace) -> int:
     settings = Settings.from_env()
+    if args.all_villages:
+        if args.village or args.person is not None or args.role != ROLE_HEAD:
+            return _fail(
+                _(
+                    "--all-villages tạo mã cho trưởng thôn của mọi thôn: bỏ --village, "
+                    "--person và --role."
+                )
+            )
+        return asyncio.run(_invite_all(settings, args.days, args.csv))
+    if args.csv:
+        return _fail(_("--csv chỉ dùng với --all-villages."))
     return asyncio.run(_invite(settings, args.role, args.village, args.days, args.person))
 
 
@@ -306,7 +490,12 @@ def _valid_period(key: str) -> bool:
 
 
 async def _export(
-    settings: Settings, fmt: str, period: str | None, history: bool, out: str | None
+    settings: Settings,
+    fmt: str,
+    period: str | None,
+    history: bool,
+    out: str | None,
+    plain: bool = False,
 ) -> int:
     if period is not None and not _valid_period(period):
         return _fail(
@@ -319,17 +508,19 @@ async def _export(
             return _fail(_("Tệp XLSX cần --out TỆP, ví dụ --out tong-hop.xlsx."))
         if history:
             return _fail(_("--history chỉ dùng với --format csv."))
+        if plain:
+            return _fail(_("--plain chỉ dùng với --format csv."))
         return await _export_workbook(settings, period, out)
     app = await _app(settings)
     try:
         async with app.storage.transaction() as tx:
             reports = await tx.reports(period, history)
             people = {p.id: p for p in await tx.people(include_revoked=True)}
-        text = to_csv(app.plan, reports, people)
+        text = (to_csv if plain else spreadsheet_csv)(app.plan, reports, people)
     finally:
         await app.close()
     if out:
-        await asyncio.to_thread(Path(out).write_text, text, encoding="utf-8")
+        await asyncio.to_thread(Path(out).write_text, text, encoding="utf-8", newline="")
         print(
             _("Đã ghi {count} báo cáo vào {file}.").format(count=len(reports), file=out),
             file=sys.stderr,
@@ -428,7 +619,7 @@ def cmd_digest(args: argparse.Namespace) -> int:
 
 def cmd_export(args: argparse.Namespace) -> int:
     return asyncio.run(
-        _export(Settings.from_env(), args.format, args.period, args.history, args.out)
+        _export(Settings.from_env(), args.format, args.period, args.history, args.out, args.plain)
     )
 
 
@@ -444,6 +635,14 @@ def parser() -> argparse.ArgumentParser:
         "--or-console",
         metavar="THÔN",
         help=_("khi chưa có token, mở console với vai trò trưởng thôn này"),
+    )
+    run.add_argument(
+        "--accept-removals",
+        action="store_true",
+        help=_(
+            "chạy cả khi kế hoạch bỏ mất thôn, biểu mẫu hay câu hỏi đã có dữ liệu "
+            "(dữ liệu cũ vẫn giữ trong cơ sở dữ liệu)"
+        ),
     )
     run.set_defaults(func=cmd_run)
 
@@ -462,6 +661,16 @@ def parser() -> argparse.ArgumentParser:
         type=int,
         help=_("gắn thêm kênh thứ hai (Zalo/Telegram) cho người đã đăng ký có số này"),
     )
+    invite.add_argument(
+        "--all-villages",
+        action="store_true",
+        help=_("một mã trưởng thôn cho mỗi thôn chưa có trưởng thôn đăng ký, in thành bảng"),
+    )
+    invite.add_argument(
+        "--csv",
+        metavar="TỆP.csv",
+        help=_("với --all-villages: ghi thêm bảng mã mời vào tệp CSV này (mở bằng Excel để in)"),
+    )
     invite.set_defaults(func=cmd_invite)
 
     users = sub.add_parser("users", help=_("danh sách người dùng"))
@@ -478,6 +687,11 @@ def parser() -> argparse.ArgumentParser:
         "--history", action="store_true", help=_("mọi phiên bản, không chỉ bản mới nhất")
     )
     export.add_argument("--out", help=_("ghi vào tệp thay vì in ra"))
+    export.add_argument(
+        "--plain",
+        action="store_true",
+        help=_("CSV cho máy đọc: mỗi câu trả lời một dòng, tiêu đề tiếng Anh, dấu chấm thập phân"),
+    )
     export.set_defaults(func=cmd_export)
 
     digest = sub.add_parser(
@@ -504,6 +718,14 @@ def parser() -> argparse.ArgumentParser:
     plan_sub = plan.add_subparsers(dest="plan_command", required=True)
     check = plan_sub.add_parser("check", help=_("kiểm tra một tệp kế hoạch"))
     check.add_argument("file")
+    check.add_argument(
+        "--database",
+        metavar="URL",
+        help=_(
+            "cũng kiểm tra với cơ sở dữ liệu này (ví dụ sqlite:///thidua.db): thôn, biểu mẫu "
+            "hay câu hỏi nào đã có dữ liệu mà kế hoạch bỏ mất"
+        ),
+    )
     check.set_defaults(func=cmd_plan_check)
     return p
 

@@ -36,6 +36,17 @@ def read_dotenv(path: Path) -> dict[str, str]:
     return values
 
 
+def telegram_base_url(url: str) -> str:
+    """The Bot API base python-telegram-bot wants, the token appended to it (``…/bot``),
+    from ``TELEGRAM_API_URL`` written with or without its ``/bot`` (and a trailing ``/``):
+    ``https://api.telegram.org`` and ``https://api.telegram.org/bot/`` both give
+    ``https://api.telegram.org/bot``. A URL with a ``{token}`` placeholder is kept as is."""
+    if "{token}" in url:
+        return url
+    base = url.rstrip("/")
+    return base if base.endswith("/bot") else base + "/bot"
+
+
 @dataclass(frozen=True)
 class Settings:
     telegram_token: str | None = field(default=None, repr=False)
@@ -58,6 +69,7 @@ class Settings:
     zalo_webhook_port: int = 8444
     zalo_webhook_listen: str = "0.0.0.0"
     now: datetime | None = None  # THIDUA_NOW: the moment the bot's clock starts at
+    exports: Path = Path("exports")  # THIDUA_EXPORTS: where the console saves files sent to it
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None, dotenv: Path | None = None) -> Settings:
@@ -98,7 +110,7 @@ class Settings:
 
         return cls(
             telegram_token=get("TELEGRAM_BOT_TOKEN"),
-            telegram_api_url=get("TELEGRAM_API_URL") or cls.telegram_api_url,
+            telegram_api_url=telegram_base_url(get("TELEGRAM_API_URL") or cls.telegram_api_url),
             telegram_file_api_url=get("TELEGRAM_FILE_API_URL"),
             telegram_rate_limit=number("TELEGRAM_RATE_LIMIT", cls.telegram_rate_limit),
             database_url=get("DATABASE_URL") or cls.database_url,
@@ -117,6 +129,7 @@ class Settings:
             zalo_webhook_port=int(number("ZALO_WEBHOOK_PORT", cls.zalo_webhook_port)),
             zalo_webhook_listen=get("ZALO_WEBHOOK_LISTEN") or cls.zalo_webhook_listen,
             now=moment("THIDUA_NOW"),
+            exports=Path(get("THIDUA_EXPORTS") or cls.exports),
         )
 
     def clock(self) -> Clock:

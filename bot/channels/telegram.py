@@ -34,7 +34,7 @@ from bot.channels.base import (
     TemporaryFailure,
     Unreachable,
 )
-from bot.i18n import DEFAULT_LOCALE, N_, SUPPORTED_LOCALES, _, use_locale
+from bot.i18n import DEFAULT_LOCALE, N_, SUPPORTED_LOCALES, _, command_name, use_locale
 from bot.messages import Incoming, Reply
 from bot.ratelimit import Limits, Pacer
 from handlers.telegram import CHANNEL, Part, incoming_from_update, parts, send_part, with_photo
@@ -45,6 +45,7 @@ COMMANDS = [
     ("baocao", N_("Gửi báo cáo của thôn")),
     ("detcu", N_("Đề cử gương người tốt, việc tốt")),
     ("detcu_ds", N_("Các đề cử (của bạn, hoặc đang mở)")),
+    ("traloi", N_("Trả lời câu hỏi về đề cử của bạn")),
     ("huy", N_("Bỏ việc đang làm dở")),
     ("tonghop", N_("Tổng hợp (thường trực, Chủ tịch)")),
     ("xuat", N_("Bảng tính XLSX (thường trực, Chủ tịch)")),
@@ -196,7 +197,10 @@ class TelegramChannel:
         try:
             for locale in SUPPORTED_LOCALES:
                 with use_locale(locale):
-                    commands = [BotCommand(name, _(text)) for name, text in COMMANDS]
+                    commands = [
+                        BotCommand(command_name(f"/{name}").lstrip("/"), _(text))
+                        for name, text in COMMANDS
+                    ]
                 # The default list is Vietnamese; other languages get their own.
                 code = None if locale == DEFAULT_LOCALE else locale
                 await self.app.bot.set_my_commands(commands, language_code=code)

@@ -11,7 +11,7 @@ current one (a kind or a village no longer in the plan is asked again).
 from __future__ import annotations
 
 import zlib
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 from bot.i18n import _, format_number
@@ -88,6 +88,12 @@ class NominationFlow:
         return self._show(NominationDraft(own_village=own_village), [])
 
     def resume(self, draft: NominationDraft) -> NominationStep:
+        """``/detcu`` or ``/tieptuc`` with a draft open: where the person stopped; at the
+        "drop it?" question, the nomination goes on where it was."""
+        if draft.mode == "confirm_cancel":
+            draft.mode = draft.resume or "who"
+            draft.resume = None
+            return self._show(draft, [])
         lead = _("Bạn đang làm dở một đề cử. Tiếp tục từ chỗ đã dừng:")
         return self._show(draft, [lead], bump=False)
 
@@ -235,6 +241,9 @@ class NominationFlow:
         text, problem = self._text_answer(inp, NAME_LIMIT)
         if text is None:
             return self._show(draft, [problem or ""], bump=False)
+        if not any(char.isalpha() for char in text):  # "👍", "123": not a name
+            named = _("Xin gõ tên người hoặc tập thể được đề cử bằng chữ, ví dụ Bà Nguyễn Thị Lan.")
+            return self._show(draft, [named], bump=False)
         draft.nominee = text
         return self._next(draft)
 
@@ -368,12 +377,17 @@ class NominationFlow:
         )
         reply = self._render(draft)
         text = "\n\n".join([*[line for line in lead if line], reply.text])
-        return NominationStep([Reply(text, reply.choices, reply.typed_answer)], draft)
+        return NominationStep([replace(reply, text=text)], draft)
 
     def _render(self, draft: NominationDraft) -> Reply:
         many = len(self.plan.villages) > VILLAGE_BUTTONS  # then the village is typed
         typed = draft.mode in ("who", "deed") or (draft.mode == "village" and many)
-        return Reply(self._text(draft), tuple(self._choices(draft)), typed_answer=typed)
+        return Reply(
+            self._text(draft),
+            tuple(self._choices(draft)),
+            typed_answer=typed,
+            asks_photo=draft.mode == "photos",
+        )
 
     def _choice(self, draft: NominationDraft, label: str, token: str) -> Choice:
         return Choice(label, f"{draft.seq}:{token}")

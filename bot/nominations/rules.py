@@ -23,7 +23,7 @@ from bot.domain import (
     STAGES,
     Nomination,
 )
-from bot.i18n import N_, _, format_date
+from bot.i18n import DAY, N_, _, format_date
 from bot.messages import Choice, Reply
 from bot.plan.model import Plan
 
@@ -159,7 +159,7 @@ def card(plan: Plan, nomination: Nomination, nominator: str) -> str:
             _("Việc làm: {deed}").format(deed=nomination.deed),
             _("Người đề cử: {name}, ngày {date}").format(
                 name=nominator,
-                date=format_date(nomination.created_at.astimezone(plan.tz).date(), "dd/MM/y"),
+                date=format_date(nomination.created_at.astimezone(plan.tz).date(), DAY),
             ),
             _("Ảnh: {count}").format(count=len(nomination.photos)),
         ]
@@ -224,14 +224,14 @@ def digest_paragraph(plan: Plan, new: list[Nomination], waiting: list[Nomination
         kinds = Counter(n.kind for n in new)
         lines.append(
             _("Theo loại: {items}").format(
-                items=", ".join(f"{kind} {count}" for kind, count in kinds.most_common())
+                items=", ".join(f"{kind}: {count}" for kind, count in kinds.most_common())
             )
         )
         names = {v.id: v.name for v in plan.villages}
         villages = Counter(names.get(n.village_id, n.village_id) for n in new)
         lines.append(
             _("Theo thôn: {items}").format(
-                items=", ".join(f"{name} {count}" for name, count in villages.most_common())
+                items=", ".join(f"{name}: {count}" for name, count in villages.most_common())
             )
         )
     if waiting:

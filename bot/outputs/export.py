@@ -1,4 +1,6 @@
-"""CSV export: one row per answer of each report."""
+"""CSV exports of the reports: for a spreadsheet (``spreadsheet_csv``: one row per report,
+Vietnamese headers, decimal commas, a BOM, the default) and for machines (``to_csv``: one
+row per answer, ``--plain``)."""
 
 from __future__ import annotations
 
@@ -9,7 +11,9 @@ from decimal import Decimal
 from typing import Any
 
 from bot.domain import Person, Report
+from bot.i18n import _
 from bot.plan.model import Plan, Question
+from bot.plan.periods import parse_period
 
 COLUMNS = (
     "period",
@@ -109,3 +113,77 @@ def to_csv(plan: Plan, reports: Iterable[Report], people: dict[int, Person]) -> 
     writer.writerow(COLUMNS)
     writer.writerows(report_rows(plan, reports, people))
     return buffer.getvalue()
+
+
+# What a spreadsheet CSV begins with so that Excel reads it as UTF-8 (without it, Excel
+# takes the bytes for the machine's code page and shows Vietnamese letters garbled).
+BOM = "\ufeff"
+# The separator Excel expects where the decimal mark is a comma (Vietnamese settings): a
+# comma would split every decimal number in two.
+SPREADSHEET_DELIMITER = ";"
+
+
+def question_header(question: Question) -> str:
+    """A question's column header: its label with its unit (``Tổng số hộ (hộ)``)."""
+    return f"{question.label} ({question.unit})" if question.unit else question.label
+
+
+def spreadsheet_value(question: Question | None, value: Any) -> str:
+    """A value as a Vietnamese spreadsheet reads it: numbers with a decimal comma and no
+    grouping (``12,5``, ``1240``), yes/no as ``Có``/``Không``, a file's id, a text or a
+    choice as given, made spreadsheet-safe."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return _("Có") if value else _("Không")
+    if question is not None and question.numeric:
+        return plain_value(question, value).replace(".", ",")
+    return plain_value(question, value)
+
+
+def _period_label(key: str) -> str:
+    """``tháng 11/2026`` for ``2026-11``: a spreadsheet would turn the key into a date."""
+    try:
+        return parse_period(key).label()
+    except ValueError:
+        return key
+
+
+def spreadsheet_csv(plan: Plan, reports: Iterable[Report], people: dict[int, Person]) -> str:
+    """The reports as a CSV that Excel opens right with Vietnamese settings: a BOM,
+    ``;``-separated, one row per report (period, village, form, version, when and by whom),
+    then one column per question of the forms exported, headed by its label and unit; an
+    answer to a question no longer in the plan goes under its id, at the end."""
+    reports = list(reports)
+    present = {r.form_id for r in reports}
+    questions: dict[str, Question | None] = {}
+    forms: dict[str, str] = {}
+    for form in plan.forms:
+        forms[form.id] = form.title
+        if form.id in present:
+            for question in form.questions:
+                questions.setdefault(question.id, question)
+    for report in reports:
+        for question_id in report.answers:
+            questions.setdefault(question_id, None)
+    header = [_("Kỳ"), _("Thôn"), _("Biểu mẫu"), _("Phiên bản"), _("Gửi lúc"), _("Người gửi")]
+    header += [question_header(q) if q else question_id for question_id, q in questions.items()]
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, delimiter=SPREADSHEET_DELIMITER, lineterminator="\r\n")
+    writer.writerow([spreadsheet_safe(h) for h in header])
+    for report in reports:
+        village = plan.village(report.village_id)
+        row = [
+            _period_label(report.period),
+            spreadsheet_safe(village.name if village else report.village_id),
+            spreadsheet_safe(forms.get(report.form_id, report.form_id)),
+            str(report.version),
+            f"{report.submitted_at.astimezone(plan.tz):%d/%m/%Y %H:%M}",
+            spreadsheet_safe(person_label(people.get(report.submitted_by), report.submitted_by)),
+        ]
+        row += [
+            spreadsheet_value(q, report.answers.get(question_id))
+            for question_id, q in questions.items()
+        ]
+        writer.writerow(row)
+    return BOM + buffer.getvalue()

@@ -4,7 +4,8 @@ nominations with their history."""
 from __future__ import annotations
 
 import io
-from collections.abc import Mapping, Sequence
+import re
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -17,8 +18,8 @@ from openpyxl.utils import get_column_letter
 from bot.domain import Nomination, NominationEvent
 from bot.i18n import _
 from bot.nominations.rules import status_name
-from bot.outputs.digest import FormSection
-from bot.outputs.export import looks_like_formula
+from bot.outputs.digest import FormSection, target_text, verdict_text
+from bot.outputs.export import looks_like_formula, question_header
 from bot.plan.model import Plan, Question
 
 BOLD = Font(bold=True)
@@ -57,6 +58,39 @@ def _append(sheet: Any, values: Sequence[Any]) -> None:
     """Append a row to ``sheet``; every text in it goes in by ``_text``. The workbook holds
     no formulas, so no text — a name, a deed, a comment — can ever become one."""
     sheet.append([_text(sheet, v) if isinstance(v, str) else v for v in values])
+
+
+# Characters a sheet's name cannot hold (Excel refuses the workbook otherwise).
+_SHEET_FORBIDDEN = re.compile(r"[\\/*?:\[\]]")
+
+
+def _shorten(text: str, limit: int) -> str:
+    """``text`` within ``limit`` characters: cut at a word when one ends in the second half,
+    with ``…`` to say so."""
+    if len(text) <= limit:
+        return text
+    cut = text[: limit - 1]
+    space = cut.rfind(" ")
+    if space > limit // 2:
+        cut = cut[:space]
+    return cut.rstrip() + "…"
+
+
+def sheet_title(form_title: str, period_key: str, used: Collection[str] = ()) -> str:
+    """A sheet's name for one form's period: the form's title, shortened when needed, then
+    the period whole (``Báo cáo tuần về an… 2026-W48``), within Excel's 31 characters and
+    without the characters it refuses; ``(2)``, ``(3)``… before the period when the name is
+    taken (Excel compares names ignoring case)."""
+    base = _SHEET_FORBIDDEN.sub("-", form_title).strip().strip("'")
+    taken = {t.casefold() for t in used}
+    tail = f" {period_key}"
+    title = _shorten(base, SHEET_TITLE_LIMIT - len(tail)) + tail
+    number = 2
+    while title.casefold() in taken:
+        mark = f" ({number}){tail}"
+        title = _shorten(base, SHEET_TITLE_LIMIT - len(mark)) + mark
+        number += 1
+    return title
 
 
 def _fit(sheet: Any) -> None:
@@ -99,21 +133,34 @@ def build_workbook(
             ],
         )
     _append(summary, [])
-    _append(summary, [_("Chỉ tiêu"), _("Kỳ"), _("Giá trị"), _("Mục tiêu"), _("Đánh giá")])
+    _append(
+        summary,
+        [
+            _("Chỉ tiêu"),
+            _("Kỳ"),
+            _("Giá trị"),
+            _("Đơn vị"),
+            _("Mục tiêu"),
+            _("Số thôn có số liệu"),
+            _("Số thôn"),
+            _("Đánh giá"),
+        ],
+    )
     for cell in summary[summary.max_row]:
         cell.font = BOLD
     for section in sections:
         for figure in section.figures:
-            target = figure.indicator.target
-            mark = None if figure.met is None else (_("đạt") if figure.met else _("chưa đạt"))
             _append(
                 summary,
                 [
                     figure.indicator.title,
                     section.reporting.period.key,
                     None if figure.value is None else round(float(figure.value), 1),
-                    None if target is None else f"{target.op} {target.value}",
-                    mark,
+                    figure.unit,
+                    target_text(figure),
+                    figure.counted,
+                    figure.total,
+                    verdict_text(figure),
                 ],
             )
     _fit(summary)
@@ -122,14 +169,10 @@ def build_workbook(
     used_titles = {summary.title}
     for section in sections:
         form = plan.form(section.form_id)
-        title = f"{form.title} {section.reporting.period.key}"[:SHEET_TITLE_LIMIT]
-        while title in used_titles:
-            title = title[: SHEET_TITLE_LIMIT - 1] + "_"
+        title = sheet_title(form.title, section.reporting.period.key, used_titles)
         used_titles.add(title)
         sheet = book.create_sheet(title)
-        header = [_("Thôn")] + [
-            f"{q.label} ({q.unit})" if q.unit else q.label for q in form.questions
-        ]
+        header = [_("Thôn")] + [question_header(q) for q in form.questions]
         _append(sheet, header)
         for cell in sheet[1]:
             cell.font = BOLD

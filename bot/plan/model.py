@@ -21,6 +21,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import yaml
 
 from bot.i18n import _
+from bot.plan.yaml_errors import syntax_problem
 from bot.text import normalize_text
 
 _T = TypeVar("_T")
@@ -36,7 +37,23 @@ DEFAULT_PLAN_PATH = Path(__file__).resolve().parents[2] / "plans" / "nam-dong-20
 
 REQUIRED_PLAN_KEYS = ("plan", "title", "commune", "timezone", "villages", "forms")
 # Every top-level key the plan reads; others are left alone (for later versions).
-PLAN_KEYS = (*REQUIRED_PLAN_KEYS, "starts", "ends", "indicators", "schedule", "nomination_kinds")
+PLAN_KEYS = (
+    *REQUIRED_PLAN_KEYS,
+    "starts",
+    "ends",
+    "indicators",
+    "schedule",
+    "nomination_kinds",
+    "min_coverage",
+    "corrections_days",
+)
+# How many days after a period's due day a report already sent may still be corrected
+# (``corrections_days``), and the most a plan may say.
+DEFAULT_CORRECTIONS_DAYS = 30
+MAX_CORRECTIONS_DAYS = 366
+# The share of villages (in %) whose figures a ratio or a share must stand on before the
+# digest says whether its target is met (``min_coverage``); a sum needs every village.
+DEFAULT_MIN_COVERAGE = Decimal(80)
 SCHEDULE_KEYS = ("reminders", "reminder_time", "digest", "quiet_hours")
 # How far from the due day a reminder may be, in days either way.
 MAX_REMINDER_OFFSET = 31
@@ -112,6 +129,25 @@ _WEEKDAY_KEYS = {
 def slugify(name: str) -> str:
     """A village id from its name: ``Thôn 1`` → ``thon_1``."""
     return re.sub(r"[^a-z0-9]+", "_", _normalize(name)).strip("_")
+
+
+# The longest label made from a question's ``ask`` (a label is a button and a header).
+MAX_SHORT_LABEL = 40
+
+
+def short_label(ask: str) -> str:
+    """A question's label when the plan gives none: its ``ask`` without the question mark
+    (or a closing colon or full stop), cut at a word boundary with “…” to at most
+    ``MAX_SHORT_LABEL`` characters: ``Bao nhiêu hộ có điện?`` → ``Bao nhiêu hộ có điện``."""
+    text = " ".join(ask.split()).rstrip(" ?？:.")
+    if not text:
+        return ask.strip()
+    if len(text) <= MAX_SHORT_LABEL:
+        return text
+    cut = text[: MAX_SHORT_LABEL - 1]
+    if " " in cut:
+        cut = cut[: cut.rfind(" ")]
+    return cut.rstrip(" ,;:-–") + "…"
 
 
 # --------------------------------------------------------------------------- model
@@ -252,6 +288,8 @@ class Plan:
     source: Path | None = None
     schedule: Schedule = Schedule()
     nomination_kinds: tuple[str, ...] = DEFAULT_NOMINATION_KINDS
+    min_coverage: Decimal = DEFAULT_MIN_COVERAGE  # in %, for ratios and shares
+    corrections_days: int = DEFAULT_CORRECTIONS_DAYS  # after the due day, sent reports
 
     @property
     def tz(self) -> ZoneInfo:
@@ -304,10 +342,15 @@ class Plan:
 class Problem:
     line: int | None
     message: str
+    column: int | None = None  # only where a YAML syntax error is
 
     def __str__(self) -> str:
         if self.line is None:
             return self.message
+        if self.column is not None:
+            return _("dòng {line}, cột {column}: {message}").format(
+                line=self.line, column=self.column, message=self.message
+            )
         return _("dòng {line}: {message}").format(line=self.line, message=self.message)
 
 
@@ -615,6 +658,8 @@ class _Checker:
         indicators = self.indicators(root)
         schedule = self.schedule(root)
         nomination_kinds = self.nomination_kinds(root)
+        min_coverage = self.min_coverage(root)
+        corrections_days = self.corrections_days(root)
 
         if self.problems:
             return None
@@ -632,6 +677,10 @@ class _Checker:
             source=self.source,
             schedule=schedule or Schedule(),
             nomination_kinds=nomination_kinds or DEFAULT_NOMINATION_KINDS,
+            min_coverage=DEFAULT_MIN_COVERAGE if min_coverage is None else min_coverage,
+            corrections_days=(
+                DEFAULT_CORRECTIONS_DAYS if corrections_days is None else corrections_days
+            ),
         )
 
     def timezone(self, root: Any) -> str | None:
@@ -880,7 +929,7 @@ class _Checker:
             id=question_id,
             ask=ask,
             type=kind,
-            label=label or ask,
+            label=label or short_label(ask),
             unit=unit,
             min=low,
             max=high,
@@ -1305,6 +1354,46 @@ class _Checker:
 
     # ---- nomination kinds
 
+    def corrections_days(self, root: Any) -> int | None:
+        """``corrections_days``: a whole number of days from 0 (no corrections once the due
+        day is over) to ``MAX_CORRECTIONS_DAYS``; None when absent or with a problem."""
+        if "corrections_days" not in root:
+            return None
+        value = root["corrections_days"]
+        if isinstance(value, bool) or not isinstance(value, int):
+            value = None
+        if value is None or not 0 <= value <= MAX_CORRECTIONS_DAYS:
+            self.add(
+                _key_line(root, "corrections_days"),
+                _(
+                    "“corrections_days” (số ngày sau hạn nộp còn được sửa báo cáo đã gửi) "
+                    "phải là một số nguyên từ 0 đến {max}, đang là “{value}”."
+                ).format(max=MAX_CORRECTIONS_DAYS, value=_show(root["corrections_days"])),
+            )
+            return None
+        return value
+
+    def min_coverage(self, root: Any) -> Decimal | None:
+        """``min_coverage``: a percentage above 0 and at most 100 (``80``, ``"80%"``); None
+        when absent or with a problem."""
+        if "min_coverage" not in root:
+            return None
+        raw = root["min_coverage"]
+        text = (
+            raw.strip().removesuffix("%").strip().replace(",", ".") if isinstance(raw, str) else raw
+        )
+        value = None if isinstance(text, bool) else _to_decimal(text)
+        if value is None or not Decimal(0) < value <= Decimal(100):
+            self.add(
+                _key_line(root, "min_coverage"),
+                _(
+                    "“min_coverage” phải là một tỷ lệ phần trăm lớn hơn 0 và không quá 100 "
+                    "(ví dụ 80), đang là “{value}”."
+                ).format(value=_show(raw)),
+            )
+            return None
+        return value
+
     def nomination_kinds(self, root: Any) -> tuple[str, ...] | None:
         """The kinds of good examples, in plan order; None when absent or with a problem."""
         items = self.seq(root, "nomination_kinds")
@@ -1383,21 +1472,16 @@ def _parse_time(value: Any) -> time | None:
 
 def check_plan_text(text: str, source: Path | None = None) -> tuple[Plan | None, list[Problem]]:
     """Check a plan's YAML text: the plan when it has no problems, else None and every problem."""
-    loader = _LineLoader(text)
     try:
+        loader = _LineLoader(text)  # raises already for a control character in the text
         try:
             root = loader.get_single_data()
         finally:
             loader.dispose()
-    except yaml.MarkedYAMLError as error:
-        mark = error.problem_mark or error.context_mark
-        detail = error.problem or error.context or str(error)
-        problem = Problem(
-            mark.line + 1 if mark is not None else None,
-            _("Lỗi cú pháp YAML: {detail}.").format(detail=detail),
-        )
-        return None, [problem]
-    except (yaml.YAMLError, ValueError, TypeError, RecursionError) as error:
+    except yaml.YAMLError as error:
+        line, column, message = syntax_problem(error, text)
+        return None, [Problem(line, message, column)]
+    except (ValueError, TypeError, RecursionError) as error:
         return None, [Problem(None, _("Lỗi cú pháp YAML: {detail}.").format(detail=error))]
 
     checker = _Checker(root, source)

@@ -14,8 +14,10 @@ that does) and says what changed, before any other entry point sees it.
 
 from __future__ import annotations
 
+import re
+import unicodedata
 import zlib
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import asdict, dataclass, field, fields, replace
 from decimal import Decimal
 from typing import Any, Literal
 
@@ -33,7 +35,7 @@ from bot.reports.numbers import (
     parse_number,
     stored_number,
 )
-from bot.text import clean_text, normalize_text
+from bot.text import clean_text, normalize_text, shortened
 
 TEXT_LIMIT = 1000
 FAR_FROM_PREVIOUS = Decimal("0.5")  # more than 50 % off last period needs a confirmation
@@ -41,8 +43,10 @@ FAR_FROM_PREVIOUS = Decimal("0.5")  # more than 50 % off last period needs a con
 Mode = Literal[
     "pick_form",
     "pick_period",
+    "prefill",  # last period's report exists: start from its values, or answer each question
     "ask",
     "ambiguous",
+    "confirm_reading",  # one plausible reading of what was typed: is it right?
     "confirm_far",
     "summary",
     "edit_pick",
@@ -50,9 +54,11 @@ Mode = Literal[
 ]
 InputKind = Literal["text", "choice", "photo", "other"]
 # Screens about the question at ``Draft.index``.
-QUESTION_MODES: tuple[Mode, ...] = ("ask", "ambiguous", "confirm_far")
+QUESTION_MODES: tuple[Mode, ...] = ("ask", "ambiguous", "confirm_reading", "confirm_far")
+# Question screens that wait for a yes or a pick among ``Draft.pending``.
+PENDING_MODES: tuple[Mode, ...] = ("ambiguous", "confirm_reading", "confirm_far")
 # Screens of a started form that ``confirm_cancel`` may go back to.
-FORM_MODES: tuple[Mode, ...] = (*QUESTION_MODES, "summary", "edit_pick")
+FORM_MODES: tuple[Mode, ...] = (*QUESTION_MODES, "prefill", "summary", "edit_pick")
 MENU_SIZE_DIGITS = 4  # a typed menu number has at most this many digits
 TOKEN_DIGITS = 9  # a step number or an index in button data has at most this many digits
 
@@ -74,14 +80,22 @@ class FormOption:
     sent: bool = False
     late_period: str | None = None  # the previous period, still missing
     title: str | None = None  # the form's title when offered (to name it once it is gone)
+    # Earlier periods already sent and still open for corrections, the latest first.
+    corrections: tuple[str, ...] = ()
+    locked: bool = False  # the current period was sent and is no longer open for corrections
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        data = asdict(self)
+        data["corrections"] = list(self.corrections)  # as JSON gives it back
+        return data
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> FormOption:
         """An option as saved in a draft; keys it does not know are ignored."""
-        return cls(**{k: v for k, v in data.items() if k in _OPTION_FIELDS})
+        known = {k: v for k, v in data.items() if k in _OPTION_FIELDS}
+        corrections = known.get("corrections") or ()
+        known["corrections"] = tuple(p for p in corrections if isinstance(p, str))
+        return cls(**known)
 
 
 _OPTION_FIELDS = frozenset(f.name for f in fields(FormOption))
@@ -112,6 +126,13 @@ class Draft:
     question: str | None = None  # the id of the question at ``index`` when last shown
     shape: int | None = None  # what the last screen's buttons meant (``_question_shape``…)
     labels: dict[str, str] = field(default_factory=dict)  # question id -> label, when answered
+    # Sent periods the ``prefill`` screen offers to correct (not offered in a menu before it).
+    corrections: list[str] = field(default_factory=list)
+    sent_version: int | None = None  # correcting a report sent: the version it started from
+    # The answers the summary opened with (last period's, or those sent) and which they are
+    # ("previous", "sent"): the summary says what was changed from them.
+    base: dict[str, Any] = field(default_factory=dict)
+    base_kind: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready snapshot (copies of the mutable parts, not shared with the draft)."""
@@ -121,6 +142,8 @@ class Draft:
         data["pending"] = list(self.pending)
         data["options"] = [dict(o) for o in self.options]
         data["labels"] = dict(self.labels)
+        data["corrections"] = list(self.corrections)
+        data["base"] = dict(self.base)
         data["flow"] = "report"
         return data
 
@@ -140,11 +163,13 @@ class Draft:
 
 @dataclass(frozen=True)
 class Begin:
-    """Load the latest earlier report of ``form``/``village`` and call ``FormEngine.begin``."""
+    """Load the latest earlier report of ``form``/``village`` and call ``FormEngine.begin``;
+    ``correct``: the period's report was sent, so load its latest version too (``sent``)."""
 
     form: str
     period: str
     village: str
+    correct: bool = False
 
 
 @dataclass(frozen=True)
@@ -170,6 +195,28 @@ class Step:
 # Choice tokens (the part after "<seq>:").
 YES, NO, SKIP, BACK, SEND, EDIT, CANCEL = "y", "n", "skip", "back", "send", "edit", "cancel"
 KEEP, RETYPE = "keep", "retype"
+SAME, EACH = "same", "each"  # the prefill screen: last period's values, or each question
+
+# Typed words, folded (``normalize_text``), that answer yes or no to a yes/no question or a
+# confirmation ("rồi" and "đã": done already; "chưa": not yet), in both languages.
+YES_WORDS = frozenset(
+    {"co", "roi", "da", "da co", "co roi", "roi a", "da roi", "co a", "vang", "vang a", "u"}
+    | {"ok", "oke", "okay", "dung", "dung roi", "yes", "y"}
+)
+NO_WORDS = frozenset(
+    {"khong", "chua", "chua co", "khong co", "chua a", "khong a", "ko", "k", "no", "n"}
+)
+# Typed words meaning "the same as last period" at a question.
+SAME_WORDS = frozenset(
+    {"=", "nhu cu", "nhu ky truoc", "giong ky truoc", "nhu thang truoc", "giu nguyen"}
+    | {"van nhu cu", "nhu truoc", "same", "as before", "unchanged", "same as last time"}
+)
+# ``3: 420`` (or ``câu 3 420``, ``3 = 420``) at the summary: question 3's new answer.
+QUICK_EDIT_RE = re.compile(r"\s*([0-9]{1,3})\s*[:=]\s*(.*)", re.DOTALL)
+QUICK_EDIT_NAMED_RE = re.compile(
+    r"\s*(?:câu|cau|question|q)\s*([0-9]{1,3})\s*[:=]?\s*(.*)", re.DOTALL | re.IGNORECASE
+)
+MENU_CORRECTIONS = 6  # the most earlier periods offered for correction
 
 
 class FormEngine:
@@ -179,8 +226,9 @@ class FormEngine:
     # -- entry points -------------------------------------------------------------------
 
     def open(self, village: str, options: list[FormOption]) -> Step:
-        """``/baocao`` with no draft: choose a form (and a late period) or start at once."""
-        usable = [o for o in options if o.period or o.late_period]
+        """``/baocao`` with no draft: choose a form (and a period: a late one, one to
+        correct) or start at once."""
+        usable = [o for o in options if _period_entries(o)]
         if not usable:
             return Step([Reply(_("Hiện không có kỳ báo cáo nào đang mở theo kế hoạch."))], None)
         draft = Draft(village=village, options=[self._option_dict(o) for o in usable])
@@ -191,14 +239,27 @@ class FormEngine:
 
     def open_form(self, village: str, option: FormOption, period: str) -> Step:
         """Start one form's period at once (a reminder's button): ``period`` is the option's
-        current or late period."""
+        current or late period, or one it offers to correct."""
         draft = Draft(village=village, options=[self._option_dict(option)])
-        sent = period == option.period and option.sent
-        return self._start_form(draft, option.form_id, period, sent)
+        for token, each, correct in _period_entries(option, menu=False):
+            if each == period:
+                corrections = list(option.corrections) if token == "current" and not correct else []
+                return self._start_form(draft, option.form_id, period, correct, corrections)
+        return Step([Reply(self._closed_text(option, period))], None)
 
-    def begin(self, draft: Draft, previous: dict[str, Any], previous_period: str | None) -> Step:
-        """Start asking, once the caller has loaded last period's answers (those that no
-        longer fit their question, after a change of the plan, are not shown)."""
+    def begin(
+        self,
+        draft: Draft,
+        previous: dict[str, Any],
+        previous_period: str | None,
+        sent: dict[str, Any] | None = None,
+        sent_version: int | None = None,
+    ) -> Step:
+        """Start, once the caller has loaded last period's answers (those that no longer fit
+        their question, after a change of the plan, are not shown): a correction (``sent``,
+        the answers of the period's latest version) opens the summary with what was sent;
+        with last period's answers, the ``prefill`` screen offers to start from them; else
+        the first question."""
         form = self._form(draft)
         draft.previous = self._usable_previous(form, previous)
         draft.previous_period = previous_period
@@ -206,11 +267,39 @@ class FormEngine:
         draft.index = 0
         lead = [draft.note] if draft.note else []
         draft.note = ""
+        if sent is not None:
+            draft.corrections = []
+            draft.sent_version = sent_version
+            draft.answers = {
+                q.id: sent[q.id]
+                for q in form.questions
+                if q.id in sent and self._answer_fits(q, sent[q.id])
+            }
+            draft.labels = {q.id: q.label for q in form.questions if q.id in draft.answers}
+            draft.base, draft.base_kind = dict(draft.answers), "sent"
+            lead.append(
+                _(
+                    "Sửa {form} kỳ {period} đã gửi (phiên bản {version}): dưới đây là các câu "
+                    "trả lời đã gửi. Sửa những gì cần rồi Gửi; bản cũ vẫn được lưu."
+                ).format(
+                    form=form.title, period=self._period_label(draft), version=sent_version or 1
+                )
+            )
+            self._to_first_unanswered(draft, form)
+        elif self._prefill_values(form, draft.previous) or draft.corrections:
+            draft.mode = "prefill"
+        else:
+            draft.corrections = []
         return self._show(draft, lead)
 
     def resume(self, draft: Draft) -> Step:
-        """``/baocao`` with a draft: show where the person stopped, changing nothing."""
+        """``/baocao`` or ``/tieptuc`` with a draft: show where the person stopped, changing
+        nothing; at the "drop the draft?" question, the form goes on where it was."""
         lead = []
+        if draft.mode == "confirm_cancel":
+            draft.mode = draft.resume or "ask"
+            draft.resume = None
+            return self._show(draft, [])
         if draft.form and draft.period:
             lead.append(
                 _("Bạn đang làm dở {form} kỳ {period}. Tiếp tục từ chỗ đã dừng:").format(
@@ -326,6 +415,9 @@ class FormEngine:
             self._to_first_unanswered(new, form)
         elif inner in QUESTION_MODES:
             self._reconcile_question(draft, new, form, where, dropped, notes)
+        elif inner == "prefill":
+            if not (self._prefill_values(form, new.previous) or new.corrections):
+                self._to_first_unanswered(new, form)
         else:
             unanswered = any(q.id not in answers for q in questions)
             moved = draft.shape is not None and draft.shape != _form_shape(form)
@@ -333,7 +425,7 @@ class FormEngine:
                 self._to_first_unanswered(new, form)
             elif moved or (inner == "edit_pick" and notes):
                 new.mode = "summary"
-        if new.mode not in ("ambiguous", "confirm_far"):
+        if new.mode not in PENDING_MODES:
             new.pending = []
         if draft.mode == "confirm_cancel":
             new.resume, new.mode = new.mode, "confirm_cancel"
@@ -405,6 +497,7 @@ class FormEngine:
                 )
                 continue
             periods = [p for p in (option.period, option.late_period) if p is not None]
+            periods += option.corrections
             if not periods or not all(_period_fits(form, p) for p in periods):
                 notes.append(
                     _("Biểu mẫu “{form}” nay báo cáo theo kỳ khác.").format(form=form.title)
@@ -506,6 +599,9 @@ class FormEngine:
             # "Báo cáo tháng (đã gửi kỳ này)" is also chosen by typing "bao cao thang".
             if wanted in (label, label.split(" (", 1)[0]):
                 return choice.value.partition(":")[2]
+        said = self._said_token(draft, wanted)
+        if said is not None:
+            return said
         # The words stay meaningful where the button is not offered, for a specific reply.
         for word, token in ((_("Bỏ qua"), SKIP), (_("Quay lại"), BACK)):
             if wanted == normalize_text(word):
@@ -513,6 +609,27 @@ class FormEngine:
         number = menu_number(wanted) if self._choice_only(draft) else None
         if number is not None and 1 <= number <= len(choices):
             return choices[number - 1].value.partition(":")[2]
+        return None
+
+    def _said_token(self, draft: Draft, wanted: str) -> str | None:
+        """What a folded typed text means on screens that wait for a yes or a no ("rồi",
+        "ok", "chưa"…) or, on the ``prefill`` screen, for "the same as last period"."""
+        word = wanted.rstrip(".!")
+        mode = draft.mode
+        if mode == "prefill":
+            return SAME if word in SAME_WORDS and self._can_prefill(draft) else None
+        answers = {
+            "confirm_reading": (YES, RETYPE),
+            "confirm_far": (KEEP, RETYPE),
+        }.get(mode)
+        if mode == "ask" and self._question(draft).type == "yes_no":
+            answers = (YES, NO)
+        if answers is None:
+            return None
+        if word in YES_WORDS:
+            return answers[0]
+        if word in NO_WORDS:
+            return answers[1]
         return None
 
     def expects_photo(self, draft: Draft) -> bool:
@@ -533,33 +650,49 @@ class FormEngine:
         return self._show(draft, [_("Xin chọn một biểu mẫu trong danh sách.")], False)
 
     def _form_chosen(self, draft: Draft, index: int, lead: list[str]) -> Step:
+        """A form chosen: the menu of its periods when it offers more than one (a late one,
+        one to correct), else that period at once."""
         option = FormOption.from_dict(draft.options[index])
         draft.chosen = index
-        if option.late_period and option.period:
+        entries = _period_entries(option)
+        if len(entries) > 1:
             draft.mode = "pick_period"
             return self._show(draft, lead)
-        if option.late_period:
-            return self._start_form(draft, option.form_id, option.late_period)
-        assert option.period is not None
-        return self._start_form(draft, option.form_id, option.period, option.sent)
+        if not entries:
+            return Step([Reply(self._closed_text(option, option.period or ""))], None)
+        return self._period_chosen(draft, option, entries[0][0])
+
+    def _period_chosen(self, draft: Draft, option: FormOption, token: str) -> Step:
+        """Start the period of the menu entry ``token``; the current period, when new, takes
+        along the periods to correct that the menu did not show (the ``prefill`` screen
+        offers them)."""
+        entries = _period_entries(option)
+        for each, period, correct in entries:
+            if each == token:
+                shown = any(t.startswith("k") for t, _p, _c in entries)
+                fresh = token == "current" and not correct and not shown
+                corrections = list(option.corrections) if fresh else []
+                return self._start_form(draft, option.form_id, period, correct, corrections)
+        return self._show(draft, [_("Xin chọn kỳ báo cáo.")], False)
 
     def _on_pick_period(self, draft: Draft, inp: Input, token: str | None) -> Step:
         assert draft.chosen is not None
         option = FormOption.from_dict(draft.options[draft.chosen])
-        if token == "late" and option.late_period:
-            return self._start_form(draft, option.form_id, option.late_period)
-        if token == "current" and option.period:
-            return self._start_form(draft, option.form_id, option.period, option.sent)
         if token == BACK and len(draft.options) > 1:
             draft.mode = "pick_form"
             return self._show(draft, [])
-        return self._show(draft, [_("Xin chọn kỳ báo cáo.")], False)
+        return self._period_chosen(draft, option, token or "")
 
-    def _start_form(self, draft: Draft, form_id: str, period: str, sent: bool = False) -> Step:
-        if sent:
-            draft.note = _(
-                "Kỳ {period} đã gửi rồi; gửi lần nữa sẽ tạo phiên bản mới, bản cũ vẫn được lưu."
-            ).format(period=parse_period(period).label())
+    def _start_form(
+        self,
+        draft: Draft,
+        form_id: str,
+        period: str,
+        correct: bool = False,
+        corrections: list[str] | None = None,
+    ) -> Step:
+        """Start ``period`` of ``form_id`` afresh (``correct``: a report sent, to correct);
+        ``corrections``, periods the ``prefill`` screen is to offer to correct."""
         draft.form = form_id
         draft.form_title = self._form_title(form_id)
         draft.period = period
@@ -567,8 +700,78 @@ class FormEngine:
         draft.chosen = None
         draft.mode = "ask"
         draft.index = 0
+        draft.editing = False
+        draft.answers, draft.labels, draft.pending = {}, {}, []
+        draft.corrections = list(corrections or [])
+        draft.sent_version, draft.base, draft.base_kind = None, {}, None
         draft.seq += 1
-        return Step([], draft, Begin(form_id, period, draft.village))
+        return Step([], draft, Begin(form_id, period, draft.village, correct))
+
+    def _closed_text(self, option: FormOption, period: str) -> str:
+        """Why ``period`` of the option's form cannot be reported or corrected now."""
+        title = self._form_title(option.form_id) or option.title or option.form_id
+        try:
+            label = parse_period(period).label()
+        except ValueError:
+            label = period
+        return _(
+            "{form} kỳ {period} đã gửi và đã hết hạn sửa. Nếu cần sửa, xin liên hệ cán bộ xã."
+        ).format(form=title, period=label)
+
+    # -- the prefill screen -------------------------------------------------------------
+
+    def _prefill_values(self, form: Form, previous: dict[str, Any]) -> dict[str, Any]:
+        """The answers "Giống kỳ trước" starts from: last period's, where they still fit
+        (a text or a photo is this period's own: an optional one is left empty, a required
+        one asked)."""
+        values: dict[str, Any] = {}
+        found = False
+        for question in form.questions:
+            if question.type in ("text", "photo"):
+                if question.optional:
+                    values[question.id] = None
+                continue
+            if question.id in previous and self._answer_fits(question, previous[question.id]):
+                values[question.id] = previous[question.id]
+                found = found or previous[question.id] is not None
+        return values if found else {}
+
+    def _can_prefill(self, draft: Draft) -> bool:
+        return bool(self._prefill_values(self._form(draft), draft.previous))
+
+    def _on_prefill(self, draft: Draft, inp: Input, token: str | None) -> Step:
+        form = self._form(draft)
+        if token == SAME and self._can_prefill(draft):
+            draft.answers = self._prefill_values(form, draft.previous)
+            draft.labels = {q.id: q.label for q in form.questions if q.id in draft.answers}
+            draft.base, draft.base_kind = dict(draft.answers), "previous"
+            draft.corrections = []
+            self._to_first_unanswered(draft, form)
+            lead = _("Đã điền sẵn các câu trả lời kỳ {period}.").format(
+                period=self._previous_label(draft)
+            )
+            if draft.mode != "summary":
+                lead += " " + _("Xin trả lời các câu còn thiếu.")
+            return self._show(draft, [lead])
+        if token == EACH:
+            draft.corrections = []
+            draft.mode = "ask"
+            draft.index = 0
+            return self._show(draft, [])
+        index = indexed(token, "k")
+        if index is not None and index < len(draft.corrections):
+            assert draft.form is not None
+            return self._start_form(draft, draft.form, draft.corrections[index], correct=True)
+        return self._show(draft, [self._choose_hint(draft)], False)
+
+    def _previous_label(self, draft: Draft) -> str:
+        """Last period's label (``tháng 10/2026``), or "kỳ trước" when it is not known."""
+        if draft.previous_period:
+            try:
+                return parse_period(draft.previous_period).label()
+            except ValueError:
+                pass
+        return _("trước")
 
     # -- questions ----------------------------------------------------------------------
 
@@ -587,6 +790,11 @@ class FormEngine:
         index = indexed(token, "c")
         if index is not None and index < len(question.choices) and question.type == "choice":
             return self._store(draft, question, question.choices[index], [])
+        if token == KEEP and self._keeps(draft, question):
+            problem = self._answer_problem(draft, question, dependents=True)
+            if problem:
+                return self._show(draft, [problem], False)
+            return self._store(draft, question, draft.answers[question.id], [])
         if inp.kind == "choice":
             return self._show(draft, [_("Lựa chọn này không dùng được ở câu hỏi này.")], False)
 
@@ -604,6 +812,8 @@ class FormEngine:
                 False,
             )
 
+        if question.type not in ("text", "photo") and _means_same(inp.text):
+            return self._same_as_before(draft, question)
         # a text is kept as typed, less control characters (``clean_text``)
         text = clean_text(inp.text) if question.type == "text" else inp.text.strip()
         if question.type == "photo":
@@ -631,15 +841,96 @@ class FormEngine:
         allow_negative = question.min is not None and question.min < 0
         parsed = parse_number(text, kind, allow_negative=allow_negative)
         if isinstance(parsed, Ambiguous):
-            draft.mode = "ambiguous"
-            draft.pending = [str(v) for v in parsed.options]
-            draft.typed = text[:40]
-            return self._show(draft, [])
+            return self._readings(draft, question, text, parsed.options)
         if isinstance(parsed, Invalid):
             negative = text[:1] in "-\u2212\u2013"
             return self._show(draft, [self._invalid(question, parsed.reason, negative)], False)
         assert isinstance(parsed, Parsed)
+        if parsed.approximate:  # "khoảng 450": a report wants a figure, so ask once
+            problem = self._number_problem(draft, question, parsed.value)
+            if problem:
+                draft.mode = "ask"
+                return self._show(draft, [problem])
+            return self._confirm_reading(draft, text, parsed.value)
         return self._check_number(draft, question, parsed.value)
+
+    def _readings(
+        self, draft: Draft, question: Question, text: str, options: tuple[Decimal, ...]
+    ) -> Step:
+        """Offer only the readings that can be this question's answer (a whole number for an
+        integer question, within its bounds and ``at_most``): two to choose from, one to
+        confirm, none to say why."""
+        fitting = [v for v in options if self._number_problem(draft, question, v) is None]
+        if len(fitting) == 1:
+            return self._confirm_reading(draft, text, fitting[0])
+        if not fitting:
+            problems: list[str] = []
+            for value in options:
+                problem = self._number_problem(draft, question, value)
+                if problem and problem not in problems:
+                    problems.append(problem)
+            first, second = (self._show_value(question, str(v)) for v in options[:2])
+            said = _("Bạn gõ “{typed}”: đọc là {first} hay {second} đều không được.").format(
+                typed=shortened(text), first=first, second=second
+            )
+            draft.mode = "ask"
+            return self._show(draft, [" ".join([said, *problems])])
+        draft.mode = "ambiguous"
+        draft.pending = [str(v) for v in fitting]
+        draft.typed = text[:40]
+        return self._show(draft, [])
+
+    def _confirm_reading(self, draft: Draft, text: str, value: Decimal) -> Step:
+        draft.mode = "confirm_reading"
+        draft.pending = [str(value)]
+        draft.typed = text[:40]
+        return self._show(draft, [])
+
+    def _on_confirm_reading(self, draft: Draft, inp: Input, token: str | None) -> Step:
+        question = self._question(draft)
+        if token == YES and draft.pending:
+            value = stored_number(draft.pending[0])
+            self._to_question(draft)
+            if value is None:
+                return self._show(draft, [])
+            return self._check_number(draft, question, value)
+        return self._pending_fallback(draft, inp, token, _("Xin chọn Đúng hoặc Nhập lại."))
+
+    def _keeps(self, draft: Draft, question: Question) -> bool:
+        """Whether the question's screen offers to keep its answer (gone back to it)."""
+        return question.id in draft.answers and not draft.editing
+
+    def _same_as_before(self, draft: Draft, question: Question) -> Step:
+        """``=``, ``như cũ``: last period's answer to this question, checked as if typed."""
+        if question.id not in draft.previous:
+            return self._show(
+                draft, [_("Kỳ trước chưa có câu trả lời cho câu này. Xin trả lời.")], False
+            )
+        value = draft.previous[question.id]
+        if value is None and not question.optional:
+            return self._show(draft, [_("Kỳ trước câu này để trống. Xin trả lời.")], False)
+        if not self._answer_fits(question, value):
+            return self._show(
+                draft,
+                [
+                    _("Câu trả lời kỳ trước ({value}) không còn hợp với câu hỏi này.").format(
+                        value=self._show_value(question, value)
+                    )
+                    + " "
+                    + self._hint(question)
+                ],
+                False,
+            )
+        if question.numeric and value is not None:
+            number = _answer_number(value)
+            assert number is not None  # it fits
+            problem = self._number_problem(draft, question, number)
+            if problem:
+                draft.mode = "ask"
+                return self._show(draft, [problem])
+            value = _plain(number)
+        said = _("Giữ như kỳ trước: {value}.").format(value=self._show_value(question, value))
+        return self._store(draft, question, value, [], said)
 
     def _check_number(self, draft: Draft, question: Question, value: Decimal) -> Step:
         problem = self._number_problem(draft, question, value)
@@ -658,20 +949,43 @@ class FormEngine:
             return self._show(draft, [])
         return self._store(draft, question, _plain(value), [])
 
-    def _number_problem(self, draft: Draft, question: Question, value: Decimal) -> str | None:
+    def _number_problem(
+        self, draft: Draft, question: Question, value: Decimal, dependents: bool = True
+    ) -> str | None:
         """Why ``value`` cannot be this question's answer (the limits of every number, the
-        question's bounds, ``at_most``), or None."""
+        question's bounds, ``at_most``), or None. ``dependents``: also against the answers
+        that may not be more than this one (another question's ``at_most`` naming it), so a
+        change made from the summary or going back is checked at once."""
         problem = self._static_number_problem(question, value)
-        if problem is not None or not question.at_most:
+        if problem is not None:
             return problem
-        other_value = stored_number(draft.answers.get(question.at_most))
-        if other_value is not None and other_value.is_finite() and value > other_value:
-            other = self._form(draft).question(question.at_most)
-            return _("{value} lớn hơn “{other}” ({other_value}): không thể như vậy.").format(
-                value=self._show_value(question, _plain(value)),
-                other=other.label,
-                other_value=self._show_value(other, _plain(other_value)),
-            )
+        form = self._form(draft)
+        other_value = stored_number(draft.answers.get(question.at_most or ""))
+        if question.at_most and other_value is not None and other_value.is_finite():
+            if value > other_value:
+                other = form.question(question.at_most)
+                return _("{value} lớn hơn “{other}” ({other_value}): không thể như vậy.").format(
+                    value=self._show_value(question, _plain(value)),
+                    other=other.label,
+                    other_value=self._show_value(other, _plain(other_value)),
+                )
+        if not dependents:
+            return None
+        for other in form.questions:
+            if other.at_most != question.id or other.id == question.id:
+                continue
+            below = stored_number(draft.answers.get(other.id))
+            if below is not None and below.is_finite() and value < below:
+                return _(
+                    "{value} nhỏ hơn “{other}” ({other_value}), mà “{other}” không thể lớn "
+                    "hơn “{label}”. Xin sửa “{other}” trước, hoặc gõ một số từ {other_value} "
+                    "trở lên."
+                ).format(
+                    value=self._show_value(question, _plain(value)),
+                    other=other.label,
+                    other_value=self._show_value(other, _plain(below)),
+                    label=question.label,
+                )
         return None
 
     def _static_number_problem(self, question: Question, value: Decimal) -> str | None:
@@ -768,13 +1082,23 @@ class FormEngine:
             return self._store(draft, question, _plain(value), [])
         return self._pending_fallback(draft, inp, token, _("Xin xác nhận hoặc nhập lại."))
 
-    def _store(self, draft: Draft, question: Question, value: Any, lead: list[str]) -> Step:
+    def _store(
+        self,
+        draft: Draft,
+        question: Question,
+        value: Any,
+        lead: list[str],
+        said: str | None = None,
+    ) -> Step:
         """Keep the answer, then the next question; after an edit or the last question, the
-        first one still unanswered (after a change of the plan), else the summary."""
+        first one still unanswered (after a change of the plan), else the summary. ``said``:
+        how the answer is shown back (a number is, by default)."""
         draft.answers[question.id] = value
         draft.labels[question.id] = question.label
         self._to_question(draft)
-        if question.numeric and value is not None:
+        if said is not None:
+            lead = [*lead, said]
+        elif question.numeric and value is not None:
             lead = [*lead, _("Đã ghi: {value}.").format(value=self._show_value(question, value))]
         form = self._form(draft)
         if draft.editing or draft.index + 1 >= len(form.questions):
@@ -821,7 +1145,57 @@ class FormEngine:
             draft.mode = "ask"
             draft.index = len(self._form(draft).questions) - 1
             return self._show(draft, [])
-        return self._show(draft, [_("Xin chọn Gửi, Sửa hoặc Hủy.")], False)
+        if inp.kind == "text" and token is None:
+            quick = self._quick_edit(draft, inp.text)
+            if quick is not None:
+                return quick
+        return self._show(
+            draft, [_("Xin chọn Gửi, Sửa hoặc Hủy.") + " " + self._quick_hint(draft)], False
+        )
+
+    def _quick_edit(self, draft: Draft, text: str) -> Step | None:
+        """``3: 420`` (``câu 3 420``, ``3 = 420``): question 3 answered anew in one message,
+        checked as if typed at it (a problem leaves the person on it); None when the text is
+        not of that shape."""
+        found = QUICK_EDIT_RE.fullmatch(text) or QUICK_EDIT_NAMED_RE.fullmatch(
+            unicodedata.normalize("NFC", text)
+        )
+        if found is None:
+            return None
+        number, answer = menu_number(found.group(1)), found.group(2).strip()
+        questions = self._form(draft).questions
+        if number is None or not 1 <= number <= len(questions):
+            return self._show(
+                draft,
+                [
+                    _("Không có câu {number}: các câu đánh số từ 1 đến {total}.").format(
+                        number=found.group(1), total=len(questions)
+                    )
+                ],
+                False,
+            )
+        draft.seq += 1  # the summary's buttons are for the summary
+        draft.index, draft.editing, draft.mode = number - 1, True, "ask"
+        draft.pending = []
+        if not answer:
+            return self._show(draft, [], False)
+        inp = Input("text", answer)
+        return self._on_ask(draft, inp, self._match_typed(draft, answer))
+
+    def _quick_hint(self, draft: Draft) -> str:
+        """How to change one answer in one message, with an example from this form."""
+        questions = self._form(draft).questions
+        example = "1: 25"
+        for number, question in enumerate(questions, start=1):
+            if question.numeric:
+                example = f"{number}: 25"
+                break
+            if question.type == "yes_no":
+                example = f"{number}: {_('Có').lower()}"
+                break
+        return _(
+            "Sửa nhanh một câu: gõ số câu, dấu hai chấm và câu trả lời mới, ví dụ “{example}”."
+        ).format(example=example)
 
     def _on_edit_pick(self, draft: Draft, inp: Input, token: str | None) -> Step:
         questions = self._form(draft).questions
@@ -834,6 +1208,10 @@ class FormEngine:
         if token == BACK:
             draft.mode = "summary"
             return self._show(draft, [])
+        if inp.kind == "text" and token is None:
+            quick = self._quick_edit(draft, inp.text)
+            if quick is not None:
+                return quick
         return self._show(draft, [_("Xin chọn câu muốn sửa.")], False)
 
     def _send(self, draft: Draft) -> Step:
@@ -851,8 +1229,11 @@ class FormEngine:
         answers = {q.id: draft.answers.get(q.id) for q in form.questions}
         return Step([], draft, Submit(form.id, draft.period, draft.village, answers))
 
-    def _answer_problem(self, draft: Draft, question: Question) -> str | None:
-        """Why the saved answer to ``question`` cannot be sent, or None."""
+    def _answer_problem(
+        self, draft: Draft, question: Question, dependents: bool = False
+    ) -> str | None:
+        """Why the saved answer to ``question`` cannot be sent, or None (``dependents``: as
+        ``_number_problem``; sending leaves that to the question that is over its bound)."""
         if question.id not in draft.answers:
             return _("Câu này chưa có câu trả lời.")
         value = draft.answers[question.id]
@@ -862,7 +1243,7 @@ class FormEngine:
             number = _answer_number(value)
             if number is None:
                 return self._hint(question)
-            return self._number_problem(draft, question, number)
+            return self._number_problem(draft, question, number, dependents)
         return None if _kind_fits(question, value) else self._hint(question)
 
     def _on_confirm_cancel(self, draft: Draft, inp: Input, token: str | None) -> Step:
@@ -882,11 +1263,16 @@ class FormEngine:
         self._remember_screen(draft)
         reply = self._render(draft)
         text = "\n\n".join([*lead, reply.text]) if lead else reply.text
-        return Step([Reply(text, reply.choices, reply.typed_answer)], draft)
+        return Step([replace(reply, text=text)], draft)
 
     def _render(self, draft: Draft) -> Reply:
         typed = draft.mode == "ask" and not self._choice_only(draft)
-        return Reply(self._screen_text(draft), tuple(self._choices(draft)), typed_answer=typed)
+        return Reply(
+            self._screen_text(draft),
+            tuple(self._choices(draft)),
+            typed_answer=typed,
+            asks_photo=self.expects_photo(draft),
+        )
 
     def _choice(self, draft: Draft, label: str, token: str) -> Choice:
         return Choice(label, f"{draft.seq}:{token}")
@@ -899,25 +1285,20 @@ class FormEngine:
         if mode == "pick_period":
             assert draft.chosen is not None
             option = FormOption.from_dict(draft.options[draft.chosen])
-            assert option.late_period and option.period
             result = [
-                c(
-                    draft,
-                    _("Kỳ {period} (trễ hạn)").format(
-                        period=parse_period(option.late_period).label()
-                    ),
-                    "late",
-                ),
-                c(
-                    draft,
-                    (_("Kỳ {period} (đã gửi)") if option.sent else _("Kỳ {period}")).format(
-                        period=parse_period(option.period).label()
-                    ),
-                    "current",
-                ),
+                c(draft, _period_entry_label(token, period, correct), token)
+                for token, period, correct in _period_entries(option)
             ]
             if len(draft.options) > 1:
                 result.append(c(draft, _("Quay lại"), BACK))
+            return result
+        if mode == "prefill":
+            result = [c(draft, _("Giống kỳ trước"), SAME)] if self._can_prefill(draft) else []
+            result.append(c(draft, _("Trả lời từng câu"), EACH))
+            result += [
+                c(draft, _period_entry_label(f"k{i}", period, True), f"k{i}")
+                for i, period in enumerate(draft.corrections)
+            ]
             return result
         if mode == "ask":
             question = self._question(draft)
@@ -928,9 +1309,13 @@ class FormEngine:
                 result += [c(draft, text, f"c{i}") for i, text in enumerate(question.choices)]
             if question.optional:
                 result.append(c(draft, _("Bỏ qua"), SKIP))
+            if self._keeps(draft, question):
+                result.append(c(draft, _("Giữ nguyên"), KEEP))
             if draft.index > 0 or draft.editing:
                 result.append(c(draft, _("Quay lại"), BACK))
             return result
+        if mode == "confirm_reading":
+            return [c(draft, _("Đúng"), YES), c(draft, _("Nhập lại"), RETYPE)]
         if mode == "ambiguous":
             question = self._question(draft)
             return [
@@ -976,7 +1361,10 @@ class FormEngine:
         if mode == "pick_period":
             assert draft.chosen is not None
             option = FormOption.from_dict(draft.options[draft.chosen])
-            assert option.late_period
+            if not option.late_period:
+                return _("{form}: bạn muốn báo cáo hay sửa kỳ nào?").format(
+                    form=self.plan.form(option.form_id).title
+                )
             return _(
                 "{form} kỳ {late} chưa được gửi và đã quá hạn. Nên gửi kỳ đó trước. "
                 "Bạn muốn báo cáo kỳ nào?"
@@ -984,6 +1372,8 @@ class FormEngine:
                 form=self.plan.form(option.form_id).title,
                 late=parse_period(option.late_period).label(),
             )
+        if mode == "prefill":
+            return self._prefill_text(draft)
         if mode == "confirm_cancel":
             return _("Bỏ bản nháp {form} kỳ {period}? Các câu đã trả lời sẽ mất.").format(
                 form=self._form(draft).title, period=self._period_label(draft)
@@ -995,6 +1385,10 @@ class FormEngine:
         question = self._question(draft)
         if mode == "ambiguous":
             return _("Bạn gõ “{typed}”. Ý bạn là số nào?").format(typed=draft.typed)
+        if mode == "confirm_reading":
+            return _("Bạn gõ “{typed}”: {value}, đúng không?").format(
+                typed=draft.typed, value=self._show_value(question, draft.pending[0])
+            )
         if mode == "confirm_far":
             before = draft.previous.get(question.id)
             return _(
@@ -1018,39 +1412,74 @@ class FormEngine:
         ]
         if question.unit:
             lines.append(_("(đơn vị: {unit})").format(unit=question.unit))
-        if draft.editing and question.id in draft.answers:
+        if question.id in draft.answers:  # editing, or gone back to it
             lines.append(
                 _("Hiện tại: {value}").format(
                     value=self._show_value(question, draft.answers[question.id])
                 )
             )
-        elif draft.previous.get(question.id) is not None and question.type != "photo":
-            lines.append(
-                _("Kỳ trước: {value}").format(
-                    value=self._show_value(question, draft.previous[question.id])
-                )
+        if draft.previous.get(question.id) is not None and question.type != "photo":
+            line = _("Kỳ trước: {value}").format(
+                value=self._show_value(question, draft.previous[question.id])
             )
+            if question.type != "text":
+                line += " " + _("(gõ = để giữ như kỳ trước)")
+            lines.append(line)
         if question.type == "text":
             lines.append(_("(tối đa {limit} ký tự)").format(limit=format_number(TEXT_LIMIT)))
         return "\n".join(lines)
 
     def _summary(self, draft: Draft) -> str:
+        """Every answer, numbered; those changed from what the summary opened with (last
+        period's, or those sent) say what they were; how to send, change, or change one
+        answer in one message."""
         form = self._form(draft)
-        lines = [
-            _("Tóm tắt {form} của {village}, kỳ {period}:").format(
-                form=form.title,
-                village=self._village_name(draft.village),
-                period=self._period_label(draft),
-            )
-        ]
+        names = {
+            "form": form.title,
+            "village": self._village_name(draft.village),
+            "period": self._period_label(draft),
+        }
+        if draft.sent_version is not None:
+            title = _("Bản sửa {form} của {village}, kỳ {period}:").format(**names)
+        else:
+            title = _("Tóm tắt {form} của {village}, kỳ {period}:").format(**names)
+        lines = [title]
         for index, question in enumerate(form.questions, start=1):
             if question.id in draft.answers:
-                shown = self._show_value(question, draft.answers[question.id])
+                value = draft.answers[question.id]
+                shown = self._show_value(question, value)
+                if question.id in draft.base and draft.base[question.id] != value:
+                    before = self._show_value(question, draft.base[question.id])
+                    if draft.base_kind == "sent":
+                        shown += " " + _("(đã gửi: {value})").format(value=before)
+                    else:
+                        shown += " " + _("(kỳ trước: {value})").format(value=before)
             else:
                 shown = _("(chưa trả lời)")
             lines.append(f"{index}. {question.label}: {shown}")
         lines.append("")
         lines.append(_("Chọn Gửi để gửi báo cáo, hoặc Sửa để đổi một câu trả lời."))
+        lines.append(self._quick_hint(draft))
+        return "\n".join(lines)
+
+    def _prefill_text(self, draft: Draft) -> str:
+        form = self._form(draft)
+        lines = [
+            _("{form} kỳ {period} của {village}.").format(
+                form=form.title,
+                period=self._period_label(draft),
+                village=self._village_name(draft.village),
+            )
+        ]
+        if self._can_prefill(draft):
+            lines.append(
+                _(
+                    "Thôn đã báo cáo kỳ {previous}. Bắt đầu từ các câu trả lời kỳ đó rồi chỉ "
+                    "sửa những gì thay đổi, hay trả lời từng câu?"
+                ).format(previous=self._previous_label(draft))
+            )
+        if draft.corrections:
+            lines.append(_("Cũng có thể sửa một báo cáo đã gửi."))
         return "\n".join(lines)
 
     def _hint(self, question: Question) -> str:
@@ -1117,6 +1546,38 @@ class FormEngine:
     def _village_name(self, village_id: str) -> str:
         village = self.plan.village(village_id)
         return village.name if village else village_id
+
+
+def _period_entries(option: FormOption, menu: bool = True) -> list[tuple[str, str, bool]]:
+    """The periods an option offers, as ``(token, period, correct)``: the late one, the
+    current one (to correct when sent, unless that is over), and the earlier ones still open
+    for corrections. When the current period is new and none is late, the menu leaves the
+    ones to correct to the ``prefill`` screen (``menu``; all of them otherwise)."""
+    entries: list[tuple[str, str, bool]] = []
+    if option.late_period:
+        entries.append(("late", option.late_period, False))
+    if option.period and not (option.sent and option.locked):
+        entries.append(("current", option.period, option.sent))
+    if not menu or option.late_period or option.sent or not option.period:
+        entries += [(f"k{i}", period, True) for i, period in enumerate(option.corrections)]
+    return entries
+
+
+def _period_entry_label(token: str, period: str, correct: bool) -> str:
+    try:
+        label = parse_period(period).label()
+    except ValueError:
+        label = period
+    if token == "late":
+        return _("Kỳ {period} (trễ hạn)").format(period=label)
+    if correct:
+        return _("Sửa kỳ {period} (đã gửi)").format(period=label)
+    return _("Kỳ {period}").format(period=label)
+
+
+def _means_same(text: str) -> bool:
+    """Whether a typed text says "the same as last period" (``=``, ``như cũ``…)."""
+    return normalize_text(text).rstrip(".!") in SAME_WORDS
 
 
 def menu_number(text: str) -> int | None:

@@ -4,7 +4,9 @@ Vietnamese writes ``.`` between thousands groups and ``,`` as the decimal mark
 (``2.310.000.000``, ``12,5``), and money is usually said with a multiplier word
 (``65 triệu``, ``2,3 tỷ``, ``1tr5``). People used to English conventions type
 ``12.5`` for twelve and a half, so a lone dot that could be either is reported as
-:class:`Ambiguous` and the caller asks which one was meant; nothing is guessed.
+:class:`Ambiguous` and the caller asks which one was meant, as is a comma before exactly
+three digits (``1,200``: 1,2 or 1.200); nothing is guessed. A number after ``khoảng``
+(about) is read, and marked :attr:`Parsed.approximate` for the caller to confirm.
 
 Every number is capped (:func:`limit_problem`): at most :data:`MAX_DIGITS` digits
 (integer digits without leading zeros, plus fractional digits up to the last non-zero
@@ -51,9 +53,12 @@ MAX_NUMBER = Decimal(10**MAX_DIGITS - 1)  # 999 999 999 999 999
 
 @dataclass(frozen=True)
 class Parsed:
-    """One reading, always within the limits (:func:`limit_problem` is None)."""
+    """One reading, always within the limits (:func:`limit_problem` is None);
+    ``approximate`` when it came after a word such as ``khoảng`` (about), so that the
+    caller confirms it before keeping it as an exact figure."""
 
     value: Decimal
+    approximate: bool = False
 
 
 @dataclass(frozen=True)
@@ -99,11 +104,33 @@ _CORE_RE = re.compile(
 )
 
 # A multiplier word, optionally preceded by a space and optionally followed by
-# the next digits of the fraction (``1tr5``); it must not run into a letter, so
-# ``km`` or ``trăm`` are not mistaken for ``k`` / ``tr``.
+# the next digits of the fraction (``1tr5``; after a space only one digit or three,
+# ``1 nghìn 2`` = 1.200, ``1 triệu 250`` = 1.250.000, since ``1 nghìn 20`` could be
+# 1.020 as well as 1.200); it must not run into a letter, so ``km`` or ``trăm`` are not
+# mistaken for ``k`` / ``tr``.
 _MULTIPLIER_RE = re.compile(
-    r" ?(?P<word>nghin|ngan|trieu|tr|ty|ti|k)(?P<digits>[0-9]+)?(?![^\W\d_])"
+    r" ?(?P<word>nghin|ngan|trieu|tr|ty|ti|k)"
+    r"(?:(?P<digits>[0-9]+)|\ (?P<spaced>[0-9](?:[0-9]{2})?)(?![0-9]))?(?![^\W\d_])"
 )
+# Words before a number that say it is approximate ("khoảng 450", "tầm 30"), folded.
+_APPROXIMATE_WORDS = (
+    "khoang chung",
+    "khoang",
+    "tam",
+    "chung",
+    "uoc chung",
+    "uoc tinh",
+    "uoc khoang",
+    "uoc",
+    "xap xi",
+    "gan",
+    "about",
+    "around",
+    "approximately",
+    "approx",
+    "roughly",
+)
+_APPROXIMATE_SIGNS = ("~", "\u2248")  # ~ and ≈
 
 _UNIT_SYMBOLS = frozenset("%‰°")
 _EXPONENT_RE = re.compile(r"e[-+\u2212]?[0-9]")
@@ -260,13 +287,8 @@ def _read_core(
     groups = int_part.split(".")
     if len(groups) == 1:
         head = groups[0]
-        if (
-            kind == "integer"
-            and frac is not None
-            and len(frac) == 3
-            and _is_thousands_grouping([head, frac])
-        ):
-            # "1,234" on a whole-number question: Vietnamese 1,234 or English 1234.
+        if frac is not None and len(frac) == 3 and _is_thousands_grouping([head, frac]):
+            # "1,234" (and "1,200"): Vietnamese 1,234 or English 1234, on any question.
             return (_decimal(head, frac), _decimal(head + frac))
         return (_decimal(head, frac),)
     if len(groups) > 2 or frac is not None:
@@ -317,6 +339,9 @@ def parse_number(
     s = normalize_text(_fold_digits(text))
     if not s:
         return Invalid("empty")
+    s, approximate = _without_approximation(s)
+    if not s:
+        return Invalid("not_a_number")
 
     negative = False
     if s[0] in _MINUS_SIGNS:
@@ -336,7 +361,7 @@ def parse_number(
     mult = _MULTIPLIER_RE.match(s, pos)
     if mult is not None:
         multiplier = _MULTIPLIERS[mult.group("word")]
-        extra_digits = mult.group("digits")
+        extra_digits = mult.group("digits") or mult.group("spaced")
         pos = mult.end()
         if s[pos : pos + 1] in (".", ","):
             return Invalid("not_a_number")
@@ -373,7 +398,21 @@ def parse_number(
     value = values[0]
     if kind == "integer" and value != value.to_integral_value():
         return Invalid("not_integer")
-    return Parsed(value)
+    return Parsed(value, approximate)
+
+
+def _without_approximation(s: str) -> tuple[str, bool]:
+    """A folded text without a leading word or sign saying "about" (``khoang 450``,
+    ``~450``), and whether it had one."""
+    for sign in _APPROXIMATE_SIGNS:
+        if s.startswith(sign):
+            return s[len(sign) :].lstrip(), True
+    for word in _APPROXIMATE_WORDS:
+        if s.startswith(word + " ") or (
+            s.startswith(word) and s[len(word) : len(word) + 1].isdigit()
+        ):
+            return s[len(word) :].lstrip(), True
+    return s, False
 
 
 def stored_number(value: object) -> Decimal | None:

@@ -5,15 +5,16 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from bot.i18n import _, format_date
+from bot.i18n import DAY, _, format_date
 from bot.messages import Choice, Reply
+from bot.outputs.digest import village_list
 from bot.plan.model import Plan
 from bot.plan.schedule import ReminderDue
 
 
 def due_text(day: date) -> str:
     """``Thứ Tư, 25/11/2026``: the weekday helps more than the date alone."""
-    return format_date(day, "EEEE, dd/MM/y")
+    return format_date(day, f"EEEE, {DAY}")
 
 
 def report_command(due: ReminderDue) -> str:
@@ -88,15 +89,16 @@ def late_notice(
             total=total,
         )
     ]
+    every = [v.id for v in plan.villages]
     if missing:
-        lines.append(_("Chưa gửi: {names}").format(names=", ".join(names[v] for v in missing)))
+        lines.append(_("Chưa gửi: {names}").format(names=village_list(missing, names, every)))
     if late:
-        lines.append(_("Gửi muộn: {names}").format(names=", ".join(names[v] for v in late)))
+        lines.append(_("Gửi muộn: {names}").format(names=village_list(late, names)))
     if without_head:
         lines.append(
             _(
                 "Không nhắc được (chưa có trưởng thôn đăng ký, hoặc không liên lạc được): {names}"
-            ).format(names=", ".join(names[v] for v in without_head))
+            ).format(names=village_list(without_head, names, every))
         )
     if missing:
         lines.append(_("Các trưởng thôn chưa gửi đã được nhắc lại hôm nay."))
