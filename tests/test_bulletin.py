@@ -50,7 +50,7 @@ SPREAD = nomination(
 )
 
 EXPECTED = """\
-Thưa toàn thể bà con nhân dân Xã Thử!
+Thưa toàn thể bà con nhân dân xã Thử!
 Sau đây là Bản tin gương người tốt, việc tốt tuần từ ngày 23 tháng 11 năm 2026 đến ngày 29 \
 tháng 11 năm 2026.
 

@@ -15,6 +15,7 @@ from bot.domain import Nomination
 from bot.i18n import _, format_date
 from bot.plan.model import Plan
 from bot.plan.periods import Period
+from bot.text import in_sentence
 
 __all__ = ["FEATURED_STAGES", "bulletin_text", "spoken_date"]
 
@@ -89,7 +90,9 @@ def bulletin_text(plan: Plan, week: Period, featured: list[tuple[Nomination, str
         ).format(start=start, end=end)
     opening = "\n".join(
         (
-            _("Thưa toàn thể bà con nhân dân {commune}!").format(commune=_speakable(plan.commune)),
+            _("Thưa toàn thể bà con nhân dân {commune}!").format(
+                commune=in_sentence(_speakable(plan.commune))
+            ),
             _("Sau đây là Bản tin gương người tốt, việc tốt tuần từ {start} đến {end}.").format(
                 start=start, end=end
             ),
