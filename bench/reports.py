@@ -102,15 +102,24 @@ def report_script(
     """One whole report, the same for every bot."""
     form_index = [f.id for f in plan.forms].index(form.id)
 
+    reported: dict[int, int] = {}  # head -> reports sent so far
+
     async def script(head: SimUser, timer: Timer) -> None:
         step = pacing(timer, think)
+        # Each head has a village of its own (``bench_plan``): its first report is this
+        # month's, its second last month's (still missing), both answered question by
+        # question — no report before them for the bot to offer as a start.
+        which = reported.get(head.id, 0)
+        reported[head.id] = which + 1
         await step(head.say("/baocao", timeout=30))
         buttons = head.last_buttons()
         if len(plan.forms) > 1:
             await step(head.press(buttons[form_index][1], timeout=30))
             buttons = head.last_buttons()
-        if len(buttons) > 1 and buttons[1][1].endswith(":current"):
-            await step(head.press(buttons[1][1], timeout=30))
+        periods = [data for _label, data in buttons if data.endswith((":current", ":late"))]
+        if len(periods) > 1:
+            wanted = ":current" if which == 0 else ":late"
+            await step(head.press(next(d for d in periods if d.endswith(wanted)), timeout=30))
         for question in form.questions:
             await answer(head, step, question)
         await step(head.press(head.button("Gửi"), timeout=30))
@@ -186,6 +195,19 @@ async def process(
                 proc.kill()
 
 
+def bench_plan(heads: int, folder: Path) -> Path:
+    """The default plan with one village per head (``Thôn 1`` … ``Thôn N``), written into
+    ``folder``: a village's second head would correct the first one's report instead of
+    filing one, which is other work."""
+    import yaml
+
+    data = yaml.safe_load(DEFAULT_PLAN.read_text(encoding="utf-8"))
+    data["villages"] = [{"id": f"thon_{n}", "name": f"Thôn {n}"} for n in range(1, heads + 1)]
+    path = folder / f"plan-{heads}.yaml"
+    path.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    return path
+
+
 def invite_codes(plan: Plan, heads: int) -> dict[str, str]:
     """One invite code per head, villages in turn."""
     return {f"B{n:07d}": plan.villages[n % len(plan.villages)].id for n in range(heads)}
@@ -200,7 +222,7 @@ async def bot_command(
         codes_file.write_text(json.dumps(codes))
         pickle = workdir / f"comparator-{len(os.listdir(workdir))}.pickle"
         args = ["-m", "bench.comparator", standin.token, standin.base_url, str(pickle)]
-        return [*args, str(codes_file), str(DEFAULT_PLAN)], {}
+        return [*args, str(codes_file), str(plan.source)], {}
     database = workdir / f"thidua-{len(os.listdir(workdir))}.db"
     storage = await SqliteStorage.open(database)
     now = datetime.now(UTC)
@@ -213,7 +235,7 @@ async def bot_command(
         "TELEGRAM_API_URL": standin.base_url,
         "TELEGRAM_RATE_LIMIT": "0",
         "DATABASE_URL": f"sqlite:///{database}",
-        "PLAN_FILE": str(DEFAULT_PLAN),
+        "PLAN_FILE": str(plan.source),
         "THIDUA_LOG_LEVEL": "WARNING",
     }
     if name == "thidua":
@@ -353,7 +375,11 @@ async def main_async(
     spy: Path | None = None,
     repeat: int = 1,
 ) -> None:
-    plan = load_plan(DEFAULT_PLAN)
+    if rounds > 2:
+        raise SystemExit("at most 2 rounds: a head files this month's report, then last month's")
+    work_plan = Path(tempfile.mkdtemp()) / "plan"
+    work_plan.mkdir()
+    plan = load_plan(bench_plan(heads, work_plan))
     form = plan.forms[0]
     print(
         f"form {form.id!r}: {len(form.questions)} questions; {heads} heads; bots in their "
