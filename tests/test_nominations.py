@@ -381,7 +381,7 @@ async def test_the_bulletin_presents_the_weeks_summarised_nominations(
     async with storage.transaction() as tx:
         text = await conversations.desk.bulletin(tx, parse_period("2026-W48"))
         empty = await conversations.desk.bulletin(tx, parse_period("2026-W47"))
-    assert text.startswith("Thưa toàn thể bà con nhân dân Xã Thử!")
+    assert text.startswith("Thưa toàn thể bà con nhân dân xã Thử!")
     assert "từ ngày 23 tháng 11 năm 2026 đến ngày 29 tháng 11 năm 2026" in text
     assert "Bà Nguyễn Thị Lan, ở Thôn 2, với việc làm: Nấu cơm cho bệnh nhân nghèo." in text
     assert "Ông Tư" not in text and "Hội phụ nữ" not in text
