@@ -29,7 +29,15 @@ _T = TypeVar("_T")
 QUESTION_TYPES = ("integer", "decimal", "yes_no", "choice", "text", "photo")
 NUMERIC_TYPES = ("integer", "decimal")
 PERIOD_KINDS = ("week", "month", "quarter", "year")
-ROLES = ("head", "secretariat", "chair", "admin")
+ROLES = ("head", "secretariat", "chair", "admin", "officer")
+# Who fills a form: a village's head for each village, or a commune officer for the commune.
+FORM_LEVELS = ("village", "commune")
+# The village id a commune-level form's reports are stored under (no village may take it).
+COMMUNE_ID = "_xa"
+# A target on the change from the baseline rather than on the level: "decrease >= 1".
+TARGET_DIRECTIONS = ("increase", "decrease")
+# What a scoring criterion measures when it reads no indicator.
+SCORING_MEASURES = ("on_time", "completeness", "good_deeds")
 TARGET_OPS = (">=", "<=", ">", "<", "==")
 INDICATOR_KINDS = ("ratio", "share_yes", "sum")
 
@@ -46,7 +54,21 @@ PLAN_KEYS = (
     "nomination_kinds",
     "min_coverage",
     "corrections_days",
+    "scoring",
 )
+# The keys of the ``scoring`` section, of each of its criteria and of each of its grades.
+SCORING_KEYS = ("criteria", "grades")
+CRITERION_KEYS = ("id", "title", "points", "indicator", "measure", "target", "zero_at", "per_item")
+GRADE_KEYS = ("name", "at_least", "each_at_least", "at_most_share")
+# The words a change target may start with (compared without case or diacritics).
+_DIRECTION_WORDS = {
+    "increase": "increase",
+    "tang": "increase",
+    "decrease": "decrease",
+    "giam": "decrease",
+}
+# The years a ``baseline_year`` may name.
+BASELINE_YEARS = (1900, 2100)
 # How many days after a period's due day a report already sent may still be corrected
 # (``corrections_days``), and the most a plan may say.
 DEFAULT_CORRECTIONS_DAYS = 30
@@ -71,9 +93,13 @@ QUESTION_KEYS = (
 )
 # The last day ``due`` may name in each kind of period.
 MAX_DUE = {"week": 7, "month": 31, "quarter": 92, "year": 366}
+FORM_REQUIRED_KEYS = ("id", "title", "period", "due", "questions")
+# A baseline form needs no ``due``: it is never reminded nor due; without one its due day is
+# the last of the year (the period's last day, as ``Period.due_date`` clamps).
+BASELINE_DUE = MAX_DUE["year"]
 
 _ID_RE = re.compile(r"[a-z0-9_]+")
-_TARGET_RE = re.compile(r"\s*(>=|<=|==|=|>|<|≥|≤)?\s*(.+?)\s*")
+_TARGET_RE = re.compile(r"\s*(?:([^\W\d_]+)\s*)?(>=|<=|==|=|>|<|≥|≤)?\s*(.+?)\s*")
 _OP_ALIASES = {"=": "==", "≥": ">=", "≤": "<="}
 _TIME_RE = re.compile(r"([01]?[0-9]|2[0-3]):([0-5][0-9])")
 _QUIET_RE = re.compile(r"\s*(\S+?)\s*[-–]\s*(\S+)\s*")
@@ -178,6 +204,10 @@ class Form:
     period: str
     due: int
     questions: tuple[Question, ...]
+    level: str = "village"  # one of FORM_LEVELS
+    # A baseline form: filled once per village by a commune officer, it gives the villages'
+    # figures for the reference year that change targets are measured against.
+    baseline: bool = False
 
     def question(self, question_id: str) -> Question:
         for question in self.questions:
@@ -196,10 +226,24 @@ class Village:
 class Target:
     op: str
     value: Decimal
+    # None: the target is on the value itself; "increase" / "decrease": on the change from
+    # the baseline (value − baseline, or baseline − value), in percentage points for ratios.
+    direction: str | None = None
+
+    def change(self, value: Decimal, baseline: Decimal) -> Decimal:
+        """What a change target is measured on: ``value − baseline`` for an increase,
+        ``baseline − value`` for a decrease (a plain target: the value itself)."""
+        if self.direction == "decrease":
+            return baseline - value
+        if self.direction == "increase":
+            return value - baseline
+        return value
 
     @classmethod
     def parse(cls, spec: str | int | float | Decimal) -> Target:
-        """``">= 100"``, ``"<=23"``, ``"== 6"`` or a bare number (meaning ``>=``)."""
+        """``">= 100"``, ``"<=23"``, ``"== 6"`` or a bare number (meaning ``>=``); a change
+        target starts with its direction: ``"decrease >= 1"``, ``"increase >= 2"``, or in
+        Vietnamese ``"giảm >= 1"``, ``"tăng >= 2"`` (case and diacritics ignored)."""
         if isinstance(spec, bool):
             raise ValueError(spec)
         if isinstance(spec, int | float | Decimal):
@@ -212,11 +256,16 @@ class Target:
         match = _TARGET_RE.fullmatch(spec)
         if match is None:
             raise ValueError(spec)
-        op = match.group(1) or ">="
-        value = _to_decimal(match.group(2))
+        direction = None
+        if match.group(1) is not None:
+            direction = _DIRECTION_WORDS.get(_normalize(match.group(1)))
+            if direction is None:
+                raise ValueError(spec)
+        op = match.group(2) or ">="
+        value = _to_decimal(match.group(3))
         if value is None:
             raise ValueError(spec)
-        return cls(_OP_ALIASES.get(op, op), value)
+        return cls(_OP_ALIASES.get(op, op), value, direction)
 
     def met(self, value: Decimal) -> bool:
         if self.op == ">=":
@@ -230,7 +279,9 @@ class Target:
         return value == self.value
 
     def __str__(self) -> str:
-        return f"{self.op} {format(self.value, 'f')}"
+        """The target as a plan writes it: ``>= 100``, ``decrease >= 1``."""
+        text = f"{self.op} {format(self.value, 'f')}"
+        return f"{self.direction} {text}" if self.direction else text
 
 
 @dataclass(frozen=True)
@@ -241,6 +292,59 @@ class Indicator:
     questions: tuple[str, ...]
     target: Target | None
     unit: str | None = None
+    # The commune's figure for the reference year (``baseline``, in the indicator's unit;
+    # for ``baseline_year``), and the questions of a baseline form that give each village's
+    # (``baseline_from``, shaped like the indicator's own: two for a ratio, one otherwise).
+    baseline: Decimal | None = None
+    baseline_year: int | None = None
+    baseline_from: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Criterion:
+    """One line of the scoreboard: up to ``points`` for a village, from an indicator's value
+    (``indicator``, against ``target`` or the indicator's own, zero at ``zero_at``) or from
+    a ``measure`` (one of SCORING_MEASURES; ``per_item`` points per good deed)."""
+
+    id: str
+    title: str
+    points: Decimal
+    indicator: str | None = None
+    measure: str | None = None
+    target: Target | None = None
+    zero_at: Decimal | None = None
+    per_item: Decimal | None = None
+
+
+@dataclass(frozen=True)
+class Grade:
+    """A grade a village may take: a total of at least ``at_least`` % of the maximum, every
+    criterion at ``each_at_least`` % of its own points or more, and at most
+    ``at_most_share`` % of the villages (None: no such condition)."""
+
+    name: str
+    at_least: Decimal | None = None
+    each_at_least: Decimal | None = None
+    at_most_share: Decimal | None = None
+
+
+@dataclass(frozen=True)
+class Scoring:
+    """How villages are scored: the criteria (in board order) and the grades (best first;
+    the last is the one a village takes when it meets no other)."""
+
+    criteria: tuple[Criterion, ...]
+    grades: tuple[Grade, ...]
+
+    @property
+    def max(self) -> Decimal:
+        return sum((c.points for c in self.criteria), Decimal(0))
+
+    def criterion(self, criterion_id: str) -> Criterion:
+        for criterion in self.criteria:
+            if criterion.id == criterion_id:
+                return criterion
+        raise KeyError(criterion_id)
 
 
 @dataclass(frozen=True)
@@ -290,6 +394,7 @@ class Plan:
     nomination_kinds: tuple[str, ...] = DEFAULT_NOMINATION_KINDS
     min_coverage: Decimal = DEFAULT_MIN_COVERAGE  # in %, for ratios and shares
     corrections_days: int = DEFAULT_CORRECTIONS_DAYS  # after the due day, sent reports
+    scoring: Scoring | None = None
 
     @property
     def tz(self) -> ZoneInfo:
@@ -336,6 +441,44 @@ class Plan:
         """The questions of ``form_id`` its indicators read, each once, in form order."""
         used = {q for i in self.form_indicators(form_id) for q in i.questions}
         return [q.id for q in self.form(form_id).questions if q.id in used]
+
+    @property
+    def village_forms(self) -> tuple[Form, ...]:
+        """The forms each village's head reports on (level village, not baseline forms)."""
+        return tuple(f for f in self.forms if f.level == "village" and not f.baseline)
+
+    @property
+    def commune_forms(self) -> tuple[Form, ...]:
+        """The forms a commune officer reports on for the whole commune (level commune)."""
+        return tuple(f for f in self.forms if f.level == "commune")
+
+    @property
+    def baseline_forms(self) -> tuple[Form, ...]:
+        """The baseline forms: filled once per village by an officer, never due."""
+        return tuple(f for f in self.forms if f.baseline)
+
+    def indicator_form(self, indicator: Indicator | str) -> Form:
+        """The form an indicator's questions are in (the checker keeps them in one)."""
+        if isinstance(indicator, str):
+            indicator = self.indicator(indicator)
+        return self.question(indicator.questions[0])[0]
+
+    def baseline_questions(self, indicator: Indicator | str) -> tuple[Question, ...]:
+        """The baseline-form questions an indicator's per-village baseline is read from
+        (``baseline_from``: numerator and denominator for a ratio, else one question);
+        empty when the indicator names none."""
+        if isinstance(indicator, str):
+            indicator = self.indicator(indicator)
+        return tuple(self.question(question_id)[1] for question_id in indicator.baseline_from)
+
+    def criterion_target(self, criterion: Criterion) -> Target | None:
+        """The target a criterion is scored against: its own, else its indicator's (None
+        for a measure)."""
+        if criterion.target is not None:
+            return criterion.target
+        if criterion.indicator is None:
+            return None
+        return self.indicator(criterion.indicator).target
 
 
 @dataclass(frozen=True)
@@ -519,12 +662,33 @@ class _QuestionDraft:
         return self.type in NUMERIC_TYPES
 
 
+@dataclass
+class _FormDraft:
+    """What indicators need to know of a form, even a broken one."""
+
+    level: str | None  # None when ``level`` itself is wrong
+    baseline: bool | None  # None when ``baseline`` itself is wrong
+
+
+@dataclass
+class _IndicatorDraft:
+    """What scoring criteria need to know of an indicator, even a broken one (None: that
+    part of it could not be read, and checks needing it are skipped)."""
+
+    kind: str | None
+    form_id: str | None
+    target: Target | None
+    target_ok: bool  # False when its target was written but could not be read
+
+
 class _Checker:
     def __init__(self, root: Any, source: Path | None) -> None:
         self.root = root
         self.source = source
         self.problems: list[Problem] = []
         self.questions: dict[str, _QuestionDraft] = {}
+        self.form_drafts: dict[str, _FormDraft] = {}
+        self.indicator_drafts: dict[str, _IndicatorDraft] = {}
 
     def add(self, line: int | None, message: str) -> None:
         self.problems.append(Problem(line, message))
@@ -660,6 +824,7 @@ class _Checker:
         nomination_kinds = self.nomination_kinds(root)
         min_coverage = self.min_coverage(root)
         corrections_days = self.corrections_days(root)
+        scoring = self.scoring(root)
 
         if self.problems:
             return None
@@ -681,6 +846,7 @@ class _Checker:
             corrections_days=(
                 DEFAULT_CORRECTIONS_DAYS if corrections_days is None else corrections_days
             ),
+            scoring=scoring,
         )
 
     def timezone(self, root: Any) -> str | None:
@@ -715,6 +881,15 @@ class _Checker:
             line = _item_line(items, index)
             village = self.village(item, line)
             if village is None:
+                continue
+            if village.id == COMMUNE_ID:
+                self.add(
+                    line,
+                    _(
+                        "Mã thôn “{id}” dành riêng cho số liệu cấp xã; hãy đặt cho thôn "
+                        "“{name}” một mã khác."
+                    ).format(id=COMMUNE_ID, name=village.name),
+                )
                 continue
             name_key = _match_key(village.name)
             if name_key in by_name:
@@ -795,7 +970,13 @@ class _Checker:
         return tuple(result)
 
     def form(self, node: Any, seen: set[str]) -> Form | None:
-        self.require(node, ("id", "title", "period", "due", "questions"))
+        baseline = self.flag(node, "baseline")
+        # a baseline form has no due day to keep: it is never reminded nor due (and when
+        # ``baseline`` cannot be read, its problem is the one to fix first)
+        required = FORM_REQUIRED_KEYS
+        if baseline is not False:
+            required = tuple(key for key in FORM_REQUIRED_KEYS if key != "due")
+        self.require(node, required)
         form_id = self.ident(node)
         if form_id is not None:
             if form_id in seen:
@@ -814,11 +995,76 @@ class _Checker:
                 ),
             )
             period = None
+        level = self.form_level(node)
+        if baseline:
+            self.check_baseline_form(node, level, period)
+        if form_id is not None and form_id not in self.form_drafts:
+            self.form_drafts[form_id] = _FormDraft(level, baseline)
         due = self.due(node, period)
+        if due is None and baseline and "due" not in node:
+            due = BASELINE_DUE
         questions = self.questions_of(node, form_id or "")
-        if form_id is None or title is None or period is None or due is None:
+        if (
+            form_id is None
+            or title is None
+            or period is None
+            or due is None
+            or level is None
+            or baseline is None
+        ):
             return None
-        return Form(form_id, title, period, due, questions)
+        return Form(form_id, title, period, due, questions, level=level, baseline=baseline)
+
+    def flag(self, node: Any, key: str) -> bool | None:
+        """The true/false at ``key`` (False when absent); None with a problem when it is
+        something else."""
+        if key not in node:
+            return False
+        value = node[key]
+        if not isinstance(value, bool):
+            self.add(
+                _key_line(node, key),
+                _("“{key}” phải là true hoặc false, đang là “{value}”.").format(
+                    key=key, value=_show(value)
+                ),
+            )
+            return None
+        return value
+
+    def form_level(self, node: Any) -> str | None:
+        """Who fills the form: ``village`` (the default) or ``commune``; None with a problem."""
+        if "level" not in node:
+            return "village"
+        level = node["level"]
+        if level not in FORM_LEVELS:
+            self.add(
+                _key_line(node, "level"),
+                _(
+                    "Cấp biểu mẫu “{value}” không hợp lệ; chọn village (mỗi thôn một báo cáo) "
+                    "hoặc commune (một báo cáo của cả xã)."
+                ).format(value=_show(level)),
+            )
+            return None
+        return str(level)
+
+    def check_baseline_form(self, node: Any, level: str | None, period: str | None) -> None:
+        """A baseline form gives each village's figures once: level village, period year."""
+        if level == "commune":
+            self.add(
+                _key_line(node, "level"),
+                _(
+                    "Biểu mẫu làm mốc (baseline: true) ghi số liệu mốc của từng thôn, nên "
+                    "phải là cấp village, không phải commune."
+                ),
+            )
+        if period is not None and period != "year":
+            self.add(
+                _key_line(node, "period"),
+                _(
+                    "Biểu mẫu làm mốc (baseline: true) chỉ nhập một lần cho mỗi thôn, nên kỳ "
+                    "báo cáo phải là year, đang là “{value}”."
+                ).format(value=period),
+            )
 
     def due(self, node: Any, period: str | None) -> int | None:
         if "due" not in node:
@@ -1066,16 +1312,200 @@ class _Checker:
             )
         else:
             questions = self.indicator_questions(node, kinds[0])
+        form_id = self.questions[questions[0]].form_id if questions else None
+        form = self.form_drafts.get(form_id) if form_id is not None else None
+        if questions is not None and form is not None and form.baseline:
+            self.add(
+                _key_line(node, kinds[0]),
+                _(
+                    "Chỉ tiêu không được tính từ câu hỏi của biểu mẫu làm mốc “{form}”: biểu "
+                    "mẫu làm mốc chỉ cung cấp số liệu mốc cho chỉ tiêu khác (qua “baseline_from”)."
+                ).format(form=form_id),
+            )
+            questions = None
         target = self.target(node)
+        if indicator_id is not None and indicator_id not in self.indicator_drafts:
+            self.indicator_drafts[indicator_id] = _IndicatorDraft(
+                kind=kinds[0] if questions is not None else None,
+                form_id=form_id if questions is not None else None,
+                target=target,
+                target_ok=target is not None or node.get("target") is None,
+            )
         unit = self.text(node, "unit")
-        if indicator_id is None or title is None or questions is None:
+        baseline = self.percent(node, "baseline")
+        if baseline is not None and kinds == ["share_yes"] and not 0 <= baseline <= 100:
+            self.add(
+                _key_line(node, "baseline"),
+                _(
+                    "Số liệu mốc “baseline” của chỉ tiêu dạng share_yes là một tỷ lệ phần trăm "
+                    "từ 0 đến 100, đang là “{value}”."
+                ).format(value=_show(node["baseline"])),
+            )
+            baseline = None
+        baseline_year = self.year(node, "baseline_year")
+        baseline_from: tuple[str, ...] | None = ()
+        if "baseline_from" in node and questions is not None:
+            level = form.level if form is not None else None
+            baseline_from = self.baseline_from(node, kinds[0], level)
+        if indicator_id is None or title is None or questions is None or baseline_from is None:
             return None
         kind = kinds[0]
         if kind in ("ratio", "share_yes"):
             unit = "%"
         elif unit is None:
             unit = self.questions[questions[0]].unit
-        return Indicator(indicator_id, title, kind, questions, target, unit)
+        return Indicator(
+            indicator_id,
+            title,
+            kind,
+            questions,
+            target,
+            unit,
+            baseline=baseline,
+            baseline_year=baseline_year,
+            baseline_from=baseline_from,
+        )
+
+    def percent(self, mapping: Any, key: str) -> Decimal | None:
+        """The number at ``key``, also written with a per cent sign (``4.5%``, ``"80 %"``);
+        None when absent, or with a problem when it is not a number."""
+        if key not in mapping:
+            return None
+        raw = mapping[key]
+        text = (
+            raw.strip().removesuffix("%").strip().replace(",", ".") if isinstance(raw, str) else raw
+        )
+        value = None if isinstance(text, bool) else _to_decimal(text)
+        if value is None:
+            self.add(
+                _key_line(mapping, key),
+                _("“{key}” phải là một số, đang là “{value}”.").format(key=key, value=_show(raw)),
+            )
+        return value
+
+    def year(self, mapping: Any, key: str) -> int | None:
+        """A year (``2023``) at ``key``; None when absent, or with a problem when it is not one."""
+        if key not in mapping:
+            return None
+        value = mapping[key]
+        low, high = BASELINE_YEARS
+        if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+            self.add(
+                _key_line(mapping, key),
+                _("“{key}” phải là một năm, ví dụ 2023, đang là “{value}”.").format(
+                    key=key, value=_show(value)
+                ),
+            )
+            return None
+        return int(value)
+
+    def baseline_from(self, node: Any, kind: str, level: str | None) -> tuple[str, ...] | None:
+        """The baseline-form questions of an indicator (``baseline_from``), shaped like its
+        own: ``[numerator, denominator]`` for a ratio, one question otherwise, all in one
+        baseline form and of the types the indicator needs; None with a problem."""
+        value = node["baseline_from"]
+        line = _key_line(node, "baseline_from")
+        if level == "commune":
+            self.add(
+                line,
+                _(
+                    "Chỉ tiêu của biểu mẫu cấp xã không lấy số liệu mốc từng thôn "
+                    "(“baseline_from”); hãy ghi số liệu mốc của xã ở “baseline”."
+                ),
+            )
+            return None
+        if kind == "ratio":
+            if (
+                not isinstance(value, list)
+                or len(value) != 2
+                or not all(isinstance(v, str) for v in value)
+            ):
+                self.add(
+                    line,
+                    _(
+                        "“baseline_from” của chỉ tiêu dạng ratio phải là danh sách đúng hai mã "
+                        "câu hỏi của biểu mẫu làm mốc: [tử số, mẫu số]."
+                    ),
+                )
+                return None
+            items = [(value[0], _item_line(value, 0)), (value[1], _item_line(value, 1))]
+        else:
+            if isinstance(value, list) and len(value) == 1:
+                value, line = value[0], _item_line(value, 0)
+            if not isinstance(value, str):
+                self.add(
+                    line,
+                    _("“baseline_from” phải là mã của một câu hỏi trong biểu mẫu làm mốc."),
+                )
+                return None
+            items = [(value, line)]
+        found: list[_QuestionDraft] = []
+        for question_id, item_line in items:
+            draft = self.baseline_question(question_id, kind, item_line)
+            if draft is None:
+                return None
+            found.append(draft)
+        forms = {draft.form_id for draft in found}
+        if len(forms) > 1:
+            self.add(
+                line,
+                _(
+                    "Tử số “{num}” (biểu mẫu {num_form}) và mẫu số “{den}” (biểu mẫu "
+                    "{den_form}) của “baseline_from” phải thuộc cùng một biểu mẫu làm mốc."
+                ).format(
+                    num=found[0].id,
+                    num_form=found[0].form_id,
+                    den=found[1].id,
+                    den_form=found[1].form_id,
+                ),
+            )
+            return None
+        return tuple(draft.id for draft in found)
+
+    def baseline_question(
+        self, question_id: str, kind: str, line: int | None
+    ) -> _QuestionDraft | None:
+        """One question of ``baseline_from``: in a baseline form, of the type ``kind`` needs."""
+        draft = self.questions.get(question_id)
+        if draft is None:
+            self.add(
+                line,
+                _("“baseline_from” trỏ tới câu hỏi “{id}” không có trong kế hoạch.").format(
+                    id=question_id
+                ),
+            )
+            return None
+        form = self.form_drafts.get(draft.form_id)
+        if form is not None and form.baseline is False:
+            self.add(
+                line,
+                _(
+                    "“baseline_from” trỏ tới câu hỏi “{id}” của biểu mẫu “{form}”, không phải "
+                    "biểu mẫu làm mốc (một biểu mẫu có baseline: true)."
+                ).format(id=question_id, form=draft.form_id),
+            )
+            return None
+        if draft.type is None:
+            return draft
+        if kind == "share_yes" and draft.type != "yes_no":
+            self.add(
+                line,
+                _(
+                    "“baseline_from” của chỉ tiêu dạng share_yes cần câu hỏi loại yes_no, "
+                    "nhưng “{id}” là loại {type}."
+                ).format(id=question_id, type=draft.type),
+            )
+            return None
+        if kind in ("ratio", "sum") and not draft.numeric:
+            self.add(
+                line,
+                _(
+                    "“baseline_from” của chỉ tiêu dạng {key} cần câu hỏi dạng số, nhưng "
+                    "“{id}” là loại {type}."
+                ).format(key=kind, id=question_id, type=draft.type),
+            )
+            return None
+        return draft
 
     def indicator_questions(self, node: Any, kind: str) -> tuple[str, ...] | None:
         value = node[kind]
@@ -1154,20 +1584,373 @@ class _Checker:
         return draft
 
     def target(self, node: Any) -> Target | None:
+        """The target at ``target`` (a level, or a change: ``decrease >= 1``); None when
+        absent, or with a problem when it cannot be read."""
         if node.get("target") is None:
             return None
         value = node["target"]
         try:
-            return Target.parse(value)
+            target = Target.parse(value)
         except ValueError:
             self.add(
                 _key_line(node, "target"),
                 _(
                     "Mục tiêu “{value}” không hợp lệ; viết dạng “>= 100”, “> 35”, “<= 23” "
-                    "hoặc chỉ một số (nghĩa là >=)."
+                    "hoặc chỉ một số (nghĩa là >=); mục tiêu về mức thay đổi so với số liệu "
+                    "mốc viết dạng “giảm >= 1” hoặc “tăng >= 2” (decrease, increase)."
                 ).format(value=_show(value)),
             )
             return None
+        if target.direction is not None and target.op == "==":
+            self.add(
+                _key_line(node, "target"),
+                _(
+                    "Mục tiêu về mức thay đổi “{value}” không dùng được “==”; hãy viết dạng "
+                    "“giảm >= 1”, “tăng > 2” hoặc “giảm <= 5”."
+                ).format(value=_show(value)),
+            )
+            return None
+        return target
+
+    # ---- scoring
+
+    def scoring(self, root: Any) -> Scoring | None:
+        """The ``scoring`` section (criteria and grades); None when absent or with a problem."""
+        if root.get("scoring") is None:
+            return None
+        node = root["scoring"]
+        line = _key_line(root, "scoring")
+        if not isinstance(node, dict):
+            self.add(
+                line,
+                _("Mục chấm điểm “scoring” phải là một bảng các khóa ({keys}).").format(
+                    keys=", ".join(SCORING_KEYS)
+                ),
+            )
+            return None
+        before = len(self.problems)
+        self.unknown_keys(
+            node,
+            SCORING_KEYS,
+            _(
+                "Khóa “{key}” không dùng được trong mục chấm điểm “scoring”; "
+                "các khóa hợp lệ: {keys}."
+            ),
+        )
+        criteria = self.criteria(node, line)
+        grades = self.grades(node, line)
+        if len(self.problems) != before:
+            return None
+        return Scoring(criteria, grades)
+
+    def unknown_keys(self, node: Any, keys: tuple[str, ...], message: str) -> None:
+        """A problem for each key of ``node`` not in ``keys`` (``message`` has {key}, {keys})."""
+        for key in node:
+            if key not in keys:
+                self.add(
+                    _key_line(node, key),
+                    message.format(key=_show(key), keys=", ".join(keys)),
+                )
+
+    def criteria(self, node: Any, line: int | None) -> tuple[Criterion, ...]:
+        items = self.seq(node, "criteria") if node.get("criteria") is not None else []
+        if items is None:
+            return ()
+        if not items:
+            self.add(
+                _key_line(node, "criteria") if "criteria" in node else line,
+                _("Mục chấm điểm “scoring” cần ít nhất một tiêu chí (criteria)."),
+            )
+            return ()
+        seen: set[str] = set()
+        return self.built(
+            items,
+            _("Mỗi tiêu chí chấm điểm phải là một bảng các khóa (id, title, points, …)."),
+            lambda item: self.criterion(item, seen),
+        )
+
+    def criterion(self, node: Any, seen: set[str]) -> Criterion | None:
+        self.require(node, ("id", "title", "points"))
+        self.unknown_keys(
+            node,
+            CRITERION_KEYS,
+            _("Khóa “{key}” không dùng được trong tiêu chí chấm điểm; các khóa hợp lệ: {keys}."),
+        )
+        before = len(self.problems)
+        criterion_id = self.ident(node)
+        if criterion_id is not None:
+            if criterion_id in seen:
+                self.add(
+                    _key_line(node, "id"),
+                    _("Mã tiêu chí “{id}” bị trùng.").format(id=criterion_id),
+                )
+            seen.add(criterion_id)
+        title = self.text(node, "title")
+        points = self.positive(node, "points")
+        zero_at = self.number(node, "zero_at")
+        per_item = self.positive(node, "per_item")
+        sources = [key for key in ("indicator", "measure") if key in node]
+        indicator_id = measure = None
+        target: Target | None = None
+        if len(sources) != 1:
+            self.add(
+                _line(node),
+                _(
+                    "Tiêu chí cần đúng một trong hai khóa: indicator (chấm theo một chỉ tiêu) "
+                    "hoặc measure (chấm theo {measures})."
+                ).format(measures=", ".join(SCORING_MEASURES)),
+            )
+        elif sources == ["indicator"]:
+            indicator_id = self.scored_indicator(node)
+            target = self.target(node)
+            if indicator_id is not None and (target is not None or node.get("target") is None):
+                self.check_criterion_target(node, criterion_id, indicator_id, target, zero_at)
+        else:
+            measure = node["measure"]
+            if measure not in SCORING_MEASURES:
+                self.add(
+                    _key_line(node, "measure"),
+                    _("Cách đo “{value}” không hợp lệ; chọn một trong: {choices}.").format(
+                        value=_show(measure), choices=", ".join(SCORING_MEASURES)
+                    ),
+                )
+                measure = None
+            for key in ("target", "zero_at"):
+                if key in node:
+                    self.add(
+                        _key_line(node, key),
+                        _("“{key}” chỉ dùng cho tiêu chí chấm theo chỉ tiêu (indicator).").format(
+                            key=key
+                        ),
+                    )
+        if measure == "good_deeds" and "per_item" not in node:
+            self.add(
+                _line(node),
+                _(
+                    "Tiêu chí good_deeds cần “per_item”: số điểm cho mỗi gương người tốt, "
+                    "việc tốt được thường trực công nhận."
+                ),
+            )
+        if "per_item" in node and (indicator_id is not None or measure not in (None, "good_deeds")):
+            self.add(
+                _key_line(node, "per_item"),
+                _("“per_item” chỉ dùng cho tiêu chí good_deeds."),
+            )
+        if len(self.problems) != before:
+            return None
+        if criterion_id is None or title is None or points is None:
+            return None
+        return Criterion(
+            id=criterion_id,
+            title=title,
+            points=points,
+            indicator=indicator_id,
+            measure=measure,
+            target=target,
+            zero_at=zero_at,
+            per_item=per_item,
+        )
+
+    def positive(self, mapping: Any, key: str) -> Decimal | None:
+        """A number above 0 at ``key``; None when absent, or with a problem."""
+        if key not in mapping:
+            return None
+        value = _to_decimal(mapping[key])
+        if value is None or value <= 0:
+            self.add(
+                _key_line(mapping, key),
+                _("“{key}” phải là một số lớn hơn 0, đang là “{value}”.").format(
+                    key=key, value=_show(mapping[key])
+                ),
+            )
+            return None
+        return value
+
+    def scored_indicator(self, node: Any) -> str | None:
+        """The indicator a criterion reads: an existing ratio or share_yes indicator of a
+        village-level form; None with a problem (or when that indicator is broken)."""
+        value = node["indicator"]
+        line = _key_line(node, "indicator")
+        draft = self.indicator_drafts.get(value) if isinstance(value, str) else None
+        if draft is None:
+            self.add(
+                line,
+                _("Tiêu chí trỏ tới chỉ tiêu “{id}” không có trong kế hoạch.").format(
+                    id=_show(value)
+                ),
+            )
+            return None
+        if draft.kind is None or draft.form_id is None:
+            return None  # the indicator's own problem is reported already
+        if draft.kind == "sum":
+            self.add(
+                line,
+                _(
+                    "Chỉ tiêu “{id}” là dạng sum (cộng số của cả xã), không chấm được cho từng "
+                    "thôn; tiêu chí chỉ dùng chỉ tiêu dạng ratio hoặc share_yes."
+                ).format(id=value),
+            )
+            return None
+        form = self.form_drafts.get(draft.form_id)
+        if form is not None and form.level == "commune":
+            self.add(
+                line,
+                _(
+                    "Chỉ tiêu “{id}” thuộc biểu mẫu cấp xã “{form}”, không chấm được cho từng "
+                    "thôn; tiêu chí chỉ dùng chỉ tiêu của biểu mẫu cấp thôn."
+                ).format(id=value, form=draft.form_id),
+            )
+            return None
+        if form is None or form.level is None:
+            return None
+        return str(value)
+
+    def check_criterion_target(
+        self,
+        node: Any,
+        criterion_id: str | None,
+        indicator_id: str,
+        own: Target | None,
+        zero_at: Decimal | None,
+    ) -> None:
+        """A criterion needs a target (its own or its indicator's), not ``==``, with
+        ``zero_at`` (when given) on the side of the target that scores nothing."""
+        draft = self.indicator_drafts[indicator_id]
+        if own is None and not draft.target_ok:
+            return  # the indicator's target could not be read: reported already
+        target = own if own is not None else draft.target
+        line = _key_line(node, "target") if own is not None else _key_line(node, "indicator")
+        if target is None:
+            self.add(
+                line,
+                _(
+                    "Tiêu chí “{id}” chưa có mục tiêu: chỉ tiêu “{indicator}” không ghi "
+                    "“target”; hãy ghi “target” cho tiêu chí hoặc cho chỉ tiêu."
+                ).format(id=criterion_id or "", indicator=indicator_id),
+            )
+            return
+        if target.op == "==":
+            self.add(
+                line,
+                _(
+                    "Tiêu chí không chấm điểm được theo mục tiêu “{target}”: mục tiêu “==” "
+                    "không có mức đạt một phần; hãy ghi cho tiêu chí một “target” dạng >=, >, "
+                    "<= hoặc <."
+                ).format(target=target),
+            )
+            return
+        if zero_at is None:
+            return
+        shown = {"zero": format(zero_at, "f"), "target": str(target)}
+        if target.op in (">=", ">") and not zero_at < target.value:
+            self.add(
+                _key_line(node, "zero_at"),
+                _(
+                    "“zero_at” ({zero}) là mức được 0 điểm, nên với mục tiêu “{target}” phải "
+                    "nhỏ hơn {value}."
+                ).format(value=format(target.value, "f"), **shown),
+            )
+        if target.op in ("<=", "<") and not zero_at > target.value:
+            self.add(
+                _key_line(node, "zero_at"),
+                _(
+                    "“zero_at” ({zero}) là mức được 0 điểm, nên với mục tiêu “{target}” phải "
+                    "lớn hơn {value}."
+                ).format(value=format(target.value, "f"), **shown),
+            )
+
+    def grades(self, node: Any, line: int | None) -> tuple[Grade, ...]:
+        items = self.seq(node, "grades") if node.get("grades") is not None else []
+        if items is None:
+            return ()
+        if not items:
+            self.add(
+                _key_line(node, "grades") if "grades" in node else line,
+                _(
+                    "Mục chấm điểm “scoring” cần ít nhất một mức xếp loại (grades); mức cuối "
+                    "cùng không có điều kiện."
+                ),
+            )
+            return ()
+        seen: dict[str, str] = {}
+        result: list[Grade] = []
+        above: Grade | None = None  # the nearest grade above with an ``at_least``
+        for index, item in enumerate(items):
+            if not isinstance(item, dict):
+                self.add(
+                    _item_line(items, index),
+                    _("Mỗi mức xếp loại phải là một bảng các khóa (name, at_least, …)."),
+                )
+                continue
+            grade = self.grade(item, seen)
+            if grade is None:
+                continue
+            if grade.at_least is not None:
+                if above is not None and above.at_least is not None:
+                    if grade.at_least > above.at_least:
+                        self.add(
+                            _key_line(item, "at_least"),
+                            _(
+                                "“at_least” của mức “{name}” ({value}) cao hơn của mức trên "
+                                "“{above}” ({above_value}); các mức xếp từ cao xuống thấp."
+                            ).format(
+                                name=grade.name,
+                                value=format(grade.at_least, "f"),
+                                above=above.name,
+                                above_value=format(above.at_least, "f"),
+                            ),
+                        )
+                above = grade
+            result.append(grade)
+        last = items[-1]
+        if isinstance(last, dict):
+            conditions = [key for key in GRADE_KEYS[1:] if key in last]
+            for key in conditions:
+                self.add(
+                    _key_line(last, key),
+                    _(
+                        "Mức xếp loại cuối cùng “{name}” không được có điều kiện “{key}”: đó "
+                        "là mức của thôn không đạt mức nào ở trên."
+                    ).format(name=_show(last.get("name")), key=key),
+                )
+        return tuple(result)
+
+    def grade(self, node: Any, seen: dict[str, str]) -> Grade | None:
+        self.require(node, ("name",))
+        self.unknown_keys(
+            node,
+            GRADE_KEYS,
+            _("Khóa “{key}” không dùng được trong mức xếp loại; các khóa hợp lệ: {keys}."),
+        )
+        before = len(self.problems)
+        name = self.text(node, "name")
+        if name is not None:
+            name = unicodedata.normalize("NFC", name)
+            key = _normalize(name)
+            if key in seen:
+                self.add(
+                    _key_line(node, "name"),
+                    _("Mức xếp loại “{name}” bị trùng với “{other}”.").format(
+                        name=name, other=seen[key]
+                    ),
+                )
+            else:
+                seen[key] = name
+        shares: dict[str, Decimal | None] = {}
+        for key in GRADE_KEYS[1:]:
+            value = self.percent(node, key)
+            if value is not None and not 0 <= value <= 100:
+                self.add(
+                    _key_line(node, key),
+                    _("“{key}” là một tỷ lệ phần trăm từ 0 đến 100, đang là “{value}”.").format(
+                        key=key, value=_show(node[key])
+                    ),
+                )
+                value = None
+            shares[key] = value
+        if name is None or len(self.problems) != before:
+            return None
+        return Grade(name, shares["at_least"], shares["each_at_least"], shares["at_most_share"])
 
     # ---- schedule
 
