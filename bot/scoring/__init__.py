@@ -1,0 +1,1 @@
+"""The emulation scoreboard: villages scored on the plan's criteria (pure, no I/O)."""
