@@ -11,7 +11,9 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from contextlib import AbstractAsyncContextManager
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
 from typing import Any, Protocol
 
 from bot.domain import (
@@ -24,11 +26,46 @@ from bot.domain import (
     Report,
 )
 from bot.messages import Incoming, Reply
+from bot.scoring.board import PENDING, Claim, ReportRecord
+
+# The kinds of score events (every change to a score is one, kept for good).
+SCORE_EVENT_KINDS = (
+    "computed",  # the rules gave new points from the data
+    "claimed",  # a head claimed another figure
+    "accepted",  # the secretariat accepted a claim (its points now count)
+    "refused",  # … or refused it, with a comment
+    "agreed",  # a head agreed with the provisional points
+    "finalized",  # the council froze the board
+    "reopened",  # … and opened it again, with a reason
+)
 
 
 class StorageBusy(Exception):
     """The database could not do the work now (locked by another process, out of space…);
     the same unit of work may succeed if tried again."""
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """A year's board as the council froze it: the board's lossless record
+    (``bot.scoring.rules.board_to_record``), the scoring date it was computed as of, when and
+    by whom it was frozen; a reopened one says when, by whom and why."""
+
+    id: int
+    year: int
+    as_of: date
+    board: dict[str, Any]
+    finalized_at: datetime
+    finalized_by: str
+    person_id: int | None = None
+    reopened_at: datetime | None = None
+    reopened_by: int | None = None
+    reopen_reason: str | None = None
+
+    @property
+    def frozen(self) -> bool:
+        """The board still stands as frozen (not reopened)."""
+        return self.reopened_at is None
 
 
 class Transaction(Protocol):
@@ -270,6 +307,100 @@ class Transaction(Protocol):
         since: datetime | None = None,
         until: datetime | None = None,
     ) -> list[NominationEvent]: ...
+
+    # the scoreboard: what it is computed from, claims, its history, the frozen boards
+    async def report_records(self, form_periods: Sequence[tuple[str, str]]) -> list[ReportRecord]:
+        """For each (form id, period) asked, every village's report of it: the answers and id
+        of its latest version and when its first version was sent; ordered by form, period
+        and village."""
+
+    async def baseline_answers(self, form_ids: Sequence[str]) -> dict[str, dict[str, Any]]:
+        """village id -> question id -> answer: for each of ``form_ids``, the latest version
+        of the village's latest report of it (latest period), merged in the order of
+        ``form_ids`` (a later form's answer wins for a question id both have)."""
+
+    async def accepted_nominations(self, since: datetime, until: datetime) -> dict[str, int]:
+        """village id -> how many of its nominations were accepted by the secretariat (an
+        ``accepted`` event) at a moment in [``since``, ``until``], both included."""
+
+    async def add_claim(
+        self,
+        year: int,
+        village_id: str,
+        criterion_id: str,
+        value: Decimal,
+        reason: str,
+        photo: str | None,
+        person_id: int,
+        now: datetime,
+    ) -> Claim:
+        """A new claim, waiting for review."""
+
+    async def claim(self, claim_id: int) -> Claim | None: ...
+    async def claims(
+        self, year: int, status: str | None = None, village_id: str | None = None
+    ) -> list[Claim]:
+        """The year's claims (only of ``status`` / ``village_id`` when given), oldest first."""
+
+    async def review_claim(
+        self,
+        claim_id: int,
+        status: str,
+        person_id: int | None,
+        comment: str,
+        now: datetime,
+        expected_status: str = PENDING,
+    ) -> bool:
+        """Move a claim from ``expected_status`` to ``status`` (accepted or refused), with the
+        reviewer, the moment and the comment; False (nothing changed) when it was no longer
+        in ``expected_status`` (someone reviewed it first) or is unknown."""
+
+    async def add_score_event(
+        self,
+        year: int,
+        kind: str,
+        now: datetime,
+        village_id: str | None = None,
+        criterion_id: str | None = None,
+        points: Decimal | None = None,
+        value: Decimal | None = None,
+        claim_id: int | None = None,
+        person_id: int | None = None,
+        actor: str = "",
+        reason: str = "",
+        data: dict[str, Any] | None = None,
+    ) -> int:
+        """Append one change to a score (``kind`` one of SCORE_EVENT_KINDS) to the year's
+        history, which nothing ever changes or deletes; returns its id."""
+
+    async def score_events(self, year: int, village_id: str | None = None) -> list[dict[str, Any]]:
+        """The year's score history, oldest first (only ``village_id``'s and the year-wide
+        ones when given): dicts with id, year, village_id, criterion_id, kind, points and
+        value (Decimal or None), claim_id, person_id, actor, reason, at (datetime), data."""
+
+    async def last_computed(self, year: int) -> dict[tuple[str, str], Decimal]:
+        """(village id, criterion id) -> the points of the latest ``computed`` event."""
+
+    async def add_snapshot(
+        self,
+        year: int,
+        as_of: date,
+        board: dict[str, Any],
+        finalized_by: str,
+        person_id: int | None,
+        now: datetime,
+    ) -> Snapshot:
+        """Freeze a year's board (``board``: its JSON-able record). A year has at most one
+        frozen board at a time: refused (IntegrityError) while another is not reopened."""
+
+    async def current_snapshot(self, year: int) -> Snapshot | None:
+        """The year's latest frozen board, reopened or not; None when it was never frozen."""
+
+    async def reopen_snapshot(
+        self, snapshot_id: int, reason: str, person_id: int | None, now: datetime
+    ) -> bool:
+        """Mark a frozen board reopened, with who, when and why; False when it was already
+        reopened or is unknown."""
 
 
 class Storage(Protocol):

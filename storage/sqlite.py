@@ -12,7 +12,8 @@ import sqlite3
 import uuid
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
+from decimal import Decimal
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -32,7 +33,8 @@ from bot.domain import (
     Report,
 )
 from bot.messages import Choice, Incoming, OutgoingFile, Recipe, Reply
-from storage.repository import StorageBusy
+from bot.scoring.board import PENDING, Claim, ReportRecord
+from storage.repository import Snapshot, StorageBusy
 
 LOCAL_KEY = "local:"  # the inbox key of an event its channel gave no id
 
@@ -64,6 +66,24 @@ def _migrations() -> list[tuple[int, str]]:
         if entry.name.endswith(".sql"):
             found.append((int(entry.name.split("_", 1)[0]), entry.read_text(encoding="utf-8")))
     return sorted(found)
+
+
+def _statements(sql: str) -> list[str]:
+    """A migration's statements, in order: whole-line ``--`` comments dropped, split where a
+    statement is complete (a trigger's body keeps its inner semicolons)."""
+    statements: list[str] = []
+    pending = ""
+    for line in sql.splitlines(keepends=True):
+        if line.lstrip().startswith("--"):
+            continue
+        pending += line
+        if sqlite3.complete_statement(pending):
+            if pending.strip().rstrip(";").strip():
+                statements.append(pending.strip())
+            pending = ""
+    if pending.strip():
+        statements.append(pending.strip())
+    return statements
 
 
 # A person with their identities (most recently used first), in one query.
@@ -103,7 +123,11 @@ class SqliteStorage:
         await conn.execute("PRAGMA foreign_keys=ON")
         await conn.execute("PRAGMA busy_timeout=5000")
         storage = cls(conn, path)
-        await storage.migrate()
+        try:
+            await storage.migrate()
+        except BaseException:
+            await conn.close()
+            raise
         return storage
 
     async def serve_alone(self, owner: str, on_standby: Callable[[str], None]) -> None:
@@ -133,33 +157,55 @@ class SqliteStorage:
             await tx.release_claims(owner)
 
     async def migrate(self) -> int:
-        """Apply the migrations not yet applied; returns the schema version."""
+        """Apply the migrations not yet applied, all in one transaction; returns the schema
+        version. Foreign keys are off while they run (SQLite can only switch them outside a
+        transaction), so a migration may rebuild a table other tables refer to the way SQLite
+        documents it (create the new table, copy, drop the old, rename); before the commit
+        ``PRAGMA foreign_key_check`` must find no row pointing nowhere, or nothing is kept."""
         async with self._lock:
-            await self._conn.execute("BEGIN IMMEDIATE")
+            cur = await self._conn.execute("PRAGMA foreign_keys")
+            row = await cur.fetchone()
+            enforced = bool(row[0]) if row else False
+            await self._conn.execute("PRAGMA foreign_keys=OFF")
             try:
-                await self._conn.execute(
-                    "CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)"
+                await self._conn.execute("BEGIN IMMEDIATE")
+                try:
+                    current = await self._apply_migrations(check=enforced)
+                    await self._conn.execute("COMMIT")
+                except BaseException:
+                    await self._conn.execute("ROLLBACK")
+                    raise
+            finally:
+                if enforced:
+                    await self._conn.execute("PRAGMA foreign_keys=ON")
+        return current
+
+    async def _apply_migrations(self, check: bool) -> int:
+        """The migrations after the stored schema version, in order, inside the open
+        transaction; with ``check``, refuses (raises) when they left a broken reference."""
+        await self._conn.execute(
+            "CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)"
+        )
+        cur = await self._conn.execute("SELECT MAX(version) FROM schema_version")
+        row = await cur.fetchone()
+        current = int((row[0] if row else None) or 0)
+        applied = False
+        for version, sql in _migrations():
+            if version <= current:
+                continue
+            for statement in _statements(sql):
+                await self._conn.execute(statement)
+            await self._conn.execute("INSERT INTO schema_version (version) VALUES (?)", (version,))
+            current = version
+            applied = True
+        if applied and check:
+            cur = await self._conn.execute("PRAGMA foreign_key_check")
+            broken = list(await cur.fetchall())
+            if broken:
+                shown = ", ".join(f"{r[0]} row {r[1]} -> {r[2]}" for r in broken[:5])
+                raise sqlite3.IntegrityError(
+                    f"the migrations left {len(broken)} broken reference(s): {shown}"
                 )
-                cur = await self._conn.execute("SELECT MAX(version) FROM schema_version")
-                row = await cur.fetchone()
-                current = (row[0] if row else None) or 0
-                for version, sql in _migrations():
-                    if version <= current:
-                        continue
-                    code = "\n".join(
-                        line for line in sql.splitlines() if not line.lstrip().startswith("--")
-                    )
-                    for statement in code.split(";"):
-                        if statement.strip():
-                            await self._conn.execute(statement)
-                    await self._conn.execute(
-                        "INSERT INTO schema_version (version) VALUES (?)", (version,)
-                    )
-                    current = version
-                await self._conn.execute("COMMIT")
-            except BaseException:
-                await self._conn.execute("ROLLBACK")
-                raise
         return current
 
     @asynccontextmanager
@@ -228,7 +274,8 @@ class SqliteTransaction:
         return rows[0] if rows else None
 
     async def _all(self, sql: str, params: tuple[Any, ...] = ()) -> list[aiosqlite.Row]:
-        if not self._conn.in_transaction and sql.lstrip()[:6].upper() == "SELECT":
+        head = sql.lstrip()[:6].upper()
+        if not self._conn.in_transaction and (head == "SELECT" or head.startswith("WITH")):
             # A unit of work that reads first takes the write lock first: what it reads
             # cannot change under it before it writes. One that writes first gets its
             # transaction (and the lock) from that write, in the same call.
@@ -965,10 +1012,12 @@ class SqliteTransaction:
         return key
 
     async def forget_files(self, before: datetime) -> int:
-        # Kept while a nomination, a report's answer or an open draft still refers to it.
+        # Kept while a nomination, a report's answer, a score claim or an open draft still
+        # refers to it.
         cur = await self._conn.execute(
             "DELETE FROM files WHERE created_at < ? AND key NOT IN ("
             " SELECT file_key FROM nomination_photos UNION"
+            " SELECT photo FROM score_claims WHERE photo IS NOT NULL UNION"
             " SELECT json_extract(value, '$.file_id') FROM answers WHERE value LIKE '{%')"
             " AND NOT EXISTS (SELECT 1 FROM drafts d WHERE instr(d.state, files.key) > 0)",
             (_ts(before),),
@@ -1140,6 +1189,284 @@ class SqliteTransaction:
             )
             for row in rows
         ]
+
+    # the scoreboard -----------------------------------------------------------
+
+    async def report_records(self, form_periods: Sequence[tuple[str, str]]) -> list[ReportRecord]:
+        # One query per 400 (form, period) pairs: the latest version of each village's report
+        # with its answers joined into one JSON object (as period_answers does) and the time
+        # its first version was sent.
+        pairs = list(dict.fromkeys(form_periods))
+        found: list[ReportRecord] = []
+        for start in range(0, len(pairs), 400):
+            chunk = pairs[start : start + 400]
+            wanted = ", ".join("(?, ?)" for _ in chunk)
+            rows = await self._all(
+                f"WITH wanted (form_id, period) AS (VALUES {wanted}),"
+                " latest AS (SELECT r.village_id, r.form_id, r.period, MAX(r.version) AS version,"
+                "   MIN(r.submitted_at) AS first_at FROM reports r JOIN wanted w"
+                "   ON w.form_id = r.form_id AND w.period = r.period"
+                "   GROUP BY r.form_id, r.period, r.village_id)"
+                " SELECT l.village_id, l.form_id, l.period, l.first_at, r.id AS report_id,"
+                " '{' || COALESCE(group_concat(json_quote(a.question_id) || ':'"
+                "   || COALESCE(a.value, 'null')), '') || '}' AS answers"
+                " FROM latest l JOIN reports r ON r.form_id = l.form_id AND r.period = l.period"
+                "   AND r.village_id = l.village_id AND r.version = l.version"
+                " LEFT JOIN answers a ON a.report_id = r.id"
+                " GROUP BY r.id ORDER BY l.form_id, l.period, l.village_id",
+                tuple(value for pair in chunk for value in pair),
+            )
+            found.extend(
+                ReportRecord(
+                    village_id=row["village_id"],
+                    form_id=row["form_id"],
+                    period=row["period"],
+                    first_sent=datetime.fromisoformat(row["first_at"]),
+                    report_id=int(row["report_id"]),
+                    answers=json.loads(row["answers"]),
+                )
+                for row in rows
+            )
+        found.sort(key=lambda r: (r.form_id, r.period, r.village_id))
+        return found
+
+    async def baseline_answers(self, form_ids: Sequence[str]) -> dict[str, dict[str, Any]]:
+        if not form_ids:
+            return {}
+        marks = ", ".join("?" for _ in form_ids)
+        rows = await self._all(
+            "SELECT r.village_id, r.form_id,"
+            " '{' || COALESCE(group_concat(json_quote(a.question_id) || ':'"
+            "   || COALESCE(a.value, 'null')), '') || '}' AS answers"
+            " FROM reports r LEFT JOIN answers a ON a.report_id = r.id"
+            f" WHERE r.form_id IN ({marks}) AND r.id = (SELECT l.id FROM reports l"
+            "   WHERE l.form_id = r.form_id AND l.village_id = r.village_id"
+            "   ORDER BY l.period DESC, l.version DESC LIMIT 1)"
+            " GROUP BY r.id",
+            tuple(form_ids),
+        )
+        order = {form_id: n for n, form_id in enumerate(form_ids)}
+        merged: dict[str, dict[str, Any]] = {}
+        for row in sorted(rows, key=lambda row: order[row["form_id"]]):
+            merged.setdefault(row["village_id"], {}).update(json.loads(row["answers"]))
+        return merged
+
+    async def accepted_nominations(self, since: datetime, until: datetime) -> dict[str, int]:
+        rows = await self._all(
+            "SELECT n.village_id, COUNT(DISTINCT n.id) FROM nominations n"
+            " JOIN nomination_events e ON e.nomination_id = n.id"
+            " WHERE e.action = 'accepted' AND e.at >= ? AND e.at <= ?"
+            " GROUP BY n.village_id",
+            (_ts(since), _ts(until)),
+        )
+        return {village_id: int(count) for village_id, count in rows}
+
+    @staticmethod
+    def _claim(row: aiosqlite.Row) -> Claim:
+        return Claim(
+            id=row["id"],
+            year=row["year"],
+            village_id=row["village_id"],
+            criterion_id=row["criterion_id"],
+            value=Decimal(row["value"]),
+            reason=row["reason"],
+            person_id=row["person_id"],
+            created_at=datetime.fromisoformat(row["created_at"]),
+            status=row["status"],
+            photo=row["photo"],
+            reviewed_by=row["reviewed_by"],
+            reviewed_at=_dt(row["reviewed_at"]),
+            comment=row["comment"],
+        )
+
+    async def add_claim(
+        self,
+        year: int,
+        village_id: str,
+        criterion_id: str,
+        value: Decimal,
+        reason: str,
+        photo: str | None,
+        person_id: int,
+        now: datetime,
+    ) -> Claim:
+        rows = await self._all(
+            "INSERT INTO score_claims (year, village_id, criterion_id, value, reason, photo,"
+            " person_id, created_at, status) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING *",
+            (year, village_id, criterion_id, str(value), reason, photo, person_id, _ts(now),
+             PENDING),
+        )  # fmt: skip
+        return self._claim(rows[0])
+
+    async def claim(self, claim_id: int) -> Claim | None:
+        row = await self._one("SELECT * FROM score_claims WHERE id = ?", (claim_id,))
+        return self._claim(row) if row else None
+
+    async def claims(
+        self, year: int, status: str | None = None, village_id: str | None = None
+    ) -> list[Claim]:
+        conditions = ["year = ?"]
+        params: list[Any] = [year]
+        if status is not None:
+            conditions.append("status = ?")
+            params.append(status)
+        if village_id is not None:
+            conditions.append("village_id = ?")
+            params.append(village_id)
+        rows = await self._all(
+            f"SELECT * FROM score_claims WHERE {' AND '.join(conditions)} ORDER BY id",
+            tuple(params),
+        )
+        return [self._claim(row) for row in rows]
+
+    async def review_claim(
+        self,
+        claim_id: int,
+        status: str,
+        person_id: int | None,
+        comment: str,
+        now: datetime,
+        expected_status: str = PENDING,
+    ) -> bool:
+        cur = await self._conn.execute(
+            "UPDATE score_claims SET status = ?, reviewed_by = ?, reviewed_at = ?, comment = ?"
+            " WHERE id = ? AND status = ?",
+            (status, person_id, _ts(now), comment, claim_id, expected_status),
+        )
+        return cur.rowcount == 1
+
+    async def add_score_event(
+        self,
+        year: int,
+        kind: str,
+        now: datetime,
+        village_id: str | None = None,
+        criterion_id: str | None = None,
+        points: Decimal | None = None,
+        value: Decimal | None = None,
+        claim_id: int | None = None,
+        person_id: int | None = None,
+        actor: str = "",
+        reason: str = "",
+        data: dict[str, Any] | None = None,
+    ) -> int:
+        cur = await self._conn.execute(
+            "INSERT INTO score_events (year, village_id, criterion_id, kind, points, value,"
+            " claim_id, person_id, actor, reason, at, data)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                year,
+                village_id,
+                criterion_id,
+                kind,
+                None if points is None else str(points),
+                None if value is None else str(value),
+                claim_id,
+                person_id,
+                actor,
+                reason,
+                _ts(now),
+                json.dumps(data or {}, ensure_ascii=False, default=str),
+            ),
+        )
+        return int(cur.lastrowid or 0)
+
+    async def score_events(self, year: int, village_id: str | None = None) -> list[dict[str, Any]]:
+        only = ""
+        params: tuple[Any, ...] = (year,)
+        if village_id is not None:
+            only = " AND (village_id = ? OR village_id IS NULL)"
+            params = (year, village_id)
+        rows = await self._all(
+            f"SELECT * FROM score_events WHERE year = ?{only} ORDER BY id", params
+        )
+        return [
+            {
+                "id": row["id"],
+                "year": row["year"],
+                "village_id": row["village_id"],
+                "criterion_id": row["criterion_id"],
+                "kind": row["kind"],
+                "points": None if row["points"] is None else Decimal(row["points"]),
+                "value": None if row["value"] is None else Decimal(row["value"]),
+                "claim_id": row["claim_id"],
+                "person_id": row["person_id"],
+                "actor": row["actor"],
+                "reason": row["reason"],
+                "at": datetime.fromisoformat(row["at"]),
+                "data": json.loads(row["data"]),
+            }
+            for row in rows
+        ]
+
+    async def last_computed(self, year: int) -> dict[tuple[str, str], Decimal]:
+        rows = await self._all(
+            "SELECT village_id, criterion_id, points FROM score_events WHERE id IN ("
+            " SELECT MAX(id) FROM score_events WHERE year = ? AND kind = 'computed'"
+            " GROUP BY village_id, criterion_id)",
+            (year,),
+        )
+        return {
+            (row["village_id"], row["criterion_id"]): Decimal(row["points"])
+            for row in rows
+            if row["points"] is not None
+        }
+
+    @staticmethod
+    def _snapshot(row: aiosqlite.Row) -> Snapshot:
+        finalized_at = _dt(row["finalized_at"])
+        assert finalized_at is not None
+        return Snapshot(
+            id=row["id"],
+            year=row["year"],
+            as_of=date.fromisoformat(row["as_of"]),
+            board=json.loads(row["board"]),
+            finalized_at=finalized_at,
+            finalized_by=row["finalized_by"],
+            person_id=row["person_id"],
+            reopened_at=_dt(row["reopened_at"]),
+            reopened_by=row["reopened_by"],
+            reopen_reason=row["reopen_reason"],
+        )
+
+    async def add_snapshot(
+        self,
+        year: int,
+        as_of: date,
+        board: dict[str, Any],
+        finalized_by: str,
+        person_id: int | None,
+        now: datetime,
+    ) -> Snapshot:
+        rows = await self._all(
+            "INSERT INTO score_snapshots (year, as_of, board, finalized_at, finalized_by,"
+            " person_id) VALUES (?, ?, ?, ?, ?, ?) RETURNING *",
+            (
+                year,
+                as_of.isoformat(),
+                json.dumps(board, ensure_ascii=False),
+                _ts(now),
+                finalized_by,
+                person_id,
+            ),
+        )
+        return self._snapshot(rows[0])
+
+    async def current_snapshot(self, year: int) -> Snapshot | None:
+        row = await self._one(
+            "SELECT * FROM score_snapshots WHERE year = ? ORDER BY id DESC LIMIT 1", (year,)
+        )
+        return self._snapshot(row) if row else None
+
+    async def reopen_snapshot(
+        self, snapshot_id: int, reason: str, person_id: int | None, now: datetime
+    ) -> bool:
+        cur = await self._conn.execute(
+            "UPDATE score_snapshots SET reopened_at = ?, reopened_by = ?, reopen_reason = ?"
+            " WHERE id = ? AND reopened_at IS NULL",
+            (_ts(now), person_id, reason, snapshot_id),
+        )
+        return cur.rowcount == 1
 
 
 def _reply_dict(reply: Reply) -> dict[str, Any]:
