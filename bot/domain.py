@@ -12,7 +12,8 @@ ROLE_HEAD = "head"
 ROLE_SECRETARIAT = "secretariat"
 ROLE_CHAIR = "chair"
 ROLE_ADMIN = "admin"
-ROLES = (ROLE_HEAD, ROLE_SECRETARIAT, ROLE_CHAIR, ROLE_ADMIN)
+ROLE_OFFICER = "officer"  # a commune officer (cán bộ xã): fills the commune's own forms
+ROLES = (ROLE_HEAD, ROLE_SECRETARIAT, ROLE_CHAIR, ROLE_ADMIN, ROLE_OFFICER)
 # Channels that only answer while someone sits at them: the bot cannot start a talk there.
 LOCAL_CHANNELS = ("console",)
 # Channels that can receive files (a workbook, a chart); Zalo cannot.

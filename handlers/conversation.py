@@ -12,13 +12,21 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any, cast
 
 from babel.dates import format_time
 
 from bot.clock import Clock, system_clock
-from bot.domain import ROLE_ADMIN, ROLE_CHAIR, ROLE_HEAD, ROLE_SECRETARIAT, Identity, Person
+from bot.domain import (
+    ROLE_ADMIN,
+    ROLE_CHAIR,
+    ROLE_HEAD,
+    ROLE_OFFICER,
+    ROLE_SECRETARIAT,
+    Identity,
+    Person,
+)
 from bot.i18n import (
     COMMAND_NAMES,
     DAY,
@@ -34,8 +42,8 @@ from bot.invites import CODE_LENGTH, MAX_FAILURES, locked_until, looks_like_code
 from bot.messages import Choice, Incoming, Recipe, Reply
 from bot.nominations.flow import NominationDraft
 from bot.nominations.rules import ACTION_OF, ACTIONS, WORDS
-from bot.plan.model import Plan
-from bot.plan.periods import PeriodKind, current_period, parse_period
+from bot.plan.model import COMMUNE_ID, Form, Plan
+from bot.plan.periods import Period, PeriodKind, current_period, parse_period
 from bot.reports.corrections import corrections_until, open_for_corrections
 from bot.reports.engine import (
     MENU_CORRECTIONS,
@@ -48,6 +56,11 @@ from bot.reports.engine import (
     Submit,
 )
 from bot.text import display_name, in_sentence, normalize_text, shortened
+from handlers.assessment import FLOW as ASSESSMENT
+from handlers.assessment import FLOWS as ASSESSMENT_FLOWS
+from handlers.assessment import REVIEW_FLOW as ASSESSMENT_REVIEW
+from handlers.assessment import AssessmentDesk, opens_review
+from handlers.board import board_reply
 from handlers.digest import Renderer
 from handlers.nominations import ANSWER_FLOW, REVIEW_FLOW, NominationDesk
 from storage.repository import Storage, Transaction, keep_draft
@@ -70,6 +83,10 @@ STARTS = {
     "/duyet": REVIEW_FLOW,
     "/traloi": ANSWER_FLOW,
     "/answer": ANSWER_FLOW,
+    "/tucham": ASSESSMENT,
+    "/assess": ASSESSMENT,
+    "/tucham_ds": ASSESSMENT_REVIEW,
+    "/assessments": ASSESSMENT_REVIEW,
 }
 DIGEST_ROLES = (ROLE_SECRETARIAT, ROLE_CHAIR, ROLE_ADMIN)
 IDENTITY_REFRESH = timedelta(minutes=15)
@@ -109,8 +126,33 @@ def role_name(role: str) -> str:
         ROLE_HEAD: _("trưởng thôn"),
         ROLE_SECRETARIAT: _("thường trực Hội đồng Thi đua – Khen thưởng (Văn phòng – Thống kê)"),
         ROLE_CHAIR: _("Chủ tịch Hội đồng Thi đua – Khen thưởng"),
+        ROLE_OFFICER: _("cán bộ xã"),
     }
     return names.get(role, _("quản trị viên"))
+
+
+def fills(person: Person, form: Form) -> bool:
+    """Whether ``person`` fills ``form``: a village's head, the village forms (not the
+    baseline ones); a commune officer, the commune's forms and the baseline forms (each
+    village's figures of the reference year)."""
+    if person.role == ROLE_HEAD:
+        return person.village_id is not None and form.level != "commune" and not form.baseline
+    if person.role == ROLE_OFFICER:
+        return form.level == "commune" or form.baseline
+    return False
+
+
+def baseline_period(plan: Plan, form: Form, today: date) -> Period:
+    """The one period a baseline form's reports are kept under (each correction a new
+    version of it): the reference year of the indicators whose baseline it gives
+    (``baseline_year``), else the year before the plan starts, else the year before
+    ``today``."""
+    asked = {q.id for q in form.questions}
+    for indicator in plan.indicators:
+        if indicator.baseline_year is not None and set(indicator.baseline_from) & asked:
+            return parse_period(f"{indicator.baseline_year:04d}")
+    year = plan.starts.year if plan.starts is not None else today.year
+    return parse_period(f"{year - 1:04d}")
 
 
 class Conversations:
@@ -120,6 +162,7 @@ class Conversations:
         self.clock = clock
         self.engine = FormEngine(plan)
         self.desk = NominationDesk(plan, lambda: self.queued())
+        self.assessment = AssessmentDesk(plan, lambda: self.queued())
         self.renderer = Renderer(plan, storage, self.desk)
         self._commands = self._command_table()
         self.queued: Callable[[], None] = lambda: None  # the outbox's wake-up, once running
@@ -287,7 +330,16 @@ class Conversations:
         text = _("Chào mừng {name}! Bạn đã đăng ký là {role} của {commune}.").format(
             name=person.name, role=role_name(person.role), commune=in_sentence(self.plan.commune)
         )
+        if person.role == ROLE_OFFICER:
+            return text + "\n" + self._officer_intro()
         return text + "\n" + _("Gõ /huongdan để xem hướng dẫn.")
+
+    def _officer_intro(self) -> str:
+        """What a commune officer does, for the welcome."""
+        return _(
+            "Anh/chị điền các báo cáo của xã (chỉ tiêu của cả xã) và nhập số liệu năm làm mốc "
+            "của từng thôn. Gõ /baocao để bắt đầu, /huongdan để xem hướng dẫn."
+        )
 
     def _village(self, person: Person) -> str:
         village = self.plan.village(person.village_id or "")
@@ -322,6 +374,14 @@ class Conversations:
         if flow == REPORT:
             draft = Draft.from_dict(saved)
             found, notes = self.engine.reconcile(draft)
+            form = self._form_of(found)
+            if found is not None and form is not None and not fills(person, form):
+                # the plan now gives the form to someone else (another level, a baseline)
+                gone = _(
+                    "Biểu mẫu “{form}” nay do người khác điền nên bản nháp đã được bỏ. "
+                    "Gõ /baocao để xem các báo cáo đang mở."
+                ).format(form=form.title)
+                found, notes = None, [*notes, gone]
             if found is draft:
                 return saved, notes
             fitted = found.to_dict() if found is not None else None
@@ -335,6 +395,12 @@ class Conversations:
             return saved, []
         await keep_draft(tx, person.id, fitted, now)
         return fitted, notes
+
+    def _form_of(self, draft: Draft | None) -> Form | None:
+        """The plan's form of a report draft, or None (no form chosen yet, or gone)."""
+        if draft is None or draft.form is None:
+            return None
+        return next((f for f in self.plan.forms if f.id == draft.form), None)
 
     async def _member_input(
         self,
@@ -368,6 +434,8 @@ class Conversations:
                 words = words[:-1]
                 args = " ".join(words)
             starts = STARTS.get(name)
+            if name in ("/tucham_ds", "/assessments") and not opens_review(words):
+                starts = None  # the list and an acceptance open no draft
             if name == "/duyet" and not needs_words(words):
                 starts = None  # a one-tap review (Ghi nhận, → next stage) opens no draft
             if starts is not None and saved is not None and flow != starts:
@@ -391,7 +459,7 @@ class Conversations:
                 return await self._set_language(tx, person, code)
             if incoming.kind == "choice":
                 return [Reply(_("Nút này đã hết hiệu lực. Gõ /baocao để bắt đầu báo cáo."))]
-            if person.role == ROLE_HEAD:
+            if person.role in (ROLE_HEAD, ROLE_OFFICER):
                 return [Reply(_("Gõ /baocao để gửi báo cáo, /huongdan để xem hướng dẫn."))]
             return [Reply(_("Gõ /huongdan để xem hướng dẫn."))]
 
@@ -418,6 +486,9 @@ class Conversations:
             ("/detcu_ds", self._cmd_nominations),
             ("/duyet", self._cmd_review),
             ("/traloi", self._cmd_answer),
+            ("/tucham", self._cmd_assess),
+            ("/tucham_ds", self._cmd_assessments),
+            ("/bangdiem", self._cmd_board),
             ("/tieptuc", self._cmd_continue),
             ("/huy", self._cmd_cancel),
             ("/tonghop", self._cmd_digest),
@@ -448,6 +519,20 @@ class Conversations:
     async def _cmd_answer(self, c: Command) -> list[Reply]:
         return await self.desk.answer(c.tx, c.person, c.words, c.now)
 
+    async def _cmd_assess(self, c: Command) -> list[Reply]:
+        if c.saved is not None:  # a self-assessment already open: go on with it
+            return await self._resume(c)
+        return await self.assessment.start(c.tx, c.person, c.words, c.now)
+
+    async def _cmd_board(self, c: Command) -> list[Reply]:
+        """``/bangdiem [năm]``: the scoreboard (see ``handlers.board``), over the open screen."""
+        reply = await board_reply(c.tx, self.plan, c.person, c.args, c.now)
+        return self._with_draft([reply], c.saved)
+
+    async def _cmd_assessments(self, c: Command) -> list[Reply]:
+        replies = await self.assessment.listing(c.tx, c.person, c.words, c.now)
+        return replies if opens_review(c.words) else self._with_draft(replies, c.saved)
+
     async def _cmd_continue(self, c: Command) -> list[Reply]:
         if c.saved is None:
             return [Reply(_("Bạn không có việc gì đang làm dở."))]
@@ -457,7 +542,10 @@ class Conversations:
         assert c.saved is not None
         if c.draft is not None:
             return await self._apply(c.tx, c.person, self.engine.resume(c.draft), c.now)
-        replies, state = self.desk.resume(c.saved)
+        if c.saved.get("flow") in ASSESSMENT_FLOWS:
+            replies, state = self.assessment.resume(c.saved)
+        else:
+            replies, state = self.desk.resume(c.saved)
         await c.tx.save_draft(c.person.id, state, c.now)
         return replies
 
@@ -466,7 +554,10 @@ class Conversations:
             return [Reply(_("Bạn không có việc gì đang làm dở."))]
         if c.draft is not None:
             return await self._apply(c.tx, c.person, self.engine.cancel(c.draft), c.now)
-        replies, left = self.desk.cancel(c.saved)
+        if c.saved.get("flow") in ASSESSMENT_FLOWS:
+            replies, left = self.assessment.cancel(c.saved)
+        else:
+            replies, left = self.desk.cancel(c.saved)
         await keep_draft(c.tx, c.person.id, left, c.now)
         return replies
 
@@ -549,6 +640,12 @@ class Conversations:
         if flow == NOMINATION:
             inp = await self._input(tx, incoming, now, saved.get("mode") == "photos")
             return await self.desk.nomination_input(tx, person, saved, inp, now)
+        if flow == ASSESSMENT:
+            inp = await self._input(tx, incoming, now, saved.get("mode") == "photo")
+            return await self.assessment.flow_input(tx, person, saved, inp, now)
+        if flow == ASSESSMENT_REVIEW:
+            inp = Input(incoming.kind, incoming.text)
+            return await self.assessment.review_input(tx, person, saved, inp, now)
         if incoming.kind != "text":
             return [Reply(_("Xin gõ bằng chữ.")), self.desk.prompt(saved)]
         if flow == REVIEW_FLOW:
@@ -566,6 +663,8 @@ class Conversations:
             what = _("một đề cử")
         elif flow == REVIEW_FLOW:
             what = _("việc xét một đề cử")
+        elif flow in ASSESSMENT_FLOWS:
+            what = self.assessment.busy_what(saved)
         else:
             what = _("câu trả lời bổ sung cho một đề cử")
         text = _(
@@ -593,6 +692,8 @@ class Conversations:
             return replies
         if saved.get("flow", REPORT) == REPORT:
             return [*replies, self.engine.prompt(Draft.from_dict(saved))]
+        if saved.get("flow") in ASSESSMENT_FLOWS:
+            return [*replies, self.assessment.prompt(saved)]
         return [*replies, self.desk.prompt(saved)]
 
     async def _report(
@@ -600,28 +701,44 @@ class Conversations:
     ) -> list[Reply]:
         """``/baocao``, or ``/baocao <form> <period>`` (a reminder's button): continue the
         draft if there is one (never reset it), else start that form's period when it is
-        open, else offer the menu."""
-        if person.role != ROLE_HEAD or not person.village_id:
-            return [Reply(_("Báo cáo do trưởng thôn gửi; vai trò của bạn không gửi báo cáo."))]
-        if self.plan.village(person.village_id) is None:
-            return [Reply(_("Thôn của bạn không còn trong kế hoạch. Xin liên hệ cán bộ xã."))]
+        open, else offer the menu. A head reports for their village (the village forms), a
+        commune officer for the commune (its forms, stored under COMMUNE_ID) and, on a
+        baseline form, for the village they choose."""
+        if person.role == ROLE_OFFICER:
+            reporter = COMMUNE_ID
+        elif person.role == ROLE_HEAD and person.village_id:
+            if self.plan.village(person.village_id) is None:
+                return [Reply(_("Thôn của bạn không còn trong kế hoạch. Xin liên hệ cán bộ xã."))]
+            reporter = person.village_id
+        else:
+            return [
+                Reply(
+                    _("Báo cáo do trưởng thôn và cán bộ xã gửi; vai trò của bạn không gửi báo cáo.")
+                )
+            ]
         if draft is not None:
             return await self._apply(tx, person, self.engine.resume(draft), now)
-        options = [
-            await self._option(tx, person.village_id, form.id, now) for form in self.plan.forms
-        ]
+        forms = [form for form in self.plan.forms if fills(person, form)]
+        options = [await self._option(tx, reporter, form.id, now) for form in forms]
         form_id, _sep, period = args.partition(" ")
         for option in options:
             offered = (option.period, option.late_period, *option.corrections)
             if option.form_id == form_id and period.strip() in offered:
-                step = self.engine.open_form(person.village_id, option, period.strip())
+                step = self.engine.open_form(reporter, option, period.strip())
                 return await self._apply(tx, person, step, now)
-        return await self._apply(tx, person, self.engine.open(person.village_id, options), now)
+        return await self._apply(tx, person, self.engine.open(reporter, options), now)
 
     async def _option(
         self, tx: Transaction, village_id: str, form_id: str, now: datetime
     ) -> FormOption:
         form = self.plan.form(form_id)
+        if form.baseline:  # one period for good, always open; which villages have it
+            today = now.astimezone(self.plan.tz).date()
+            key = baseline_period(self.plan, form, today).key
+            filled = await tx.first_sent(form_id, key)
+            return FormOption(
+                form_id, key, filled=tuple(v.id for v in self.plan.villages if v.id in filled)
+            )
         period = current_period(cast(PeriodKind, form.period), now, self.plan.tz)
         previous = period.previous()
         starts, ends = self.plan.starts, self.plan.ends
@@ -697,8 +814,8 @@ class Conversations:
         form = self.plan.form(effect.form)
         period = parse_period(effect.period)
         today = now.astimezone(self.plan.tz).date()
-        if open_for_corrections(self.plan, form, period, today):
-            return None
+        if form.baseline or open_for_corrections(self.plan, form, period, today):
+            return None  # a baseline is corrected whenever it is found wrong
         if await tx.latest_report(effect.village, effect.form, effect.period) is None:
             return None  # a first version (a late period) is always taken
         return _(
@@ -767,6 +884,21 @@ class Conversations:
                     "Chọn một lựa chọn, hoặc gõ chữ của nó (không dấu cũng được)."
                 ),
             ]
+        elif person.role == ROLE_OFFICER:
+            lines += [
+                _(
+                    "{command}: gửi (hoặc làm tiếp) báo cáo của xã về các chỉ tiêu của cả xã; "
+                    "nhắc việc đến như với trưởng thôn."
+                ).format(command=c("/baocao")),
+                _(
+                    "Cũng bằng {command}: nhập số liệu năm làm mốc của từng thôn (chọn thôn "
+                    "trước; thôn đã nhập thì xem lại và sửa được, bản cũ vẫn được lưu)."
+                ).format(command=c("/baocao")),
+                _(
+                    "Mỗi lần một câu hỏi. Gõ số như thường viết: 1.234 hay 12,5 hay 65 triệu. "
+                    "Chọn một lựa chọn, hoặc gõ chữ của nó (không dấu cũng được)."
+                ),
+            ]
         else:
             words = ", ".join(
                 WORDS[action] for action, rule in ACTIONS.items() if person.role in rule.roles
@@ -786,12 +918,41 @@ class Conversations:
                     "{command}: bản tin gương người tốt, việc tốt của tuần cho đài truyền thanh."
                 ).format(command=c("/bantin")),
             ]
+        if person.role == ROLE_HEAD:
+            lines += [
+                _(
+                    "{command}: điểm thi đua tạm tính của thôn; đồng ý, hoặc đề nghị chấm lại "
+                    "một tiêu chí."
+                ).format(command=c("/tucham")),
+                _("{command}: các đề nghị chấm lại của thôn và kết quả xét.").format(
+                    command=c("/tucham_ds")
+                ),
+            ]
+        elif person.role in DIGEST_ROLES:
+            lines.append(
+                _("{command}: các đề nghị chấm lại của các thôn đang chờ xét.").format(
+                    command=c("/tucham_ds")
+                )
+            )
+        if self.plan.scoring is not None and person.role == ROLE_HEAD:
+            lines.append(
+                _("{command}: điểm và hạng của thôn, thôn còn thiếu gì để lên loại.").format(
+                    command=c("/bangdiem")
+                )
+            )
+        elif self.plan.scoring is not None and person.role in DIGEST_ROLES:
+            lines.append(
+                _(
+                    "{command}: bảng điểm thi đua của các thôn; {command} NĂM: bảng điểm của "
+                    "năm đó."
+                ).format(command=c("/bangdiem"))
+            )
         lines.append(
             _("{command}: đề cử một gương người tốt, việc tốt (dưới một phút).").format(
                 command=c("/detcu")
             )
         )
-        if person.role == ROLE_HEAD:
+        if person.role in (ROLE_HEAD, ROLE_OFFICER):
             lines.append(
                 _("{command}: các đề cử bạn đã gửi và giai đoạn của chúng.").format(
                     command=c("/detcu_ds")

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
 from bot.domain import REVIEW, Nomination, NominationEvent
 from bot.i18n import _
@@ -26,7 +27,10 @@ from bot.plan.model import Plan
 from bot.plan.periods import Period, parse_period
 from bot.plan.schedule import DigestPeriod, digest_periods
 from bot.reports.corrections import Correction, corrections_of, corrections_paragraph
+from bot.scoring.board import Board
+from bot.scoring.views import digest_section, shown_year
 from handlers.nominations import NominationDesk
+from handlers.scoreboard import load_board
 from storage.repository import Storage, Transaction
 
 CHART_PERIODS = 6
@@ -59,9 +63,13 @@ async def digest_sections(
 ) -> list[FormSection]:
     """One section per form's period: ``periods``, else each form's current period (or
     ``period``, for the forms of its kind). ``every_answer=False`` reads only the answers
-    the indicators need (the text digest), not all a workbook shows."""
+    the indicators need (the text digest), not all a workbook shows. A baseline form has
+    no section (it is never due); its answers give the baselines of change targets."""
     sections = []
+    baselines = await change_baselines(plan, tx)
     for each in periods if periods is not None else periods_for(plan, now, period):
+        if plan.form(each.form_id).baseline:
+            continue
         needed = plan.indicator_questions(each.form_id)
         current = await tx.period_answers(
             each.form_id, each.period.key, None if every_answer else needed
@@ -72,12 +80,28 @@ async def digest_sections(
             FormSection(
                 each.form_id,
                 reporting(plan, each.form_id, each.period, first),
-                indicator_figures(plan, each.form_id, current, previous),
+                indicator_figures(plan, each.form_id, current, previous, baselines=baselines),
                 current,
                 final=each.final,
             )
         )
     return sections
+
+
+async def change_baselines(plan: Plan, tx: Transaction) -> dict[str, dict[str, Any]]:
+    """The villages' latest baseline-form answers, read only when some change target
+    measures its baseline from them (else empty)."""
+    wanted = any(
+        i.target is not None
+        and i.target.direction is not None
+        and i.baseline is None
+        and i.baseline_from
+        for i in plan.indicators
+    )
+    forms = [form.id for form in plan.forms if form.baseline]
+    if not wanted or not forms:
+        return {}
+    return await tx.baseline_answers(forms)
 
 
 async def unreachable_people(plan: Plan, tx: Transaction) -> list[Unreachable]:
@@ -104,6 +128,20 @@ class DigestData:
     nominations: list[NominationRow] = field(default_factory=list)  # all, for the workbook
     corrections: list[Correction] = field(default_factory=list)  # since corrections_since
     corrections_since: datetime | None = None
+    board: Board | None = None  # the scoreboard (``read_board``), for its section and sheet
+
+
+async def read_board(plan: Plan, tx: Transaction, now: datetime) -> Board | None:
+    """The scoreboard a digest shows: the board of ``shown_year`` as of the digest's day (the
+    frozen one once the council froze it), read without recording anything, so that a
+    read-only snapshot serves; None when the plan has no scoring or no report is due yet."""
+    if plan.scoring is None:
+        return None
+    today = now.astimezone(plan.tz).date()
+    year = shown_year(plan, today)
+    if year is None:
+        return None
+    return await load_board(tx, plan, year, today, now, record=False)
 
 
 async def read_digest(
@@ -120,10 +158,11 @@ async def read_digest(
     history: list[tuple[str, list[Period]]] = []
     first_sent: dict[str, dict[str, datetime]] = {}
     if sections and not text_only:
-        # The chart follows the first form, from its most recent period shown, back over
+        # The chart follows the first village form, from its most recent period shown, back over
         # at most CHART_PERIODS periods: from the plan's start when it has one (no report
         # was expected before), else from the first period anyone reported.
-        form_id = sections[0].form_id
+        villages = [s for s in sections if plan.form(s.form_id).level != "commune"]
+        form_id = (villages or sections)[0].form_id
         this = max(s.reporting.period for s in sections if s.form_id == form_id)
         shown = [this]
         while len(shown) < CHART_PERIODS:
@@ -161,6 +200,7 @@ async def read_digest(
         rows,
         corrections,
         corrections_since,
+        await read_board(plan, tx, now),
     )
 
 
@@ -175,6 +215,7 @@ def digest_text(plan: Plan, data: DigestData) -> str:
         corrections_paragraph(plan, data.corrections, data.corrections_since)
         if data.corrections_since is not None
         else None,
+        digest_section(plan, data.board) if data.board is not None else None,
     )
 
 
@@ -215,7 +256,7 @@ def digest_files(plan: Plan, data: DigestData) -> tuple[OutgoingFile, OutgoingFi
 
 
 def digest_workbook(plan: Plan, data: DigestData) -> bytes:
-    return build_workbook(plan, data.sections, data.nominations)
+    return build_workbook(plan, data.sections, data.nominations, data.board)
 
 
 def digest_reply(plan: Plan, data: DigestData) -> Reply:

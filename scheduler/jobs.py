@@ -1,7 +1,7 @@
-"""The scheduled work: daily reminders and the weekly digest, queued to the outbox, and the
-nightly housekeeping.
+"""The scheduled work: daily reminders, the weekly digest and the monthly board message to
+heads, queued to the outbox, and the nightly housekeeping.
 
-Three jobs in all, whatever the number of people: each looks at the database when it runs
+A few jobs in all, whatever the number of people: each looks at the database when it runs
 ("which villages have not sent this period's report") and queues one message per person,
 under a key that names it (``reminder:<person>:<form>:<period>:<kind>``), so a job that runs
 twice — after a restart, or on two instances — queues nothing twice.
@@ -16,7 +16,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable
-from datetime import datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
@@ -24,27 +24,33 @@ from apscheduler.triggers.base import BaseTrigger
 from apscheduler.triggers.cron import CronTrigger
 
 from bot.clock import Clock, clock_offset
-from bot.domain import ROLE_CHAIR, ROLE_HEAD, ROLE_SECRETARIAT, Person
+from bot.domain import ROLE_CHAIR, ROLE_HEAD, ROLE_OFFICER, ROLE_SECRETARIAT, Person
 from bot.i18n import _, use_locale
 from bot.messages import Reply
 from bot.outputs.digest import reporting
-from bot.plan.model import Plan
+from bot.plan.model import COMMUNE_ID, Plan
 from bot.plan.schedule import (
     DigestPeriod,
     ReminderDue,
+    at_local,
     digest_periods,
     last_digest_time,
     last_reminder_time,
     reminders_on,
 )
 from bot.reports import reminders
+from bot.scoring.views import shown_year
+from handlers.board import head_view
 from handlers.digest import digest_reply, periods_for, read_digest
 from handlers.notify import queue_to
+from handlers.scoreboard import load_board
 from storage.repository import Storage, Transaction
 
 log = logging.getLogger(__name__)
 
-OFFICER_ROLES = (ROLE_SECRETARIAT, ROLE_CHAIR)
+# The secretariat and the chair of the Emulation & Commendation Council: told who is late,
+# sent the digest (commune officers, ROLE_OFFICER, are reminded like the heads instead).
+COUNCIL_ROLES = (ROLE_SECRETARIAT, ROLE_CHAIR)
 CATCH_UP = timedelta(hours=12)
 REMINDERS, DIGEST, HOUSEKEEPING = "reminders", "digest", "housekeeping"
 EVENTS_KEPT = timedelta(days=3)  # Telegram keeps an unconfirmed update for 24 hours
@@ -52,6 +58,23 @@ OUTBOX_KEPT = timedelta(days=90)  # sent and failed messages, for looking into w
 FAILURES_KEPT = timedelta(days=1)  # wrong invite codes (the lock-out looks back 3 hours)
 FILES_KEPT = timedelta(days=7)  # a photo no draft, report or nomination refers to
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+# The monthly board message to each head: on this day of every month, at the plan's
+# reminder time (which the plan check keeps out of the quiet hours), when it has scoring.
+BOARD = "board"
+BOARD_DAY = 1
+
+
+def last_board_time(plan: Plan, now: datetime) -> datetime:
+    """The latest monthly board time <= now: BOARD_DAY of this month (or, before it comes,
+    of last month) at the plan's reminder time, in the plan's timezone."""
+    tz = plan.tz
+    local = now.astimezone(tz)
+    day = date(local.year, local.month, BOARD_DAY)
+    occasion = at_local(day, plan.schedule.reminder_time, tz)
+    if occasion.astimezone(UTC) > now.astimezone(UTC):
+        day = (day - timedelta(days=1)).replace(day=BOARD_DAY)
+        occasion = at_local(day, plan.schedule.reminder_time, tz)
+    return occasion
 
 
 def _week(moment: datetime) -> str:
@@ -79,10 +102,15 @@ class Jobs:
             if dues:
                 people = await tx.people()
                 heads = [p for p in people if p.role == ROLE_HEAD and p.village_id]
-                officers = [p for p in people if p.role in OFFICER_ROLES]
-                drafts = await tx.drafts([h.id for h in heads if h.reachable])
+                officers = [p for p in people if p.role == ROLE_OFFICER]
+                council = [p for p in people if p.role in COUNCIL_ROLES]
+                drafts = await tx.drafts([p.id for p in heads + officers if p.reachable])
                 for due in dues:
-                    count += await self._remind_one(tx, due, heads, officers, drafts)
+                    form = self.plan.form(due.form_id)
+                    if form.baseline:  # filled once per village, never reminded
+                        continue
+                    reporters = officers if form.level == "commune" else heads
+                    count += await self._remind_one(tx, due, reporters, council, drafts)
             await tx.set_meta(f"schedule:{REMINDERS}", occasion.isoformat())
         log.info("reminders for %s: %s queued", day, count)
         if count:
@@ -97,23 +125,30 @@ class Jobs:
         officers: list[Person],
         drafts: dict[int, dict[str, Any]],
     ) -> int:
+        """Remind ``heads`` (those who report ``due``'s form: village heads, or the commune
+        officers for a commune form) whose village (or commune) has not sent it; after the
+        due day, tell ``officers`` (the council) who is missing or late."""
         now = self.clock()
         status = reporting(
             self.plan, due.form_id, due.period, await tx.first_sent(due.form_id, due.period.key)
         )
         missing = status.missing
+        commune = self.plan.form(due.form_id).level == "commune"
+
+        def reports_for(person: Person) -> str:
+            return COMMUNE_ID if commune else person.village_id or ""
+
         count = 0
         for head in heads:
-            if head.village_id not in missing or head.reachable is None:
+            if reports_for(head) not in missing or head.reachable is None:
                 continue
-            village = self.plan.village(head.village_id or "")
             key = f"reminder:{head.id}:{due.form_id}:{due.period.key}:{due.kind}"
             with use_locale(head.locale):
                 reply = reminders.reminder(
                     self.plan,
                     due,
                     head.name,
-                    village.name if village else "",
+                    reminders.reporter_name(self.plan, reports_for(head)),
                     reminders.draft_progress(self.plan, due, drafts.get(head.id)),
                 )
             count += await queue_to(tx, key, head, reply, now)
@@ -122,7 +157,7 @@ class Jobs:
         late = status.late
         if not missing and not late:
             return count
-        with_head = {h.village_id for h in heads if h.reachable}
+        with_head = {reports_for(h) for h in heads if h.reachable}
         without_head = [v for v in missing if v not in with_head]
         for officer in officers:
             key = f"late:{officer.id}:{due.form_id}:{due.period.key}:{due.kind}"
@@ -164,7 +199,7 @@ class Jobs:
             officers = [
                 (officer, key(officer))
                 for officer in await tx.people()
-                if officer.role in OFFICER_ROLES and officer.reachable
+                if officer.role in COUNCIL_ROLES and officer.reachable
             ]
             officers = [(o, k) for o, k in officers if not await tx.is_queued(k)]
         if not officers:
@@ -184,6 +219,46 @@ class Jobs:
                     title = _("Bảng tính và biểu đồ của bản tổng hợp:")
                 reply = rendered[officer.locale]
                 count += await queue_to(tx, message_key, officer, reply, now, title)
+        if count:
+            self.queued()
+        return count
+
+    # -- the monthly board ---------------------------------------------------------------
+
+    async def monthly_board(self, occasion: datetime) -> int:
+        """Queue to every reachable head their village's board (``/bangdiem``'s message: its
+        points, rank, the top three and what it lacks for the next grade), once per head and
+        month (``board:<person>:<YYYY-MM>``), through the outbox (which holds it in the quiet
+        hours). The board of ``shown_year`` as of the occasion's day (in January, last
+        year's); nothing when the plan has no scoring or no report is due yet."""
+        plan = self.plan
+        local = occasion.astimezone(plan.tz)
+        month = f"{local:%Y-%m}"
+        now = self.clock()
+        count = 0
+        async with self.storage.transaction() as tx:
+            year = shown_year(plan, local.date()) if plan.scoring is not None else None
+            if year is not None:
+                heads = [
+                    (person, f"board:{person.id}:{month}")
+                    for person in await tx.people()
+                    if person.role == ROLE_HEAD
+                    and person.reachable is not None
+                    and plan.village(person.village_id or "") is not None
+                ]
+                heads = [(head, key) for head, key in heads if not await tx.is_queued(key)]
+                if heads:
+                    board = await load_board(tx, plan, year, local.date(), now)
+                    on_board = {score.village.id for score in board.villages}
+                    for head, key in heads:
+                        village_id = head.village_id or ""
+                        if village_id not in on_board:  # not on a board frozen before it came
+                            continue
+                        with use_locale(head.locale):
+                            reply = head_view(plan, board, village_id)
+                        count += await queue_to(tx, key, head, reply, now)
+            await tx.set_meta(f"schedule:{BOARD}", occasion.isoformat())
+        log.info("monthly board %s: %s queued", month, count)
         if count:
             self.queued()
         return count
@@ -219,6 +294,8 @@ class Jobs:
         digest_at = last_digest_time(schedule, now, self.plan.tz)
         if digest_at is not None:
             missed.append((DIGEST, digest_at))
+        if self.plan.scoring is not None:
+            missed.append((BOARD, last_board_time(self.plan, now)))
         for name, occasion in missed:
             async with self.storage.transaction() as tx:
                 done = await tx.meta(f"schedule:{name}")
@@ -237,6 +314,8 @@ class Jobs:
             log.info("%s of %s missed while the bot was down: catching up", name, occasion)
             if name == REMINDERS:
                 await self.remind(occasion)
+            elif name == BOARD:
+                await self.monthly_board(occasion)
             else:
                 await self.weekly_digest(occasion)
 
@@ -275,6 +354,9 @@ class Scheduler:
             at = schedule.digest_time
             day = WEEKDAYS[schedule.digest_weekday]
             self._add(DIGEST, self._digest, day_of_week=day, hour=at.hour, minute=at.minute)
+        if jobs.plan.scoring is not None:
+            at = schedule.reminder_time
+            self._add(BOARD, self._board, day=BOARD_DAY, hour=at.hour, minute=at.minute)
         self._add(HOUSEKEEPING, self._housekeeping, hour=3, minute=30)
 
     def _add(self, name: str, job: Callable[[], Awaitable[None]], **when: int | str) -> None:
@@ -301,6 +383,10 @@ class Scheduler:
         occasion = last_digest_time(jobs.plan.schedule, jobs.clock(), jobs.plan.tz)
         if occasion is not None:
             await jobs.weekly_digest(occasion)
+
+    async def _board(self) -> None:
+        jobs = self.jobs
+        await jobs.monthly_board(last_board_time(jobs.plan, jobs.clock()))
 
     async def _housekeeping(self) -> None:
         await self.jobs.housekeeping()

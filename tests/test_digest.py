@@ -193,7 +193,10 @@ def test_one_village_of_nineteen_gives_no_verdict_only_what_it_stands_on() -> No
         "- Tổng diện tích gieo trồng: 260 ha (mục tiêu ≥ 4.833 ha): chưa đủ số liệu (1/19 thôn)"
         in text
     )
-    assert "- Tỷ lệ hộ nghèo: 10% (1/19 thôn)" in text  # no target: the coverage still
+    # no target: the coverage still
+    assert "- Số nam công dân đã đăng ký NVQS: 12 người (1/19 thôn)" in text
+    # a change target with no baseline yet: says so, no verdict
+    assert "- Tỷ lệ hộ nghèo: 10% (mục tiêu giảm ≥ 1 điểm %): chưa đủ số liệu (1/19 thôn)" in text
     assert ": đạt" not in text and "chưa đạt" not in text
 
 
@@ -205,7 +208,11 @@ def test_nineteen_villages_of_nineteen_give_verdicts_and_their_coverage() -> Non
     assert "- Tổng diện tích gieo trồng: 4.940 ha (19/19 thôn; mục tiêu ≥ 4.833 ha): đạt" in text
     assert "- Tỷ lệ người dân tham gia BHYT: 97,5% (19/19 thôn; mục tiêu ≥ 95%): đạt" in text
     assert "- Tỷ lệ hòa giải thành: 90% (19/19 thôn; mục tiêu > 80%): đạt" in text
-    assert "- Tỷ lệ hộ nghèo: 10% (19/19 thôn)" in text
+    assert "- Số nam công dân đã đăng ký NVQS: 228 người (19/19 thôn)" in text
+    assert (
+        "- Tỷ lệ hộ nghèo: 10% (19/19 thôn; mục tiêu giảm ≥ 1 điểm %): "
+        "chưa có số liệu năm làm mốc" in text
+    )  # no village's 2023 figures (form nen_2023) and no commune figure in the plan
     assert "chưa đủ số liệu" not in text
 
 
@@ -252,7 +259,10 @@ def test_the_change_is_given_only_when_both_periods_stand_on_enough() -> None:
     assert "so với kỳ trước" not in nam_dong_digest(plan, 19, previous=1)
     assert "so với kỳ trước" not in nam_dong_digest(plan, 1, previous=19)
     text = nam_dong_digest(plan, 19, previous=19)
-    assert "- Tỷ lệ hộ nghèo: 10% (19/19 thôn); 0 điểm phần trăm so với kỳ trước" in text
+    assert "- Số nam công dân đã đăng ký NVQS: 228 người (19/19 thôn); 0 người so với kỳ trước" in (
+        text
+    )
+    assert "làm mốc; 0 điểm phần trăm so với kỳ trước" in text
     assert "mục tiêu ≥ 4.833 ha): đạt; 0 ha so với kỳ trước" in text
 
 
@@ -365,8 +375,24 @@ def test_the_bars_are_values_against_targets_in_the_digests_units() -> None:
     assert sown.text == "4.940 ha (mục tiêu ≥ 4.833 ha)\nđạt, 19/19 thôn"
     bhyt = next(b for b in percent.bars if b.label.startswith("Tỷ lệ người dân"))
     assert (bhyt.value, bhyt.target) == (97.5, 95.0)  # the value itself, not % of target
-    # indicators without a target are not drawn against one
+    # indicators without a target are not drawn against one, nor a change target whose
+    # baseline is not known
+    assert not any("NVQS" in b.label for g in chart.groups for b in g.bars)
     assert not any("hộ nghèo" in b.label for g in chart.groups for b in g.bars)
+    # once the villages' 2023 figures are in (12 % poor), poverty is drawn against the level
+    # that meets "decrease >= 1": 12 − 1 = 11 %
+    baselines = {
+        v.id: {"tong_ho_2023": "300", "ho_ngheo_2023": "36", "ho_can_ngheo_2023": "18"}
+        for v in plan.villages
+    }
+    known = indicator_figures(plan, "thang", nam_dong_answers(plan, 19), {}, baselines=baselines)
+    poor = next(
+        b
+        for g in chart_data(plan, known, [], AFTER_DUE).groups
+        for b in g.bars
+        if b.label.startswith("Tỷ lệ hộ nghèo")
+    )
+    assert (poor.value, poor.target, poor.status) == (10.0, 11.0, MET)
     assert all(g.limit > max(b.target or 0 for b in g.bars) for g in chart.groups)
     one = chart_data(plan, indicator_figures(plan, "thang", nam_dong_answers(plan, 1), {}), [],
                      AFTER_DUE)  # fmt: skip

@@ -1,4 +1,5 @@
-"""``thidua``: run the bot, try it in the terminal, manage invites, people and exports."""
+"""``thidua``: run the bot, try it in the terminal, manage invites, people and exports, print
+the scoreboard and write the council's dossier."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ import logging
 import sys
 from collections.abc import Sequence
 from dataclasses import replace
-from datetime import timedelta
+from datetime import date, timedelta
 from pathlib import Path
 
 from bot.app.bootstrap import App, build, open_storage, serve, setup_logging
@@ -623,6 +624,284 @@ def cmd_export(args: argparse.Namespace) -> int:
     )
 
 
+# -- the scoreboard and the council's dossier -----------------------------------------------
+
+
+def _as_of(text: str | None) -> date | str | None:
+    """The scoring date given with ``--as-of`` (None when not given), or the message saying
+    why it is not a date."""
+    if text is None:
+        return None
+    try:
+        return date.fromisoformat(text.strip())
+    except ValueError:
+        return _(
+            "Ngày “{value}” không hợp lệ: --as-of cần một ngày dạng NĂM-THÁNG-NGÀY, ví dụ "
+            "--as-of 2026-12-20."
+        ).format(value=text)
+
+
+def _year(text: str | None) -> int | str:
+    """The year given with ``--year``, or the message saying what is wrong with it."""
+    if text is None:
+        return _("Cần ghi năm: --year NĂM, ví dụ --year 2026.")
+    value = text.strip()
+    if not (value.isascii() and value.isdigit() and len(value) == 4):
+        return _("Năm “{value}” không hợp lệ: ghi bốn chữ số, ví dụ --year 2026.").format(
+            value=text
+        )
+    return int(value)
+
+
+def _scoring_problem(plan: Plan, year: int, as_of: date) -> str | None:
+    """Why ``plan`` has no board for ``year`` as of ``as_of`` (no ``scoring:`` section, a
+    year outside the plan's dates or not begun by then), or None."""
+    if plan.scoring is None:
+        source = plan.source or Path("kế hoạch")
+        return _(
+            "Kế hoạch {file} chưa có mục scoring: (cách chấm điểm các thôn) nên chưa có bảng "
+            "điểm. Thêm mục này vào kế hoạch rồi kiểm tra bằng: thidua plan check {file}"
+        ).format(file=source)
+    first = plan.starts.year if plan.starts else None
+    last = plan.ends.year if plan.ends else None
+    if not 1 <= year <= 9998 or (first and year < first) or (last and year > last):
+        if first and last:
+            span = _("từ năm {first} đến năm {last}").format(first=first, last=last)
+        elif first:
+            span = _("từ năm {first}").format(first=first)
+        elif last:
+            span = _("đến năm {last}").format(last=last)
+        else:
+            span = _("không có năm này")
+        return _("Kế hoạch không chấm điểm năm {year}: kế hoạch áp dụng {span}.").format(
+            year=year, span=span
+        )
+    start = date(year, 1, 1)
+    if plan.starts and plan.starts > start:
+        start = plan.starts
+    if as_of < start:
+        return _(
+            "Năm {year} của kế hoạch bắt đầu ngày {start}, sau ngày chấm điểm {as_of}: chưa có "
+            "gì để chấm."
+        ).format(year=year, start=format_date(start, DAY), as_of=format_date(as_of, DAY))
+    return None
+
+
+async def _write_output(out: str, data: str | bytes) -> None:
+    path = Path(out)
+    if isinstance(data, bytes):
+        await asyncio.to_thread(path.write_bytes, data)
+    else:
+        await asyncio.to_thread(path.write_text, data, encoding="utf-8")
+
+
+async def _score(settings: Settings, args: argparse.Namespace) -> int:
+    """``thidua score``: print or write the year's board; freeze it (``--finalize``) or
+    open it again (``--reopen``)."""
+    from bot.outputs.scoreboard import board_workbook, render_board_text
+    from bot.scoring.rules import board_json_text
+    from handlers.scoreboard import ScoreError, finalize, load_board, reopen
+
+    if args.finalize and args.reopen:
+        return _fail(_("--finalize (chốt) và --reopen (mở lại) không dùng cùng một lúc."))
+    if args.finalize and not (args.by or "").strip():
+        return _fail(
+            _('Chốt bảng điểm cần ghi ai quyết định: --by "Hội đồng TĐKT, họp ngày 20/12/2026".')
+        )
+    if args.by is not None and not args.finalize:
+        return _fail(_("--by chỉ dùng với --finalize."))
+    if args.reopen and not (args.reason or "").strip():
+        return _fail(_('Mở lại bảng điểm cần ghi lý do: --reason "…".'))
+    if args.reason is not None and not args.reopen:
+        return _fail(_("--reason chỉ dùng với --reopen."))
+    year = _year(args.year)
+    if isinstance(year, str):
+        return _fail(year)
+    args.year = year
+    if args.format == "xlsx" and not args.out:
+        return _fail(_("Bảng điểm XLSX cần --out TỆP, ví dụ --out bang-diem-{year}.xlsx.").format(
+            year=args.year
+        ))  # fmt: skip
+    as_of = _as_of(args.as_of)
+    if isinstance(as_of, str):
+        return _fail(as_of)
+    problems = _plan_problems_text(settings.plan_file)
+    if problems:
+        return _fail(problems)
+    app = await _app(settings)
+    try:
+        plan = app.plan
+        now = app.clock()
+        day = as_of or now.astimezone(plan.tz).date()
+        problem = _scoring_problem(plan, args.year, day)
+        if problem:
+            return _fail(problem)
+        try:
+            async with app.storage.transaction() as tx:
+                if args.reopen:
+                    reopened = await reopen(tx, args.year, args.reason, None, now)
+                else:
+                    reopened = False
+                    if args.finalize:
+                        board = await finalize(tx, plan, args.year, day, args.by, None, now)
+                    else:
+                        board = await load_board(tx, plan, args.year, day, now)
+        except ScoreError as error:
+            return _fail(str(error), 1)
+    finally:
+        await app.close()
+    if args.reopen:
+        if not reopened:
+            return _fail(
+                _("Bảng điểm năm {year} chưa được chốt nên không có gì để mở lại.").format(
+                    year=args.year
+                ),
+                1,
+            )
+        print(
+            _(
+                "Đã mở lại bảng điểm năm {year} (lý do: {reason}); bảng điểm lại được tính từ "
+                "số liệu cho đến khi Hội đồng chốt lần nữa."
+            ).format(year=args.year, reason=args.reason.strip())
+        )
+        return 0
+    if args.format == "json":
+        data: str | bytes = board_json_text(board) + "\n"
+    elif args.format == "xlsx":
+        data = board_workbook(plan, board)
+    else:
+        data = render_board_text(plan, board)
+    if args.out:
+        await _write_output(args.out, data)
+        print(_("Đã ghi bảng điểm vào {file}.").format(file=args.out), file=sys.stderr)
+    else:
+        assert isinstance(data, str)
+        sys.stdout.write(data)
+    if args.finalize:
+        print(
+            _(
+                "Đã chốt bảng điểm năm {year} ({by}); báo cáo gửi sau không làm thay đổi bảng "
+                'điểm này. Mở lại: thidua score --year {year} --reopen --reason "…"'
+            ).format(year=args.year, by=args.by.strip()),
+            file=sys.stderr,
+        )
+    elif board.final and as_of is not None and as_of != board.as_of:
+        print(
+            _(
+                "Bảng điểm năm {year} đã được chốt (số liệu đến hết ngày {date}): --as-of không "
+                "làm thay đổi bảng điểm đã chốt."
+            ).format(year=args.year, date=format_date(board.as_of, DAY)),
+            file=sys.stderr,
+        )
+    return 0
+
+
+def cmd_score(args: argparse.Namespace) -> int:
+    return asyncio.run(_score(Settings.from_env(), args))
+
+
+def _chosen_villages(plan: Plan, text: str) -> list[str] | str:
+    """The village ids of ``--villages thon_1,Thôn 2`` (ids or names), or the message
+    naming those the plan does not have."""
+    keys = [key.strip() for key in text.split(",") if key.strip()]
+    if not keys:
+        return _("--villages cần ít nhất một thôn, ví dụ --villages thon_1,Thôn 2.")
+    chosen: list[str] = []
+    unknown: list[str] = []
+    for key in keys:
+        village = plan.village(key)
+        if village is None:
+            unknown.append(key)
+        elif village.id not in chosen:
+            chosen.append(village.id)
+    if unknown:
+        return _("Không có thôn {villages} trong kế hoạch. Các thôn: {names}.").format(
+            villages=", ".join(f"“{key}”" for key in unknown),
+            names=", ".join(v.name for v in plan.villages),
+        )
+    return chosen
+
+
+async def _dossier(settings: Settings, args: argparse.Namespace) -> int:
+    """``thidua dossier``: the scoreboard workbook, the achievement reports of the villages
+    proposed for the top grade (or those named) and the council's minutes, into a folder."""
+    # python-docx is loaded only for the dossier, not at every command's start.
+    from bot.outputs.dossier import dossier_files, proposed_villages
+    from bot.outputs.scoreboard import board_workbook
+    from handlers.dossier import village_records
+    from handlers.scoreboard import ScoreError, load_board
+
+    year = _year(args.year)
+    if isinstance(year, str):
+        return _fail(year)
+    args.year = year
+    if not args.out:
+        return _fail(_("Hồ sơ cần thư mục để ghi: --out THƯ-MỤC, ví dụ --out ho-so-2026."))
+    as_of = _as_of(args.as_of)
+    if isinstance(as_of, str):
+        return _fail(as_of)
+    problems = _plan_problems_text(settings.plan_file)
+    if problems:
+        return _fail(problems)
+    app = await _app(settings)
+    try:
+        plan = app.plan
+        now = app.clock()
+        day = as_of or now.astimezone(plan.tz).date()
+        problem = _scoring_problem(plan, args.year, day)
+        if problem:
+            return _fail(problem)
+        chosen: list[str] | None = None
+        if args.villages is not None:
+            picked = _chosen_villages(plan, args.villages)
+            if isinstance(picked, str):
+                return _fail(picked)
+            chosen = picked
+        try:
+            async with app.storage.transaction() as tx:
+                board = await load_board(tx, plan, args.year, day, now)
+                known = {v.village.id for v in board.villages}
+                villages = [
+                    v for v in (chosen if chosen is not None else proposed_villages(plan, board))
+                    if v in known
+                ]  # fmt: skip
+                records = await village_records(tx, plan, board, villages)
+        except ScoreError as error:
+            return _fail(str(error), 1)
+    finally:
+        await app.close()
+    files = await asyncio.to_thread(
+        dossier_files, plan, board, records, board_workbook(plan, board)
+    )
+    folder = Path(args.out)
+    await asyncio.to_thread(folder.mkdir, parents=True, exist_ok=True)
+    for name, data in files.items():
+        await _write_output(str(folder / name), data)
+        print(folder / name)
+    if not board.final:
+        print(
+            _(
+                "Lưu ý: bảng điểm năm {year} chưa được Hội đồng chốt; hồ sơ dùng điểm tạm tính "
+                "(số liệu đến hết ngày {date})."
+            ).format(year=args.year, date=format_date(board.as_of, DAY)),
+            file=sys.stderr,
+        )
+    if chosen is None and not villages:
+        top = plan.scoring.grades[0].name if plan.scoring and plan.scoring.grades else "—"
+        print(
+            _(
+                "Chưa thôn nào được đề nghị xếp loại {grade}: không có báo cáo thành tích "
+                "nào (chọn thôn bằng --villages)."
+            ).format(grade=top),
+            file=sys.stderr,
+        )
+    return 0
+
+
+def cmd_dossier(args: argparse.Namespace) -> int:
+    return asyncio.run(_dossier(Settings.from_env(), args))
+
+
 # -- parser --------------------------------------------------------------------------------------
 
 
@@ -654,7 +933,15 @@ def parser() -> argparse.ArgumentParser:
 
     invite = sub.add_parser("invite", help=_("tạo mã mời dùng một lần"))
     invite.add_argument("--village", help=_("thôn của trưởng thôn"))
-    invite.add_argument("--role", choices=ROLES, default=ROLE_HEAD)
+    invite.add_argument(
+        "--role",
+        choices=ROLES,
+        default=ROLE_HEAD,
+        help=_(
+            "vai trò: head (trưởng thôn, cần --village), secretariat, chair, admin, officer "
+            "(cán bộ xã, điền các biểu mẫu của xã và số liệu làm mốc của từng thôn)"
+        ),
+    )
     invite.add_argument("--days", type=int, default=None, help=_("số ngày mã còn hiệu lực"))
     invite.add_argument(
         "--person",
@@ -713,6 +1000,52 @@ def parser() -> argparse.ArgumentParser:
     )
     bulletin.add_argument("--week", help=_("tuần, ví dụ 2026-W48 (mặc định: tuần này)"))
     bulletin.set_defaults(func=cmd_bulletin)
+
+    score = sub.add_parser(
+        "score", help=_("bảng điểm thi đua của các thôn trong một năm; chốt hoặc mở lại")
+    )
+    score.add_argument("--year", metavar="NĂM", help=_("năm chấm điểm, ví dụ 2026"))
+    score.add_argument("--format", choices=["text", "json", "xlsx"], default="text")
+    score.add_argument("--out", metavar="TỆP", help=_("ghi vào tệp thay vì in ra (xlsx: bắt buộc)"))
+    score.add_argument(
+        "--as-of",
+        metavar="NGÀY",
+        help=_("tính số liệu đến hết ngày này, ví dụ 2026-12-20 (mặc định: hôm nay)"),
+    )
+    score.add_argument(
+        "--finalize",
+        action="store_true",
+        help=_("chốt bảng điểm (cần --by): báo cáo gửi sau không làm thay đổi"),
+    )
+    score.add_argument(
+        "--by", help=_('ai quyết định chốt, ví dụ "Hội đồng TĐKT, họp ngày 20/12/2026"')
+    )
+    score.add_argument(
+        "--reopen", action="store_true", help=_("mở lại bảng điểm đã chốt (cần --reason)")
+    )
+    score.add_argument("--reason", help=_("lý do mở lại"))
+    score.set_defaults(func=cmd_score)
+
+    dossier = sub.add_parser(
+        "dossier",
+        help=_("hồ sơ xét thi đua: bảng điểm, báo cáo thành tích của thôn, biên bản họp xét"),
+    )
+    dossier.add_argument("--year", metavar="NĂM", help=_("năm xét, ví dụ 2026"))
+    dossier.add_argument("--out", metavar="THƯ-MỤC", help=_("thư mục ghi hồ sơ"))
+    dossier.add_argument(
+        "--villages",
+        metavar="THÔN,THÔN",
+        help=_(
+            "báo cáo thành tích cho các thôn này, cách nhau bằng dấu phẩy (mặc định: các thôn "
+            "được đề nghị xếp loại cao nhất)"
+        ),
+    )
+    dossier.add_argument(
+        "--as-of",
+        metavar="NGÀY",
+        help=_("khi bảng điểm chưa chốt: tính số liệu đến hết ngày này (mặc định: hôm nay)"),
+    )
+    dossier.set_defaults(func=cmd_dossier)
 
     plan = sub.add_parser("plan", help=_("kiểm tra tệp kế hoạch"))
     plan_sub = plan.add_subparsers(dest="plan_command", required=True)

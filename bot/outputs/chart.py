@@ -12,6 +12,7 @@ import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
+from decimal import Decimal
 
 import matplotlib
 
@@ -149,21 +150,38 @@ def _bar(figure: IndicatorFigure) -> Bar:
         verdict = verdict_text(figure)
         second = verdict if status == NOT_ENOUGH else f"{verdict}, {coverage}"
         text = f"{first}\n{second}"
-    goal = figure.indicator.target
+    goal = _goal(figure)
     return Bar(
         wrap(figure.indicator.title, LABEL_WIDTH),
         None if figure.value is None else float(figure.value),
-        None if goal is None else float(goal.value),
+        None if goal is None else float(goal),
         status,
         text,
     )
 
 
+def _goal(figure: IndicatorFigure) -> Decimal | None:
+    """Where the target's line is drawn, in the bar's own unit: the target's value, or for a
+    change target the level that meets it (baseline − 1 for ``decrease >= 1``); None when
+    there is no target or the change target's baseline is not known."""
+    target = figure.indicator.target
+    if target is None:
+        return None
+    if target.direction is None:
+        return target.value
+    if not figure.baseline_known or figure.baseline is None:
+        return None
+    if target.direction == "decrease":
+        return figure.baseline - target.value
+    return figure.baseline + target.value
+
+
 def _groups(figures: Sequence[IndicatorFigure]) -> tuple[BarGroup, ...]:
-    """The indicators that have a target, one group per unit, percentages first."""
+    """The indicators that have a target, one group per unit, percentages first; a change
+    target is drawn only once its baseline is known (its line is then the level that meets it)."""
     by_unit: dict[str | None, list[IndicatorFigure]] = {}
     for figure in figures:
-        if figure.indicator.target is not None:
+        if _goal(figure) is not None:
             by_unit.setdefault(figure.unit, []).append(figure)
     units = sorted(by_unit, key=lambda u: u != "%")
     groups = []

@@ -1,19 +1,22 @@
 """Commune figures for the digest: indicators against targets, and who reported when.
 
-Pure functions over the latest answers of each village; storage supplies the rows.
+Pure functions over the latest answers of each village; storage supplies the rows. A
+commune form's figures stand on the commune's one report (stored under COMMUNE_ID); a
+change target (``decrease >= 1``) is measured against the baseline: the indicator's own
+``baseline``, else the indicator computed over the villages' baseline-form answers.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from bot.i18n import DAY, _, format_date, format_number
-from bot.plan.model import DEFAULT_MIN_COVERAGE, Indicator, Plan
+from bot.plan.model import COMMUNE_ID, DEFAULT_MIN_COVERAGE, Indicator, Plan
 from bot.plan.periods import Period
 from bot.reports.numbers import stored_number
 
@@ -69,6 +72,22 @@ def indicator_value(indicator: Indicator, answers: VillageAnswers) -> Decimal | 
     return indicator_measure(indicator, answers)[0]
 
 
+def baseline_measure(
+    indicator: Indicator, baselines: VillageAnswers, villages: Sequence[str]
+) -> tuple[Decimal | None, int]:
+    """The commune's baseline of an indicator and the villages it stands on: the plan's
+    ``baseline`` figure (standing on every village, ``len(villages)``), else the indicator
+    computed the same way over the baseline-form answers of ``villages`` (read through
+    ``baseline_from``), else ``(None, 0)``."""
+    if indicator.baseline is not None:
+        return indicator.baseline, len(villages)
+    if not indicator.baseline_from or len(indicator.baseline_from) != len(indicator.questions):
+        return None, 0
+    keep = set(villages)
+    given = {v: a for v, a in baselines.items() if v in keep}
+    return indicator_measure(replace(indicator, questions=indicator.baseline_from), given)
+
+
 @dataclass(frozen=True)
 class IndicatorFigure:
     """One indicator of one period: its value, the villages it stands on (``counted`` of
@@ -77,7 +96,12 @@ class IndicatorFigure:
     Whether the target is met is said only when the figure stands on enough villages: every
     one for a sum (a part of the commune cannot be held against the whole commune's target),
     at least ``min_coverage`` % of them for a ratio or a share. The change from last period
-    is given only when both periods stand on enough villages."""
+    is given only when both periods stand on enough villages.
+
+    ``commune``: a commune form's figure, standing on the commune's own report (``total``
+    is 1). For a change target, ``baseline`` is the reference figure, standing on
+    ``baseline_counted`` of ``baseline_total`` villages (enough of them, by the same rule,
+    for the change to be said and judged)."""
 
     indicator: Indicator
     value: Decimal | None
@@ -86,14 +110,44 @@ class IndicatorFigure:
     total: int = 0
     previous_counted: int = 0
     min_coverage: Decimal = DEFAULT_MIN_COVERAGE
+    commune: bool = False
+    baseline: Decimal | None = None
+    baseline_counted: int = 0
+    baseline_total: int = 0
 
-    def enough(self, counted: int) -> bool:
-        """Whether ``counted`` of the ``total`` villages are enough for a verdict."""
-        if self.total <= 0:
+    def enough(self, counted: int, total: int | None = None) -> bool:
+        """Whether ``counted`` of the ``total`` villages (default: the figure's) are enough
+        for a verdict."""
+        total = self.total if total is None else total
+        if total <= 0:
             return False
         if self.indicator.kind == "sum":
-            return counted >= self.total
-        return Decimal(counted) * HUNDRED >= self.min_coverage * Decimal(self.total)
+            return counted >= total
+        return Decimal(counted) * HUNDRED >= self.min_coverage * Decimal(total)
+
+    @property
+    def changes(self) -> bool:
+        """The target is on the change from the baseline (``decrease >= 1``)."""
+        target = self.indicator.target
+        return target is not None and target.direction is not None
+
+    @property
+    def baseline_known(self) -> bool:
+        """There is a baseline, standing on enough villages (the plan's own figure does)."""
+        if self.baseline is None:
+            return False
+        if self.indicator.baseline is not None:
+            return True
+        return self.enough(self.baseline_counted, self.baseline_total)
+
+    @property
+    def since_baseline(self) -> Decimal | None:
+        """The value minus the baseline (percentage points for ratios and shares), when the
+        figure is complete and the baseline known."""
+        if not self.complete or not self.baseline_known:
+            return None
+        assert self.value is not None and self.baseline is not None
+        return self.value - self.baseline
 
     @property
     def complete(self) -> bool:
@@ -102,10 +156,17 @@ class IndicatorFigure:
 
     @property
     def reached(self) -> bool | None:
-        """The value against the target, whatever it stands on (None: no value or target)."""
-        if self.value is None or self.indicator.target is None:
+        """The value against the target, whatever it stands on (None: no value or target); a
+        change target, the change from the baseline against it (None: no baseline known)."""
+        target = self.indicator.target
+        if self.value is None or target is None:
             return None
-        return self.indicator.target.met(self.value)
+        if target.direction is not None:
+            if not self.baseline_known:
+                return None
+            assert self.baseline is not None
+            return target.met(target.change(self.value, self.baseline))
+        return target.met(self.value)
 
     @property
     def met(self) -> bool | None:
@@ -139,11 +200,19 @@ def indicator_figures(
     current: VillageAnswers,
     previous: VillageAnswers,
     villages: Sequence[str] | None = None,
+    baselines: VillageAnswers | None = None,
 ) -> list[IndicatorFigure]:
     """Every indicator computed from one form's answers, with last period's value, each
-    standing on the answers of ``villages`` (default: the plan's villages; answers of a
-    village no longer in the plan do not count)."""
-    wanted = [v.id for v in plan.villages] if villages is None else list(villages)
+    standing on the answers of ``villages`` (default: the plan's villages, or the commune
+    alone for a commune form; answers of a village no longer in the plan do not count);
+    for a change target, its baseline (``baseline_measure`` over ``baselines``, the
+    villages' latest baseline-form answers)."""
+    commune = plan.form(form_id).level == "commune"
+    every = [v.id for v in plan.villages]
+    if villages is not None:
+        wanted = list(villages)
+    else:
+        wanted = [COMMUNE_ID] if commune else every
     keep = set(wanted)
     now = {v: a for v, a in current.items() if v in keep}
     before = {v: a for v, a in previous.items() if v in keep}
@@ -151,6 +220,9 @@ def indicator_figures(
     for indicator in plan.form_indicators(form_id):
         value, counted = indicator_measure(indicator, now)
         last, last_counted = indicator_measure(indicator, before)
+        baseline, baseline_counted = None, 0
+        if indicator.target is not None and indicator.target.direction is not None:
+            baseline, baseline_counted = baseline_measure(indicator, baselines or {}, every)
         figures.append(
             IndicatorFigure(
                 indicator,
@@ -160,6 +232,10 @@ def indicator_figures(
                 len(wanted),
                 last_counted,
                 plan.min_coverage,
+                commune=commune,
+                baseline=baseline,
+                baseline_counted=baseline_counted,
+                baseline_total=len(every),
             )
         )
     return figures
@@ -194,16 +270,22 @@ class Reporting:
 def reporting(
     plan: Plan, form_id: str, period: Period, first_sent: Mapping[str, datetime]
 ) -> Reporting:
-    """Who reported ``period``: every village is expected, except in periods outside the
-    plan's dates, where none is."""
+    """Who reported ``period``: every village is expected for a village form, the commune
+    alone (COMMUNE_ID) for a commune form, no one for a baseline form (never due), and no
+    one in periods outside the plan's dates."""
     form = plan.form(form_id)
-    due_day = period.due_date(form.due)
+    due_day = period.end if form.baseline else period.due_date(form.due)
     tz = ZoneInfo(plan.timezone)
     due = datetime.combine(due_day, datetime.max.time(), tzinfo=tz)
     outside = (plan.starts is not None and period.end < plan.starts) or (
         plan.ends is not None and period.start > plan.ends
     )
-    expected = () if outside else tuple(v.id for v in plan.villages)
+    if outside or form.baseline:
+        expected: tuple[str, ...] = ()
+    elif form.level == "commune":
+        expected = (COMMUNE_ID,)
+    else:
+        expected = tuple(v.id for v in plan.villages)
     return Reporting(period, due, expected, dict(first_sent))
 
 
@@ -268,24 +350,63 @@ def amount_text(value: Decimal, unit: str | None) -> str:
     return f"{text} {unit}" if unit else text
 
 
+def figure_coverage(figure: IndicatorFigure) -> str:
+    """What a figure stands on: ``18/19 thôn``, or the commune's own report."""
+    if figure.commune:
+        return _("số liệu của xã")
+    return coverage_text(figure.counted, figure.total)
+
+
+def change_amount(figure: IndicatorFigure, change: Decimal) -> str:
+    """A change's size in the figure's units, without its sign: ``1,3 điểm %`` for a ratio
+    or a share (percentage points), ``12 ha`` for a sum."""
+    if figure.is_percentage:
+        points = format_number(abs(change).quantize(Decimal("0.1")).normalize())
+        return _("{points} điểm %").format(points=points)
+    return amount_text(abs(change), figure.unit)
+
+
 def target_text(figure: IndicatorFigure) -> str | None:
-    """The figure's target as the digest writes it (``≥ 95%``), or None."""
+    """The figure's target as the digest writes it (``≥ 95%``; a change target ``giảm ≥ 1
+    điểm %``), or None."""
     target = figure.indicator.target
     if target is None:
         return None
     op = _OPS.get(target.op, target.op)
+    if target.direction is not None:
+        word = _("giảm") if target.direction == "decrease" else _("tăng")
+        return f"{word} {op} {change_amount(figure, target.value)}"
     return f"{op} {amount_text(target.value, figure.unit)}"
 
 
+def baseline_text(figure: IndicatorFigure) -> str | None:
+    """A change target's baseline and the change from it: ``năm 2023: 4,5%, giảm 1,3
+    điểm %``; None when it cannot be said (no baseline known, a figure not complete)."""
+    change = figure.since_baseline
+    if change is None or figure.baseline is None:
+        return None
+    year = figure.indicator.baseline_year
+    when = _("năm {year}").format(year=year) if year is not None else _("năm làm mốc")
+    if change < 0:
+        moved = _("giảm {amount}").format(amount=change_amount(figure, change))
+    elif change > 0:
+        moved = _("tăng {amount}").format(amount=change_amount(figure, change))
+    else:
+        moved = _("không đổi")
+    return _("{when}: {value}, {change}").format(
+        when=when, value=amount_text(figure.baseline, figure.unit), change=moved
+    )
+
+
 def verdict_text(figure: IndicatorFigure) -> str | None:
-    """``đạt``, ``chưa đạt`` or ``chưa đủ số liệu (1/19 thôn)``; None without a target
-    or a value."""
+    """``đạt``, ``chưa đạt``, ``chưa đủ số liệu (1/19 thôn)`` or, for a change target with
+    no baseline known, ``chưa có số liệu năm làm mốc``; None without a target or a value."""
     if figure.indicator.target is None or figure.value is None:
         return None
     if not figure.complete:
-        return _("chưa đủ số liệu ({coverage})").format(
-            coverage=coverage_text(figure.counted, figure.total)
-        )
+        return _("chưa đủ số liệu ({coverage})").format(coverage=figure_coverage(figure))
+    if figure.changes and not figure.baseline_known:
+        return _("chưa có số liệu năm làm mốc")
     return _("đạt") if figure.met else _("chưa đạt")
 
 
@@ -294,10 +415,15 @@ def _figure_line(figure: IndicatorFigure) -> str:
     if figure.value is None:
         return _("- {title}: chưa có số liệu").format(title=indicator.title)
     line = f"- {indicator.title}: {amount_text(figure.value, figure.unit)}"
-    coverage = coverage_text(figure.counted, figure.total)
+    coverage = figure_coverage(figure)
     target = target_text(figure)
+    baseline = baseline_text(figure)
     if target is None:
         line += f" ({coverage})"
+    elif baseline is not None:
+        line += " " + _("({coverage}; {baseline}; mục tiêu {target}): {mark}").format(
+            coverage=coverage, baseline=baseline, target=target, mark=verdict_text(figure)
+        )
     elif figure.complete:
         line += " " + _("({coverage}; mục tiêu {target}): {mark}").format(
             coverage=coverage, target=target, mark=verdict_text(figure)
@@ -328,9 +454,11 @@ def render_digest(
     unreachable: Sequence[Unreachable] = (),
     nominations: str | None = None,
     corrections: str | None = None,
+    scoreboard: str | None = None,
 ) -> str:
     """The digest as text, paragraphs separated by blank lines (for splitting);
-    ``corrections`` (the reports corrected after sending) follows the forms' sections."""
+    ``corrections`` (the reports corrected after sending) follows the forms' sections,
+    ``scoreboard`` (the board's short section) the nominations."""
     names = {v.id: v.name for v in plan.villages}
     paragraphs = [
         _("TỔNG HỢP THI ĐUA – {commune}\n{date}").format(
@@ -340,7 +468,6 @@ def render_digest(
     for section in sections:
         form = plan.form(section.form_id)
         status = section.reporting
-        total = len(status.expected)
         heading = _("{form} – kỳ {period} (hạn {due})").format(
             form=form.title,
             period=status.period.label(),
@@ -348,22 +475,10 @@ def render_digest(
         )
         if section.final:
             heading += " – " + _("số liệu cuối kỳ")
-        lines = [
-            heading,
-            _("Đã báo cáo: {done}/{total} thôn").format(done=len(status.reported), total=total),
-        ]
-        if today > status.due.date():
-            lines.append(
-                _("Đúng hạn: {done}/{total} thôn").format(done=len(status.on_time), total=total)
-            )
-            if status.late:
-                lines.append(_("Gửi muộn: {names}").format(names=village_list(status.late, names)))
-        if status.missing:
-            lines.append(
-                _("Chưa báo cáo: {names}").format(
-                    names=village_list(status.missing, names, status.expected)
-                )
-            )
+        if form.level == "commune":
+            lines = [heading, *_commune_reporting(status, today)]
+        else:
+            lines = _village_reporting(heading, status, names, today)
         paragraphs.append("\n".join(lines))
         if section.figures:
             figure_lines = [_("Chỉ tiêu:")]
@@ -373,6 +488,8 @@ def render_digest(
         paragraphs.append(corrections)
     if nominations:
         paragraphs.append(nominations)
+    if scoreboard:
+        paragraphs.append(scoreboard)
     if unreachable:
         lines = [_("Không liên lạc được (đã chặn bot hoặc bỏ tài khoản):")]
         for person in unreachable:
@@ -385,3 +502,40 @@ def render_digest(
             )
         paragraphs.append("\n".join(lines))
     return "\n\n".join(paragraphs)
+
+
+def _commune_reporting(status: Reporting, today: date) -> list[str]:
+    """A commune form's reporting: the commune is its one expected reporter."""
+    if COMMUNE_ID not in status.expected:
+        return []
+    if COMMUNE_ID not in status.first_sent:
+        return [_("Báo cáo của xã: chưa gửi (0/1)")]
+    if today <= status.due.date():
+        return [_("Báo cáo của xã: đã gửi (1/1)")]
+    if COMMUNE_ID in status.late:
+        return [_("Báo cáo của xã: đã gửi (1/1), gửi muộn")]
+    return [_("Báo cáo của xã: đã gửi (1/1), đúng hạn")]
+
+
+def _village_reporting(
+    heading: str, status: Reporting, names: Mapping[str, str], today: date
+) -> list[str]:
+    """A village form's reporting: how many villages reported, on time, late, missing."""
+    total = len(status.expected)
+    lines = [
+        heading,
+        _("Đã báo cáo: {done}/{total} thôn").format(done=len(status.reported), total=total),
+    ]
+    if today > status.due.date():
+        lines.append(
+            _("Đúng hạn: {done}/{total} thôn").format(done=len(status.on_time), total=total)
+        )
+        if status.late:
+            lines.append(_("Gửi muộn: {names}").format(names=village_list(status.late, names)))
+    if status.missing:
+        lines.append(
+            _("Chưa báo cáo: {names}").format(
+                names=village_list(status.missing, names, status.expected)
+            )
+        )
+    return lines

@@ -1,5 +1,5 @@
-"""The XLSX workbook for the secretariat: a summary sheet, one sheet per form, and the
-nominations with their history."""
+"""The XLSX workbook for the secretariat: a summary sheet, the scoreboard, one sheet per
+form, and the nominations with their history."""
 
 from __future__ import annotations
 
@@ -20,7 +20,9 @@ from bot.i18n import _
 from bot.nominations.rules import status_name
 from bot.outputs.digest import FormSection, target_text, verdict_text
 from bot.outputs.export import looks_like_formula, question_header
+from bot.outputs.scoreboard import write_board_sheet
 from bot.plan.model import Plan, Question
+from bot.scoring.board import Board
 
 BOLD = Font(bold=True)
 SHEET_TITLE_LIMIT = 31  # Excel's limit for a sheet name
@@ -109,8 +111,14 @@ class NominationRow:
 
 
 def build_workbook(
-    plan: Plan, sections: list[FormSection], nominations: Sequence[NominationRow] = ()
+    plan: Plan,
+    sections: list[FormSection],
+    nominations: Sequence[NominationRow] = (),
+    board: Board | None = None,
 ) -> bytes:
+    """The workbook: the summary sheet, the ``Bảng điểm`` sheet when there is a ``board``
+    (``bot.outputs.scoreboard.write_board_sheet``), a sheet per form's period, and the
+    nominations."""
     book = Workbook()
     summary = book.active
     summary.title = _("Tổng hợp")[:SHEET_TITLE_LIMIT]
@@ -167,6 +175,10 @@ def build_workbook(
 
     names = {v.id: v.name for v in plan.villages}
     used_titles = {summary.title}
+    if board is not None:
+        scores = book.create_sheet(_("Bảng điểm")[:SHEET_TITLE_LIMIT])
+        write_board_sheet(scores, plan, board)
+        used_titles.add(scores.title)
     for section in sections:
         form = plan.form(section.form_id)
         title = sheet_title(form.title, section.reporting.period.key, used_titles)

@@ -23,7 +23,7 @@ from typing import Any
 import yaml
 
 from bot.i18n import _, format_number
-from bot.plan.model import Plan, Village, _item_line, _LineLoader, slugify
+from bot.plan.model import COMMUNE_ID, Plan, Village, _item_line, _LineLoader, slugify
 
 VILLAGE = "village"
 FORM = "form"
@@ -146,7 +146,8 @@ def find_removals(plan: Plan, in_use: InUse, snapshot: str | None) -> list[Remov
     form's questions go with it), each in the order the snapshot had them."""
     places = snapshot_places(snapshot) if snapshot is not None else None
     places = places or Places()
-    villages = {village.id for village in plan.villages}
+    # the commune's own reports are kept under COMMUNE_ID, which is never a removed village
+    villages = {village.id for village in plan.villages} | {COMMUNE_ID}
     removals: list[Removal] = []
     for village_id, counts in in_use.villages.items():
         if village_id in villages or not _uses(counts):

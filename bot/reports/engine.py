@@ -7,6 +7,11 @@ the caller carries out and feeds back (load last period's answers, store the
 report). It knows no channel and no database, so every rule here is tested
 without either.
 
+Who reports is part of the draft: a village's head reports for their village
+(``Draft.village``), a commune officer for the commune (``COMMUNE_ID``) on the commune's
+forms, and, on a baseline form, for one village at a time, chosen first
+(``pick_village``).
+
 A saved draft may outlive the plan it was started under: ``FormEngine.reconcile`` fits
 it to the current plan (dropping what no longer exists or fits, moving to a question
 that does) and says what changed, before any other entry point sees it.
@@ -23,7 +28,7 @@ from typing import Any, Literal
 
 from bot.i18n import _, format_number
 from bot.messages import MAX_FILE_BYTES, Choice, Reply
-from bot.plan.model import Form, Plan, Question
+from bot.plan.model import COMMUNE_ID, Form, Plan, Question
 from bot.plan.periods import parse_period
 from bot.reports.numbers import (
     MAX_DIGITS,
@@ -35,7 +40,7 @@ from bot.reports.numbers import (
     parse_number,
     stored_number,
 )
-from bot.text import clean_text, normalize_text, shortened
+from bot.text import clean_text, in_sentence, normalize_text, shortened
 
 TEXT_LIMIT = 1000
 FAR_FROM_PREVIOUS = Decimal("0.5")  # more than 50 % off last period needs a confirmation
@@ -43,6 +48,7 @@ FAR_FROM_PREVIOUS = Decimal("0.5")  # more than 50 % off last period needs a con
 Mode = Literal[
     "pick_form",
     "pick_period",
+    "pick_village",  # a baseline form: which village's figures (an officer fills one each)
     "prefill",  # last period's report exists: start from its values, or answer each question
     "ask",
     "ambiguous",
@@ -83,10 +89,13 @@ class FormOption:
     # Earlier periods already sent and still open for corrections, the latest first.
     corrections: tuple[str, ...] = ()
     locked: bool = False  # the current period was sent and is no longer open for corrections
+    # A baseline form: the villages whose figures were already filled in (to correct).
+    filled: tuple[str, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
         data["corrections"] = list(self.corrections)  # as JSON gives it back
+        data["filled"] = list(self.filled)
         return data
 
     @classmethod
@@ -95,6 +104,8 @@ class FormOption:
         known = {k: v for k, v in data.items() if k in _OPTION_FIELDS}
         corrections = known.get("corrections") or ()
         known["corrections"] = tuple(p for p in corrections if isinstance(p, str))
+        filled = known.get("filled") or ()
+        known["filled"] = tuple(v for v in filled if isinstance(v, str))
         return cls(**known)
 
 
@@ -105,7 +116,7 @@ _OPTION_FIELDS = frozenset(f.name for f in fields(FormOption))
 class Draft:
     """The saved state of one person's report conversation (stored as JSON)."""
 
-    village: str
+    village: str  # whose report: a village's id, or COMMUNE_ID for the commune's own
     mode: Mode = "ask"
     seq: int = 0
     form: str | None = None
@@ -239,8 +250,12 @@ class FormEngine:
 
     def open_form(self, village: str, option: FormOption, period: str) -> Step:
         """Start one form's period at once (a reminder's button): ``period`` is the option's
-        current or late period, or one it offers to correct."""
+        current or late period, or one it offers to correct; a baseline form asks which
+        village first."""
         draft = Draft(village=village, options=[self._option_dict(option)])
+        form = self._find_form(option.form_id)
+        if form is not None and form.baseline and option.period == period:
+            return self._form_chosen(draft, 0, [])
         for token, each, correct in _period_entries(option, menu=False):
             if each == period:
                 corrections = list(option.corrections) if token == "current" and not correct else []
@@ -329,6 +344,8 @@ class FormEngine:
             text += " " + _("Đây là phiên bản {version}; các phiên bản trước vẫn được lưu.").format(
                 version=version
             )
+        if form.baseline:
+            text += "\n" + _("Gõ /baocao để nhập số liệu của thôn khác.")
         text += "\n" + _("Cảm ơn anh/chị!")
         return Step([Reply(text)], None)
 
@@ -372,7 +389,13 @@ class FormEngine:
                 "được bỏ. Gõ /baocao để bắt đầu lại."
             ).format(form=form.title, period=draft.period)
             return None, [note]
-        if self.plan.village(draft.village) is None:
+        if (form.level == "commune") != (draft.village == COMMUNE_ID):
+            note = _(
+                "Biểu mẫu “{form}” nay do người khác điền (thay đổi trong kế hoạch) nên bản "
+                "nháp đã được bỏ. Gõ /baocao để xem các báo cáo đang mở."
+            ).format(form=form.title)
+            return None, [note]
+        if draft.village != COMMUNE_ID and self.plan.village(draft.village) is None:
             note = _(
                 "Thôn “{village}” không còn trong kế hoạch nên bản nháp đã được bỏ. "
                 "Xin liên hệ cán bộ xã."
@@ -496,6 +519,9 @@ class FormEngine:
                     )
                 )
                 continue
+            if not _menu_fits(form, draft.village):
+                notes.append(_("Biểu mẫu “{form}” nay do người khác điền.").format(form=form.title))
+                continue
             periods = [p for p in (option.period, option.late_period) if p is not None]
             periods += option.corrections
             if not periods or not all(_period_fits(form, p) for p in periods):
@@ -505,17 +531,26 @@ class FormEngine:
                 continue
             moved[index] = len(kept)
             kept.append(data)
-        menu = draft.mode == "pick_form" or (draft.mode == "pick_period" and draft.chosen in moved)
+        picking = draft.mode in ("pick_period", "pick_village")
+        menu = draft.mode == "pick_form" or (picking and draft.chosen in moved)
+        if (
+            menu
+            and draft.mode == "pick_village"
+            and draft.shape is not None
+            and draft.shape != _villages_shape(self.plan)
+        ):
+            notes.append(_("Danh sách thôn vừa được sửa trong kế hoạch."))
         if not notes and menu:
             return draft, []
         if not kept:
             return None, [*notes, _("Gõ /baocao để xem các báo cáo đang mở.")]
         new = draft.copy()
         new.options = kept
-        if draft.mode == "pick_period" and draft.chosen in moved:
+        if picking and draft.chosen in moved:
             new.chosen = moved[draft.chosen]
         else:
             new.mode, new.chosen = "pick_form", None
+        self._remember_screen(new)
         new.seq += 1
         return new, notes or [_("Danh sách biểu mẫu vừa được sửa trong kế hoạch.")]
 
@@ -563,6 +598,8 @@ class FormEngine:
         form = self._find_form(draft.form)
         if form is None:
             draft.question = draft.shape = None
+            if draft.mode == "pick_village":
+                draft.shape = _villages_shape(self.plan)
             return
         mode = draft.resume if draft.mode == "confirm_cancel" else draft.mode
         in_range = 0 <= draft.index < len(form.questions)
@@ -654,6 +691,10 @@ class FormEngine:
         one to correct), else that period at once."""
         option = FormOption.from_dict(draft.options[index])
         draft.chosen = index
+        form = self._find_form(option.form_id)
+        if form is not None and form.baseline and option.period is not None:
+            draft.mode = "pick_village"
+            return self._show(draft, lead)
         entries = _period_entries(option)
         if len(entries) > 1:
             draft.mode = "pick_period"
@@ -674,6 +715,21 @@ class FormEngine:
                 corrections = list(option.corrections) if fresh else []
                 return self._start_form(draft, option.form_id, period, correct, corrections)
         return self._show(draft, [_("Xin chọn kỳ báo cáo.")], False)
+
+    def _on_pick_village(self, draft: Draft, inp: Input, token: str | None) -> Step:
+        """A baseline form: the village chosen, its figures are asked (or, when it has them
+        already, shown to correct: a new version, the old ones kept)."""
+        assert draft.chosen is not None
+        option = FormOption.from_dict(draft.options[draft.chosen])
+        if token == BACK and len(draft.options) > 1:
+            draft.mode = "pick_form"
+            return self._show(draft, [])
+        index = indexed(token, "v")
+        if index is None or index >= len(self.plan.villages) or option.period is None:
+            return self._show(draft, [_("Xin chọn một thôn trong danh sách.")], False)
+        village = self.plan.villages[index]
+        draft.village = village.id
+        return self._start_form(draft, option.form_id, option.period, village.id in option.filled)
 
     def _on_pick_period(self, draft: Draft, inp: Input, token: str | None) -> Step:
         assert draft.chosen is not None
@@ -1292,6 +1348,20 @@ class FormEngine:
             if len(draft.options) > 1:
                 result.append(c(draft, _("Quay lại"), BACK))
             return result
+        if mode == "pick_village":
+            assert draft.chosen is not None
+            filled = set(FormOption.from_dict(draft.options[draft.chosen]).filled)
+            result = [
+                c(
+                    draft,
+                    _("{village} (đã nhập)").format(village=v.name) if v.id in filled else v.name,
+                    f"v{i}",
+                )
+                for i, v in enumerate(self.plan.villages)
+            ]
+            if len(draft.options) > 1:
+                result.append(c(draft, _("Quay lại"), BACK))
+            return result
         if mode == "prefill":
             result = [c(draft, _("Giống kỳ trước"), SAME)] if self._can_prefill(draft) else []
             result.append(c(draft, _("Trả lời từng câu"), EACH))
@@ -1347,7 +1417,13 @@ class FormEngine:
 
     def _option_label(self, option: dict[str, Any]) -> str:
         opt = FormOption.from_dict(option)
-        title = self.plan.form(opt.form_id).title
+        form = self.plan.form(opt.form_id)
+        title = form.title
+        if form.baseline:
+            done = len({v.id for v in self.plan.villages} & set(opt.filled))
+            return _("{form} (đã nhập {done}/{total} thôn)").format(
+                form=title, done=done, total=len(self.plan.villages)
+            )
         if opt.sent:
             return _("{form} (đã gửi kỳ này)").format(form=title)
         if opt.late_period:
@@ -1371,6 +1447,16 @@ class FormEngine:
             ).format(
                 form=self.plan.form(option.form_id).title,
                 late=parse_period(option.late_period).label(),
+            )
+        if mode == "pick_village":
+            assert draft.chosen is not None
+            option = FormOption.from_dict(draft.options[draft.chosen])
+            return _(
+                "{form} kỳ {period}: chọn thôn để nhập số liệu. Thôn đã nhập thì xem lại và "
+                "sửa được; bản cũ vẫn được lưu."
+            ).format(
+                form=self.plan.form(option.form_id).title,
+                period=parse_period(option.period or "").label(),
             )
         if mode == "prefill":
             return self._prefill_text(draft)
@@ -1471,7 +1557,14 @@ class FormEngine:
                 village=self._village_name(draft.village),
             )
         ]
-        if self._can_prefill(draft):
+        if self._can_prefill(draft) and draft.village == COMMUNE_ID:
+            lines.append(
+                _(
+                    "Xã đã báo cáo kỳ {previous}. Bắt đầu từ các câu trả lời kỳ đó rồi chỉ "
+                    "sửa những gì thay đổi, hay trả lời từng câu?"
+                ).format(previous=self._previous_label(draft))
+            )
+        elif self._can_prefill(draft):
             lines.append(
                 _(
                     "Thôn đã báo cáo kỳ {previous}. Bắt đầu từ các câu trả lời kỳ đó rồi chỉ "
@@ -1544,6 +1637,9 @@ class FormEngine:
         return parse_period(draft.period).label()
 
     def _village_name(self, village_id: str) -> str:
+        """The name of whom a report is from: a village, or the commune (``xã Nam Dong``)."""
+        if village_id == COMMUNE_ID:
+            return in_sentence(self.plan.commune)
         village = self.plan.village(village_id)
         return village.name if village else village_id
 
@@ -1657,6 +1753,19 @@ def _question_shape(question: Question) -> int:
 def _form_shape(form: Form) -> int:
     """A fingerprint of a form's list of questions (the summary's and edit menu's order)."""
     return zlib.crc32(repr(tuple(q.id for q in form.questions)).encode())
+
+
+def _villages_shape(plan: Plan) -> int:
+    """A fingerprint of the plan's list of villages (the ``pick_village`` screen's order)."""
+    return zlib.crc32(repr(tuple(v.id for v in plan.villages)).encode())
+
+
+def _menu_fits(form: Form, village: str) -> bool:
+    """Whether the menu of ``village`` offers ``form``: a village's head, the village's own
+    forms; a commune officer (COMMUNE_ID), the commune's forms and the baseline forms."""
+    if village == COMMUNE_ID:
+        return form.level == "commune" or form.baseline
+    return form.level != "commune" and not form.baseline
 
 
 def megabytes(size: int) -> str:

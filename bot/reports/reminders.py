@@ -1,4 +1,8 @@
-"""What reminders and late notices say. Pure: the scheduler decides who gets them."""
+"""What reminders and late notices say. Pure: the scheduler decides who gets them.
+
+A village form's reminders go to the heads of the villages that have not sent it; a
+commune form's to the commune officers, the commune (COMMUNE_ID) being its one expected
+reporter; a baseline form is never reminded."""
 
 from __future__ import annotations
 
@@ -8,8 +12,9 @@ from typing import Any
 from bot.i18n import DAY, _, format_date
 from bot.messages import Choice, Reply
 from bot.outputs.digest import village_list
-from bot.plan.model import Plan
+from bot.plan.model import COMMUNE_ID, Plan
 from bot.plan.schedule import ReminderDue
+from bot.text import in_sentence
 
 
 def due_text(day: date) -> str:
@@ -31,8 +36,17 @@ def draft_progress(plan: Plan, due: ReminderDue, draft: dict[str, Any] | None) -
     return len(questions & set(draft.get("answers") or {}))
 
 
+def reporter_name(plan: Plan, village_id: str) -> str:
+    """Whom a report is from, as a sentence names it: a village, or the commune."""
+    if village_id == COMMUNE_ID:
+        return in_sentence(plan.commune)
+    village = plan.village(village_id)
+    return village.name if village else village_id
+
+
 def reminder(plan: Plan, due: ReminderDue, name: str, village: str, answered: int | None) -> Reply:
-    """The reminder to a village head whose village has not sent ``due``'s report yet;
+    """The reminder to a village head whose village has not sent ``due``'s report yet, or
+    to a commune officer for a commune form (``village``: the commune's name then);
     ``answered`` is their draft's progress (None: no draft)."""
     form = plan.form(due.form_id)
     values = {
@@ -51,6 +65,11 @@ def reminder(plan: Plan, due: ReminderDue, name: str, village: str, answered: in
         text = _(
             "Kính gửi {name}: hôm nay, {due}, là hạn gửi {form} kỳ {period} của {village}. "
             "Xin anh/chị gửi trong ngày."
+        ).format(**values)
+    elif form.level == "commune":
+        text = _(
+            "Kính gửi {name}: {form} kỳ {period} của {village} đã quá hạn ({due}) mà chưa "
+            "được gửi. Xin anh/chị gửi sớm."
         ).format(**values)
     else:
         text = _(
@@ -77,7 +96,10 @@ def late_notice(
     without_head: list[str],
 ) -> Reply:
     """To the secretariat and the chair, the day after a due date: which villages have not
-    sent (``missing``), which sent after the due day (``late``), by village id."""
+    sent (``missing``), which sent after the due day (``late``), by village id; for a
+    commune form, whether the commune sent it (``without_head``: no officer to remind)."""
+    if plan.form(due.form_id).level == "commune":
+        return _commune_late_notice(plan, due, missing, late, without_head)
     names = {v.id: v.name for v in plan.villages}
     total = len(plan.villages)
     lines = [
@@ -103,3 +125,30 @@ def late_notice(
     if missing:
         lines.append(_("Các trưởng thôn chưa gửi đã được nhắc lại hôm nay."))
     return Reply("\n".join(lines))
+
+
+def _commune_late_notice(
+    plan: Plan, due: ReminderDue, missing: list[str], late: list[str], without_head: list[str]
+) -> Reply:
+    """``late_notice`` for a commune form: the commune is its one expected reporter."""
+    values = {
+        "form": plan.form(due.form_id).title,
+        "period": due.period.label(),
+        "due": due_text(due.due),
+        "commune": in_sentence(plan.commune),
+    }
+    if COMMUNE_ID in missing:
+        lines = [
+            _("{form} kỳ {period} (hạn {due}): {commune} chưa gửi.").format(**values),
+        ]
+        if COMMUNE_ID in without_head:
+            lines.append(
+                _(
+                    "Không nhắc được: chưa có cán bộ xã đăng ký, hoặc không liên lạc được "
+                    "(tạo mã mời: thidua invite --role officer)."
+                )
+            )
+        else:
+            lines.append(_("Cán bộ xã đã được nhắc lại hôm nay."))
+        return Reply("\n".join(lines))
+    return Reply(_("{form} kỳ {period} (hạn {due}): {commune} gửi muộn.").format(**values))
