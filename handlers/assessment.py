@@ -10,6 +10,7 @@ claim and the news of it are saved together or not at all.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
@@ -166,13 +167,16 @@ class AssessmentDesk:
         except KeyError:
             return None
 
-    async def _photo(self, tx: Transaction, claim: Claim) -> tuple[OutgoingFile, ...]:
+    async def _photo(
+        self, tx: Transaction, claim: Claim, caption: str = ""
+    ) -> tuple[OutgoingFile, ...]:
+        """The claim's photo as a file to send (none when it has none, or it is gone)."""
         if claim.photo is None:
             return ()
         stored = await tx.file(claim.photo)
         if stored is None:
             return ()
-        return (OutgoingFile(f"de-nghi-{claim.id}.jpg", stored[0], True),)
+        return (OutgoingFile(f"de-nghi-{claim.id}.jpg", stored[0], True, caption),)
 
     async def _to_reviewers(self, tx: Transaction, claim: Claim, by: str, now: datetime) -> None:
         """A new claim to every secretariat member, the chair and admins, with its photo
@@ -237,20 +241,27 @@ class AssessmentDesk:
         replies = [Reply(head + ":")]
         names = {p.id: p.name for p in await tx.people(include_revoked=True)}
         boards: dict[int, tuple[Board, int]] = {}
+        photos: list[OutgoingFile] = []
         for claim in shown:
             if claim.year not in boards:
                 boards[claim.year] = await self._current(tx, claim, now)
             board, due = boards[claim.year]
-            photos = await self._photo(tx, claim)
+            caption = _("Ảnh minh chứng của đề nghị số {id}").format(id=claim.id)
+            found = await self._photo(tx, claim, caption)
+            photos += found
             card = assessment.claim_card(
                 self.plan,
                 claim,
                 self._score(board, claim),
                 due,
                 names.get(claim.person_id, "?"),
-                bool(photos),
+                bool(found),
             )
-            replies.append(Reply(card, assessment.claim_buttons(claim), files=photos))
+            replies.append(Reply(card, assessment.claim_buttons(claim)))
+        # The listing's photos go together with its last card, each captioned with its
+        # claim, as a nomination's photos go with its one card: a channel that takes no
+        # files (Zalo) says so once for the whole listing, not once per photo.
+        replies[-1] = replace(replies[-1], files=tuple(photos))
         return replies
 
     async def review(

@@ -455,3 +455,29 @@ def test_the_review_card_and_what_the_head_is_told(plan: Plan) -> None:
     assert "Đề nghị số 4 (Báo cáo đúng hạn: 9 báo cáo đúng hạn) đã được chấp nhận." in told
     assert "Điểm tiêu chí: 13,5/15; tổng điểm tạm tính của Thôn 1: 37,5/65." in told
     assert criterion_line(plan, row_of(current), 10) == "Báo cáo đúng hạn: 8/10 báo cáo → 12/15"
+
+
+def test_a_baseline_taken_from_the_first_report_says_which_period_it_is(plan: Plan) -> None:
+    """No baseline form filled: the village's first value in the window stands in, and the
+    line names that period, never the plan's reference year."""
+    first = replace(
+        board(plan),
+        villages=tuple(
+            replace(
+                v,
+                criteria=tuple(
+                    replace(
+                        s,
+                        evidence=replace(s.evidence, baseline_period="2026-02"),
+                    )
+                    if s.criterion.id == "dien_tang"
+                    else s
+                    for s in v.criteria
+                ),
+            )
+            for v in board(plan).villages
+        ),
+    )
+    shown = text(AssessmentFlow(plan).start(first, "thon_1"))
+    assert "Tăng hộ có điện: 96 % (mốc là tháng 2/2026: 95 %), tăng 1 điểm % → 5/10" in shown
+    assert "năm 2023" not in shown

@@ -6,12 +6,14 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime
+from decimal import Decimal
 from typing import Any
 
 import pytest
 
 from bot.channels.telegram import TelegramChannel
 from bot.channels.zalo import ZaloChannel, ZaloOptions
+from bot.domain import Identity
 from bot.messages import Incoming
 from bot.plan.model import Plan, check_plan_text
 from handlers import scoreboard
@@ -366,6 +368,53 @@ async def test_on_zalo_numbered_menus_a_refusal_an_acceptance_and_the_agreement(
     agreed = text_of(await head.say("1"))
     assert "đồng ý với kết quả tự chấm năm 2026 (43,5/55 điểm)" in agreed
     assert await events(storage) == ["claimed", "refused", "claimed", "accepted", "agreed"]
+
+
+async def test_a_listing_with_several_photos_on_zalo_says_once_that_zalo_takes_no_files(
+    zalo_api: ZaloApiStandIn,
+    zalo: ZaloChannel,
+    storage: SqliteStorage,
+    clock: FakeClock,
+    small_plan: Plan,
+    conversations: Conversations,
+) -> None:
+    """Three claims waiting, two with a photo: the listing's photos go with its last card,
+    each captioned with its claim, so Zalo's notice comes once, counting both."""
+    await add_invite(storage, clock, "CLERK234", None, role="secretariat")
+    clerk = zalo_api.user(z(7100), "Chị Thư")
+    await clerk.say("CLERK234")
+    async with storage.transaction() as tx:
+        head = await tx.create_person("Anh Ba", "head", "thon_1", "vi", clock())
+        pictures = [
+            await tx.store_file(b"\xff\xd8\xff\xe0" + bytes([n]) * 300, "image/jpeg", clock())
+            for n in (1, 2)
+        ]
+        for village, photo in (("thon_1", pictures[0]), ("thon_2", None), ("thon_3", pictures[1])):
+            await scoreboard.add_claim(
+                tx, small_plan, 2026, village, "dien", Decimal(96), "Đã kéo điện.", photo,
+                head.id, clock(),
+            )  # fmt: skip
+    before = len(zalo_api.messages_to(z(7100)))
+    await clerk.say("/tucham_ds", replies=5)  # the list, three cards, one notice
+    listed = [str(m.get("text", "")) for m in zalo_api.messages_to(z(7100))[before:]]
+    assert listed[0] == "3 đề nghị chấm lại đang chờ xét:"
+    assert [t.count("Ảnh minh chứng: có") for t in listed[1:4]] == [1, 0, 1]
+    notices = [t for t in listed if "Zalo không nhận tệp" in t]
+    assert len(notices) == 1 and "kèm 2 tệp" in notices[0]
+    assert listed[-1] == notices[0]  # after the last card
+
+    # The same listing as a channel that takes files gets it: both photos, captioned.
+    clerk_id = await person_id(storage, "zalo", z(7100))
+    async with storage.transaction() as tx:
+        await tx.add_identity(clerk_id, Identity("telegram", "2001", "2001"), clock())
+    incoming = Incoming("telegram", "2001", "2001", "text", "/tucham_ds", update_key="ds")
+    replies = (await conversations.handle(incoming)).replies
+    assert len(replies) == 4 and [bool(r.files) for r in replies] == [False] * 3 + [True]
+    assert [f.caption for f in replies[-1].files] == [
+        "Ảnh minh chứng của đề nghị số 1",
+        "Ảnh minh chứng của đề nghị số 3",
+    ]
+    assert [f.data[4] for f in replies[-1].files] == [1, 2]
 
 
 async def test_a_claim_half_typed_survives_a_restart(

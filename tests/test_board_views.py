@@ -158,7 +158,7 @@ def test_what_a_head_lacks_for_the_next_grade_in_plain_words(plan: Plan) -> None
     deeds = gap(GUONG, value=Decimal(3), needed=Decimal(4), more=1)
     assert gap_text(plan, deeds) == "cần thêm 1 gương người tốt, việc tốt được xã ghi nhận"
     sent = gap(DAY_DU, value=Decimal(10), needed=Decimal(12), more=2)
-    assert gap_text(plan, sent) == "còn thiếu 2 báo cáo chưa gửi"
+    assert gap_text(plan, sent) == "còn 2 báo cáo chưa gửi"
     # A needed figure is rounded up for an "at least" target: reaching it is enough.
     thirds = gap(RAC, value=None, needed=Decimal(280) / 3)
     assert gap_text(plan, thirds) == "Thu gom rác: chưa có số liệu, cần 93,4%"
@@ -171,13 +171,17 @@ def test_what_a_head_lacks_for_the_next_grade_in_plain_words(plan: Plan) -> None
     )
     assert (
         gap_text(plan, gap(poverty, value=Decimal("0.4"), needed=Decimal(1)))
-        == "Hộ nghèo giảm 0,4 điểm phần trăm → cần giảm 1 điểm phần trăm"
+        == "Hộ nghèo: giảm 0,4 điểm phần trăm → cần giảm 1 điểm phần trăm"
+    )
+    assert (  # no change yet
+        gap_text(plan, gap(poverty, value=Decimal(0), needed=Decimal(1)))
+        == "Hộ nghèo: chưa thay đổi → cần giảm 1 điểm phần trăm"
     )
     assert (  # it went up instead
         gap_text(
             plan, gap(poverty, value=Decimal("-0.25"), needed=Decimal("0.75"), fewer=2, unit="hộ")
         )
-        == "Hộ nghèo tăng 0,3 điểm phần trăm → cần giảm 0,8 điểm phần trăm (bớt 2 hộ)"
+        == "Hộ nghèo: tăng 0,3 điểm phần trăm → cần giảm 0,8 điểm phần trăm (bớt 2 hộ)"
     )
     nothing_due = gap(DUNG_HAN, value=Decimal(0), reachable=False)
     assert gap_text(plan, nothing_due) == "Báo cáo đúng hạn: được tính khi có báo cáo đến hạn"

@@ -5,6 +5,8 @@ real SQLite, ``Conversations`` as Telegram sends to it, the Telegram and Zalo st
 from __future__ import annotations
 
 import asyncio
+import csv
+import io
 import itertools
 from collections.abc import AsyncIterator
 from dataclasses import replace
@@ -15,13 +17,16 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
+from openpyxl import load_workbook
 
 from bot.app.cli import main
 from bot.channels.telegram import TelegramChannel
 from bot.channels.zalo import ZaloChannel, ZaloOptions
-from bot.domain import Person
+from bot.domain import Person, Report
 from bot.messages import Incoming, Reply
-from bot.outputs.digest import indicator_figures, reporting
+from bot.outputs.digest import FormSection, indicator_figures, reporting
+from bot.outputs.export import spreadsheet_csv, to_csv
+from bot.outputs.workbook import build_workbook
 from bot.plan.model import COMMUNE_ID, Plan, load_plan
 from bot.plan.periods import parse_period
 from bot.plan.removals import InUse, find_removals
@@ -454,6 +459,50 @@ async def test_the_digest_shows_the_commune_on_its_own_and_the_change_from_2023(
     assert "Báo cáo của xã: chưa gửi (0/1)" in first
     assert "- Thu ngân sách: chưa có số liệu" in first
     assert "0/3 thôn" not in first and "thôn" not in first.split("\n\n", 1)[1]
+
+
+def test_the_workbook_and_the_csv_name_the_commune_for_its_own_reports(
+    small_plan: Plan,
+) -> None:
+    """A commune form's report is stored under COMMUNE_ID; a table shows the commune's
+    name there, never ``_xa``, next to the villages' names and a removed village's id."""
+    sent = vn(10, 15, 9)
+    period = parse_period("2026-Q4")
+    answers = {COMMUNE_ID: Q3}
+    section = FormSection(
+        "xa_quy",
+        reporting(small_plan, "xa_quy", period, {COMMUNE_ID: sent}),
+        indicator_figures(small_plan, "xa_quy", answers, {}),
+        answers,
+    )
+    book = load_workbook(io.BytesIO(build_workbook(small_plan, [section])))
+    sheet = book.worksheets[1]
+    rows = [[c.value for c in row] for row in sheet.iter_rows()]
+    assert rows[0][:2] == ["Thôn", "Thu ngân sách (triệu đồng)"]
+    assert rows[1:] == [["Xã Thử", 2000, 4900, 4400]]
+    assert "_xa" not in {c.value for row in sheet.iter_rows() for c in row}
+
+    reports = [
+        Report(1, COMMUNE_ID, "xa_quy", "2026-Q4", 1, sent, 1, Q3),
+        Report(2, "thon_1", "thang", "2026-11", 1, sent, 1, {"tong_ho": "120"}),
+        Report(3, "thon_9", "thang", "2026-11", 1, sent, 1, {"tong_ho": "80"}),
+    ]
+    plain = list(csv.DictReader(io.StringIO(to_csv(small_plan, reports, {}))))
+    assert [(r["village"], r["form"], r["question"]) for r in plain] == [
+        ("Xã Thử", "xa_quy", "thu_ngan_sach"),
+        ("Xã Thử", "xa_quy", "dien_tich_gieo"),
+        ("Xã Thử", "xa_quy", "dien_tich_tuoi"),
+        ("Thôn 1", "thang", "tong_ho"),
+        ("thon_9", "thang", "tong_ho"),  # no longer in the plan: its id
+    ]
+    text = spreadsheet_csv(small_plan, reports, {})
+    table = list(csv.reader(io.StringIO(text[1:], newline=""), delimiter=";"))
+    assert [(row[1], row[2]) for row in table[1:]] == [
+        ("Xã Thử", "Báo cáo quý của xã"),
+        ("Thôn 1", "Báo cáo tháng"),
+        ("thon_9", "Báo cáo tháng"),
+    ]
+    assert "_xa" not in text
 
 
 async def test_a_baseline_given_in_the_plan_wins_and_none_known_says_so(

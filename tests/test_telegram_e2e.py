@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
@@ -69,6 +70,30 @@ async def test_two_heads_register_and_report(
     }
     # Buttons came as inline keyboards with callback data inside the limits
     assert any(m.get("reply_markup") for m in standin.messages_to(101))
+
+
+async def test_the_command_menu_lists_every_command_in_both_languages(
+    standin: BotApiStandIn, channel: TelegramChannel
+) -> None:
+    """One menu for everyone (no scopes): Vietnamese by default, English names for English
+    speakers; the stand-in checks each entry against the Bot API's BotCommand limits."""
+    menus = {json.loads(key)[1]: menu for key, menu in standin.commands.items()}
+    assert {json.loads(key)[0]["type"] for key in standin.commands} == {"default"}
+    assert set(menus) == {"", "en"}
+    vietnamese = {c["command"]: c["description"] for c in menus[""]}
+    assert list(vietnamese) == [
+        "baocao", "detcu", "detcu_ds", "traloi", "tucham", "tucham_ds", "bangdiem", "huy",
+        "tonghop", "xuat", "bantin", "huongdan", "ngonngu",
+    ]  # fmt: skip
+    assert vietnamese["tucham"] == "Tự chấm điểm thi đua của thôn"
+    assert vietnamese["tucham_ds"] == "Các đề nghị chấm lại (của thôn, hoặc đang chờ xét)"
+    assert vietnamese["bangdiem"] == "Bảng điểm thi đua"
+    english = [c["command"] for c in menus["en"]]
+    assert english == [
+        "report", "nominate", "nominations", "answer", "assess", "assessments", "scoreboard",
+        "cancel", "digest", "export", "bulletin", "help", "language",
+    ]  # fmt: skip
+    assert menus["en"][0]["description"] == "Send your village's report"
 
 
 async def test_stranger_is_refused(standin: BotApiStandIn, channel: TelegramChannel) -> None:

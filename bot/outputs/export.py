@@ -6,13 +6,13 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from decimal import Decimal
 from typing import Any
 
 from bot.domain import Person, Report
 from bot.i18n import _
-from bot.plan.model import Plan, Question
+from bot.plan.model import COMMUNE_ID, Plan, Question
 from bot.plan.periods import parse_period
 
 COLUMNS = (
@@ -66,6 +66,22 @@ def spreadsheet_safe(text: str) -> str:
     return safe.replace("\r\n", "\n").replace("\r", "\n")
 
 
+def village_names(plan: Plan) -> dict[str, str]:
+    """Whose report each stored village id is, as a table shows it: a village's name, and
+    the commune's (``plan.commune``) for the commune's own reports (``COMMUNE_ID``). The
+    one map every export reads; a village no longer in the plan is absent (callers show its
+    id). Not made spreadsheet-safe: the caller does."""
+    names = {village.id: village.name for village in plan.villages}
+    names[COMMUNE_ID] = plan.commune
+    return names
+
+
+def village_label(names: Mapping[str, str], village_id: str) -> str:
+    """A stored village id as a table shows it: its name from ``village_names``, or the id
+    itself for a village no longer in the plan."""
+    return names.get(village_id, village_id)
+
+
 def person_label(person: Person | None, person_id: int) -> str:
     """Who sent a report: their name and channel ids (``Nguyễn An (telegram:101)``), or
     ``#id`` for someone no longer known. Not made spreadsheet-safe: the caller does."""
@@ -82,8 +98,8 @@ def report_rows(
 ) -> Iterable[list[str]]:
     """One CSV row per answer; every text a person typed or chose, and their name, made
     spreadsheet-safe. Numbers stay in machine form (``-5`` is a number, not a formula)."""
+    names = village_names(plan)
     for report in reports:
-        village = plan.village(report.village_id)
         try:
             form = plan.form(report.form_id)
             questions = {q.id: q for q in form.questions}
@@ -93,7 +109,7 @@ def report_rows(
             question = questions.get(question_id)
             yield [
                 report.period,
-                spreadsheet_safe(village.name if village else report.village_id),
+                spreadsheet_safe(village_label(names, report.village_id)),
                 report.form_id,
                 question_id,
                 plain_value(question, value),
@@ -171,11 +187,11 @@ def spreadsheet_csv(plan: Plan, reports: Iterable[Report], people: dict[int, Per
     buffer = io.StringIO()
     writer = csv.writer(buffer, delimiter=SPREADSHEET_DELIMITER, lineterminator="\r\n")
     writer.writerow([spreadsheet_safe(h) for h in header])
+    names = village_names(plan)
     for report in reports:
-        village = plan.village(report.village_id)
         row = [
             _period_label(report.period),
-            spreadsheet_safe(village.name if village else report.village_id),
+            spreadsheet_safe(village_label(names, report.village_id)),
             spreadsheet_safe(forms.get(report.form_id, report.form_id)),
             str(report.version),
             f"{report.submitted_at.astimezone(plan.tz):%d/%m/%Y %H:%M}",

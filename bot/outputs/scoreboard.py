@@ -128,11 +128,13 @@ def _fraction(score: CriterionScore) -> str | None:
     return f"{text} {evidence.unit}" if evidence.unit else text
 
 
-def evidence_text(plan: Plan, score: CriterionScore) -> str:
+def evidence_text(plan: Plan, score: CriterionScore, *, yes_no: bool = False) -> str:
     """What the criterion's points stand on, so anyone can recompute them from the
     village's reports: ``1.140/1.200 người = 95% (tháng 11/2026, báo cáo số 17)``,
     ``11/12 báo cáo đúng hạn``, ``3 gương được ghi nhận``, ``thiếu số liệu``; with the
-    accepted self-assessment claim that set the points, when one did."""
+    accepted self-assessment claim that set the points, when one did. With ``yes_no``, a
+    ``share_yes`` indicator's value (the village's own answer, 100 for yes, 0 for no) is
+    said ``Có`` or ``Không`` (``Có (tháng 11/2026, báo cáo số 17)``) rather than ``100%``."""
     criterion = score.criterion
     evidence = score.evidence
     if criterion.measure in ("on_time", "completeness"):
@@ -170,6 +172,8 @@ def evidence_text(plan: Plan, score: CriterionScore) -> str:
                 word=word,
                 change=points_text(change),
             )
+        elif yes_no and _is_yes_no(plan, criterion):
+            text = _("Có") if evidence.value > 0 else _("Không")
         else:
             value = percent_text(evidence.value)
             text = f"{fraction} = {value}" if fraction else value
@@ -185,6 +189,13 @@ def evidence_text(plan: Plan, score: CriterionScore) -> str:
             value=claim_value_text(score.criterion, score.claim.value)
         )
     return text
+
+
+def _is_yes_no(plan: Plan, criterion: Criterion) -> bool:
+    """Whether the criterion reads a ``share_yes`` indicator: for one village, its value is
+    that village's yes (100) or no (0)."""
+    indicator = _indicator(plan, criterion)
+    return indicator is not None and indicator.kind == "share_yes"
 
 
 def claim_value_text(criterion: Criterion, value: Decimal) -> str:

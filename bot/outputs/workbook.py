@@ -19,7 +19,7 @@ from bot.domain import Nomination, NominationEvent
 from bot.i18n import _
 from bot.nominations.rules import status_name
 from bot.outputs.digest import FormSection, target_text, verdict_text
-from bot.outputs.export import looks_like_formula, question_header
+from bot.outputs.export import looks_like_formula, question_header, village_label, village_names
 from bot.outputs.scoreboard import write_board_sheet
 from bot.plan.model import Plan, Question
 from bot.scoring.board import Board
@@ -173,7 +173,7 @@ def build_workbook(
             )
     _fit(summary)
 
-    names = {v.id: v.name for v in plan.villages}
+    names = village_names(plan)
     used_titles = {summary.title}
     if board is not None:
         scores = book.create_sheet(_("Bảng điểm")[:SHEET_TITLE_LIMIT])
@@ -190,7 +190,7 @@ def build_workbook(
             cell.font = BOLD
         for village_id in section.reporting.expected:
             answers = section.answers.get(village_id)
-            row = [names.get(village_id, village_id)]
+            row = [village_label(names, village_id)]
             if answers is not None:
                 row += [_cell(q, answers.get(q.id)) for q in form.questions]
             _append(sheet, row)
@@ -223,9 +223,9 @@ def _nominations_sheet(book: Any, plan: Plan, rows: Sequence[NominationRow]) -> 
     )
     for cell in sheet[1]:
         cell.font = BOLD
+    villages = village_names(plan)
     for row in rows:
         n = row.nomination
-        village = plan.village(n.village_id)
         history = "\n".join(
             " – ".join(
                 part
@@ -244,7 +244,7 @@ def _nominations_sheet(book: Any, plan: Plan, rows: Sequence[NominationRow]) -> 
             [
                 n.number,
                 n.nominee,
-                village.name if village else n.village_id,
+                village_label(villages, n.village_id),
                 n.kind,
                 n.deed,
                 row.names.get(n.nominator_id, ""),

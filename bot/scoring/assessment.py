@@ -24,6 +24,7 @@ from typing import Any
 from bot.i18n import DAY, _, format_date, format_number
 from bot.messages import Choice, Reply
 from bot.plan.model import Criterion, Plan
+from bot.plan.periods import parse_period
 from bot.reports.engine import Input, menu_number, photo_problem, token_number
 from bot.reports.numbers import Ambiguous, Invalid, parse_number
 from bot.scoring import rules
@@ -85,6 +86,8 @@ def row_of(score: CriterionScore) -> dict[str, Any]:
         "den": _text(evidence.denominator),
         "unit": evidence.unit,
         "baseline": _text(evidence.baseline),
+        # the period of the village's first value, when that stood in for a baseline
+        "baseline_period": evidence.baseline_period,
         "level": _text(evidence.level),
         "claim": _text(score.claim.value) if score.claim is not None else None,
     }
@@ -206,7 +209,12 @@ def _data(measure: Measure | None, row: dict[str, Any], due: int) -> str:
         said = change_words(measure.direction, value)
         if level is None or baseline is None:
             return said
-        if measure.baseline_year is not None:
+        first = row.get("baseline_period")
+        if first:
+            base = _("mốc là {period}: {value}").format(
+                period=parse_period(first).label(), value=percent(baseline)
+            )
+        elif measure.baseline_year is not None:
             base = _("năm {year}: {value}").format(
                 year=measure.baseline_year, value=percent(baseline)
             )

@@ -284,9 +284,17 @@ def _value_text(criterion: Criterion, plan: Plan, value: Decimal) -> str:
     (``giảm 0,4 điểm phần trăm``; the other way when it moved the wrong way)."""
     target = _target(criterion, plan)
     if target is not None and target.direction is not None:
+        if value == 0:
+            return _("chưa thay đổi")
         down = (target.direction == "decrease") == (value >= 0)
         return _change_text(down, _decimal(abs(value)))
     return percent_text(value)
+
+
+def _is_change(plan: Plan, criterion: Criterion) -> bool:
+    """The criterion's target is on a change from the baseline."""
+    target = _target(criterion, plan)
+    return target is not None and target.direction is not None
 
 
 def gap_text(plan: Plan, gap: Gap) -> str | None:
@@ -305,7 +313,7 @@ def gap_text(plan: Plan, gap: Gap) -> str | None:
             return None
         if criterion.measure == "on_time":
             return _("còn thiếu {count} báo cáo đúng hạn").format(count=count_text(gap.more))
-        return _("còn thiếu {count} báo cáo chưa gửi").format(count=count_text(gap.more))
+        return _("còn {count} báo cáo chưa gửi").format(count=count_text(gap.more))
     if criterion.measure == "good_deeds":
         if not gap.more:
             return None
@@ -319,7 +327,13 @@ def gap_text(plan: Plan, gap: Gap) -> str | None:
         return _("{criterion}: chưa có số liệu, cần {needed}").format(
             criterion=criterion.title, needed=needed
         )
-    text = _("{criterion} {value} → cần {needed}").format(
+    # a change reads after a colon: "Giảm tỷ lệ hộ nghèo: giảm 0 điểm phần trăm → …"
+    shape = (
+        _("{criterion}: {value} → cần {needed}")
+        if _is_change(plan, criterion)
+        else _("{criterion} {value} → cần {needed}")
+    )
+    text = shape.format(
         criterion=criterion.title, value=_value_text(criterion, plan, gap.value), needed=needed
     )
     unit = gap.unit or ""
