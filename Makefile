@@ -27,7 +27,7 @@ run: $(VENV)/.installed locales-compile
 
 test: $(VENV)/.installed-test locales-compile
 	$(BIN)/ruff check .
-	$(BIN)/pytest -q
+	$(BIN)/pytest -q -n 2
 
 # The whole suite again with the machine's clock faked by libfaketime (Debian: faketime), at a
 # Vietnamese year end and month end a minute before midnight, and on a leap day: no test may
@@ -37,7 +37,7 @@ test-calendar: $(VENV)/.installed-test locales-compile
 	@command -v faketime >/dev/null || { echo "test-calendar needs libfaketime: apt-get install faketime"; exit 1; }
 	@for moment in $(CALENDAR); do \
 		echo "== the suite on $$moment UTC"; \
-		TZ=UTC faketime "$$(echo $$moment | tr T ' ')" $(BIN)/pytest -q -x -p no:cacheprovider || exit 1; \
+		TZ=UTC faketime "$$(echo $$moment | tr T ' ')" $(BIN)/pytest -q -x -n 2 -p no:cacheprovider || exit 1; \
 	done
 
 lint: $(VENV)/.installed-test

@@ -8,6 +8,7 @@ import asyncio
 import io
 from dataclasses import replace
 from datetime import UTC, date, datetime
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -31,8 +32,10 @@ from bot.outputs.dossier import (
     proposed_villages,
     report_file_name,
 )
+from bot.outputs.scoreboard import evidence_text
 from bot.plan.model import Plan
 from bot.plan.periods import parse_period
+from bot.scoring.board import Board, Evidence
 from tests.boards import hand_board, scoring_plan
 from tests.test_score_cli import env, seed  # noqa: F401  (the fixture, and the seeding)
 
@@ -92,20 +95,68 @@ def _check_page_and_fonts(doc: Any) -> None:
             assert run.font.name in (None, "Times New Roman")
 
 
+TEXT_WIDTH_MM = 210 - 30 - 15
+
+
+def _column_widths(table: Table) -> list[float]:
+    """The table's column widths in mm, after checking that it has fixed widths: not
+    autofit, and every cell as wide as its grid column (LibreOffice reads the grid, Word the
+    cells)."""
+    assert table.autofit is False
+    grid = [column.width.mm for column in table.columns]
+    for row in table.rows:
+        assert [round(cell.width.mm, 1) for cell in row.cells] == [round(w, 1) for w in grid]
+    return grid
+
+
+def _rule_mm(paragraph: Paragraph, cell_mm: float) -> float:
+    """How long the short line an empty paragraph draws is (its bottom border, between its
+    indents, inside the cell's 1,9 mm margins); 0 when it draws none."""
+    p_pr = paragraph._p.pPr
+    borders = p_pr.find(qn("w:pBdr")) if p_pr is not None else None
+    if paragraph.text or borders is None or borders.find(qn("w:bottom")) is None:
+        return 0
+    left, right = paragraph.paragraph_format.left_indent, paragraph.paragraph_format.right_indent
+    assert abs(left.mm - right.mm) < 0.1  # centred
+    return cell_mm - 2 * 1.9 - left.mm - right.mm
+
+
 def _check_heading(doc: Any, left: list[str]) -> None:
-    """The two-column heading: the issuing body left, Quốc hiệu and tiêu ngữ right, then
-    the place and date line."""
+    """The heading of Nghị định 30/2020: a table of two fixed columns, 40 % and 60 % of the
+    text width; the issuing body on the left (the body above, the unit in bold below it, a
+    short line); on the right the Quốc hiệu in one paragraph, bold capitals in 12–13 pt,
+    the tiêu ngữ in bold 13–14 pt below it, a line under it, the place and date in
+    italics."""
     first = _blocks(doc)[0]
     assert isinstance(first, Table)
+    widths = _column_widths(first)
+    assert abs(sum(widths) - TEXT_WIDTH_MM) < 0.1
+    assert abs(widths[0] - 0.4 * TEXT_WIDTH_MM) < 0.5 and abs(widths[1] - 0.6 * TEXT_WIDTH_MM) < 0.5
     left_cell, right_cell = first.rows[0].cells
-    assert [p.text for p in left_cell.paragraphs][: len(left)] == left
-    right_lines = [p.text for p in right_cell.paragraphs]
-    assert right_lines[:2] == ["CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", "Độc lập - Tự do - Hạnh phúc"]
-    assert all(r.bold for p in right_cell.paragraphs[:2] for r in p.runs)
-    date_line = _blocks(doc)[1]
-    assert isinstance(date_line, Paragraph)
-    assert date_line.text == "Thử, ngày …… tháng …… năm ……"
-    assert date_line.alignment == WD_ALIGN_PARAGRAPH.RIGHT and date_line.runs[0].italic
+    body, unit, rule = left_cell.paragraphs[:3]
+    assert [body.text, unit.text] == left
+    assert not any(r.bold for r in body.runs) and all(r.bold for r in unit.runs)
+    assert 5 <= _rule_mm(rule, widths[0]) <= 30  # short, under the unit
+    quoc_hieu, tieu_ngu, line, place = right_cell.paragraphs
+    assert quoc_hieu.text == "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM"  # one paragraph, no break
+    assert len(quoc_hieu.runs) == 1 and quoc_hieu.runs[0].bold
+    assert 12 <= quoc_hieu.runs[0].font.size.pt <= 13
+    assert quoc_hieu.alignment == WD_ALIGN_PARAGRAPH.CENTER
+    assert tieu_ngu.text == "Độc lập - Tự do - Hạnh phúc" and tieu_ngu.runs[0].bold
+    assert 13 <= tieu_ngu.runs[0].font.size.pt <= 14
+    assert 50 <= _rule_mm(line, widths[1]) <= 62  # as long as the tiêu ngữ
+    assert place.text == "Thử, ngày …… tháng …… năm ……"
+    assert place.runs[0].italic and place.alignment == WD_ALIGN_PARAGRAPH.CENTER
+
+
+def _check_table_widths(table: Table, narrow: tuple[int, ...], wide: int) -> list[float]:
+    """A data table's fixed widths: they sum to the text width, the ``narrow`` columns (STT,
+    Hạng, Điểm) are at most 25 mm, the ``wide`` one is the widest."""
+    widths = _column_widths(table)
+    assert abs(sum(widths) - TEXT_WIDTH_MM) < 0.1
+    assert all(widths[i] <= 25 for i in narrow), widths
+    assert widths[wide] == max(widths) and widths[wide] >= 2 * widths[0]
+    return widths
 
 
 @pytest.fixture
@@ -167,6 +218,14 @@ def test_the_achievement_report_carries_the_villages_figures(plan: Plan) -> None
         "1.140/1.200 hộ = 95% (tháng 11/2026, báo cáo số 17)",
         "9/10",
     ]
+    # a yes/no indicator: the village's own answer, not "100%"
+    assert criteria[2] == [
+        "2",
+        "Thu gom rác",
+        "≥ 100%",
+        "Có (tháng 11/2026, báo cáo số 17)",
+        "10/10",
+    ]
     assert criteria[3][3:] == ["11/12 báo cáo đúng hạn", "13,8/15"]
     assert criteria[-1] == ["", "Tổng cộng", "", "", "47,8/50"]
     assert (
@@ -183,6 +242,13 @@ def test_the_achievement_report_carries_the_villages_figures(plan: Plan) -> None
     deeds = _rows(_tables(doc)[3])
     assert deeds[1][1:3] == ["ĐC-2026-0001", "Bà Hoa"]
     assert deeds[1][4] == "Phát hiện 2/3/2026; Bồi dưỡng 10/4/2026"
+    # fixed column widths fitted to the content: narrow number and points columns
+    criteria_widths = _check_table_widths(_tables(doc)[1], narrow=(0, 4), wide=3)
+    assert criteria_widths[0] < criteria_widths[4] < criteria_widths[1]
+    _check_table_widths(_tables(doc)[2], narrow=(0,), wide=1)
+    _check_table_widths(_tables(doc)[3], narrow=(0,), wide=3)
+    assert all(_tables(doc)[1].rows[i].cells[0].paragraphs[0].alignment == WD_ALIGN_PARAGRAPH.CENTER
+               for i in (1, 2))  # fmt: skip
     # headed blanks for what only people write
     lines = [p.text for p in doc.paragraphs]
     for heading in (
@@ -193,9 +259,11 @@ def test_the_achievement_report_carries_the_villages_figures(plan: Plan) -> None
         at = lines.index(heading)
         assert BLANK in lines[at + 1 : at + 4]
     body = next(p for p in doc.paragraphs if p.text.startswith("Tên tập thể đề nghị"))
+    assert body.text == "Tên tập thể đề nghị: Thôn 1, xã Thử."  # the commune inside a sentence
     assert body.paragraph_format.alignment in (None, WD_ALIGN_PARAGRAPH.JUSTIFY)
     assert doc.styles["Normal"].paragraph_format.alignment == WD_ALIGN_PARAGRAPH.JUSTIFY
     signatures = _rows(_tables(doc)[-1])[0]
+    assert [round(w) for w in _column_widths(_tables(doc)[-1])] == [82, 82]
     assert signatures[0].startswith("XÁC NHẬN CỦA UBND XÃ")
     assert signatures[1].startswith("TRƯỞNG THÔN\n(Ký, ghi rõ họ tên)")
 
@@ -214,9 +282,16 @@ def test_the_minutes_list_every_village_and_the_ties(plan: Plan) -> None:
     board = hand_board(plan)
     doc = Document(io.BytesIO(council_minutes(plan, board, "bang-diem-2026.xlsx")))
     _check_page_and_fonts(doc)
-    _check_heading(doc, ["UBND XÃ THỬ", "HỘI ĐỒNG THI ĐUA – KHEN THƯỞNG"])
+    # the unit too long for one line of the column: broken after the dash, in one paragraph
+    _check_heading(doc, ["UBND XÃ THỬ", "HỘI ĐỒNG THI ĐUA –\nKHEN THƯỞNG"])
     text = _text(doc)
     assert "BIÊN BẢN" in [p.text for p in doc.paragraphs]
+    assert (
+        "Hội đồng Thi đua – Khen thưởng xã Thử họp xét kết quả phong trào thi đua năm 2026 của "
+        "3 thôn." in text
+    )
+    _check_table_widths(_tables(doc)[1], narrow=(0, 2), wide=4)  # Hạng, Tổng điểm; Ghi chú
+    _check_table_widths(_tables(doc)[2], narrow=(0, 3, 4), wide=2)  # STT, the votes
     results, votes = (_rows(t) for t in _tables(doc)[1:3])
     assert results[1:] == [
         ["1", "Thôn 1", "47,8", "Xuất sắc", "bằng điểm tại ngưỡng"],
@@ -239,6 +314,56 @@ def test_the_minutes_list_every_village_and_the_ties(plan: Plan) -> None:
     untied = replace(board, ties=(), villages=tuple(replace(v, tie=False) for v in board.villages))
     untied_doc = Document(io.BytesIO(council_minutes(plan, untied)))
     assert "Không có thôn nào bằng điểm tại ngưỡng xếp loại." in _text(untied_doc)
+
+
+def _without_data(board: Board, village: int, criteria: int) -> Board:
+    """``board`` with the first ``criteria`` criteria of its ``village``-th village without
+    data."""
+    score = board.villages[village]
+    items = tuple(
+        replace(item, evidence=Evidence(None), claim=None) if index < criteria else item
+        for index, item in enumerate(score.criteria)
+    )
+    villages = list(board.villages)
+    villages[village] = replace(score, criteria=items)
+    return replace(board, villages=tuple(villages))
+
+
+def test_the_minutes_count_a_long_list_of_missing_criteria(plan: Plan) -> None:
+    """Up to three criteria without data are named; past three, counted (a commune where
+    most villages have not reported would otherwise have pages of names)."""
+    three = _without_data(hand_board(plan), 2, 3)
+    results = _rows(_tables(Document(io.BytesIO(council_minutes(plan, three))))[1])
+    assert results[3][4] == "thiếu số liệu: Điện lưới, Thu gom rác, Báo cáo đúng hạn"
+    four = _without_data(hand_board(plan), 2, 4)
+    doc = Document(io.BytesIO(council_minutes(plan, four)))
+    results = _rows(_tables(doc)[1])
+    assert results[3][4] == "thiếu số liệu ở 4/5 tiêu chí"
+    assert "Điện lưới" not in _text(doc)
+    # the village's own report still names every one
+    report = Document(io.BytesIO(achievement_report(plan, four, VillageRecord("thon_3"))))
+    assert (
+        "Tiêu chí thiếu số liệu (0 điểm): Điện lưới, Thu gom rác, Báo cáo đúng hạn, "
+        "Báo cáo đầy đủ." in _text(report)
+    )
+
+
+def test_a_yes_no_indicator_reads_co_or_khong(plan: Plan) -> None:
+    board = hand_board(plan, final=True)
+    first = board.villages[0]
+    no = replace(first.criteria[1], evidence=Evidence(Decimal(0), period="2026-11", report_id=17))
+    board = replace(
+        board,
+        villages=(replace(first, criteria=(first.criteria[0], no, *first.criteria[2:])),
+                  *board.villages[1:]),
+    )  # fmt: skip
+    doc = Document(io.BytesIO(achievement_report(plan, board, _record(plan))))
+    assert _rows(_tables(doc)[1])[2][3] == "Không (tháng 11/2026, báo cáo số 17)"
+    # the workbook's evidence sheet keeps the percentage (evidence_text without yes_no)
+    assert evidence_text(plan, no) == "0% (tháng 11/2026, báo cáo số 17)"
+    assert evidence_text(plan, no, yes_no=True) == "Không (tháng 11/2026, báo cáo số 17)"
+    # a ratio is not a yes/no
+    assert evidence_text(plan, first.criteria[0], yes_no=True).startswith("1.140/1.200 hộ = 95%")
 
 
 def test_file_names_are_ascii_and_stable(plan: Plan) -> None:

@@ -28,7 +28,7 @@ from docx.enum.table import WD_TABLE_ALIGNMENT
 from docx.enum.text import WD_ALIGN_PARAGRAPH
 from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
-from docx.shared import Mm, Pt
+from docx.shared import Mm, Pt, Twips
 
 from bot.domain import Nomination, NominationEvent
 from bot.i18n import DAY, _, format_date
@@ -45,6 +45,7 @@ from bot.outputs.scoreboard import (
 from bot.plan.model import Plan
 from bot.plan.periods import Period
 from bot.scoring.board import Board, VillageScore
+from bot.text import in_sentence
 
 FONT = "Times New Roman"
 BODY_PT = 14
@@ -52,9 +53,31 @@ TABLE_PT = 13
 PAGE_WIDTH_MM, PAGE_HEIGHT_MM = 210, 297  # A4
 MARGINS_MM = {"top": 20, "bottom": 20, "left": 30, "right": 15}  # Nghị định 30/2020/NĐ-CP
 TEXT_WIDTH_MM = PAGE_WIDTH_MM - MARGINS_MM["left"] - MARGINS_MM["right"]
+CELL_MARGIN_MM = 1.9  # a table cell's left and right inner margin (Word's default, 0.19 cm)
+# The heading (Nghị định 30/2020, Phụ lục I): the issuing body in the left 40 % of the text
+# width, the Quốc hiệu in the right 60 %. At 12 pt bold the Quốc hiệu takes 88 mm in Times
+# New Roman (95 mm at 13 pt), so it stays on one line in the 99 mm column.
+HEADER_WIDTHS_MM = (TEXT_WIDTH_MM * 0.4, TEXT_WIDTH_MM * 0.6)
+BODY_NAME_PT = 12  # the issuing body and its superior: capitals, 12–13 pt
+QUOC_HIEU_PT = 12  # capitals, bold, 12–13 pt
+TIEU_NGU_PT = 13  # bold, 13–14 pt
+# A bold capital takes about 0.61 em in Times New Roman, a bold mixed-case letter 0.46 em
+# (spaces included): enough to size the short lines and to break a long name in two.
+CAPS_EM, BOLD_EM = 0.61, 0.46
+PT_MM = 25.4 / 72
 BLANK = "…" * 30  # a line left for a person to write on (the width of the text, 14 pt)
 LABEL_BLANK = "…" * 22  # the rest of a line after a short label
 SHORT_BLANK = "……"
+# Each table's column widths (mm, summing to the text width, 165 mm): a number column just
+# wide enough for its bold heading (STT, Hạng) at 13 pt, points for ``62,2/100``, dates for
+# ``25/10/2026``, the rest to the text columns.
+CRITERIA_WIDTHS_MM = (13, 36, 39, 55, 22)  # STT, Tiêu chí, Chỉ tiêu, Kết quả, Điểm
+REPORTS_WIDTHS_MM = (13, 38, 38, 26, 26, 24)  # STT, Báo cáo, Kỳ, Hạn nộp, Ngày gửi, Đánh giá
+DEEDS_WIDTHS_MM = (13, 32, 35, 50, 35)  # STT, Số hồ sơ, Người, Việc làm, Các giai đoạn
+RESULTS_WIDTHS_MM = (15, 30, 25, 36, 59)  # Hạng, Thôn, Tổng điểm, Xếp loại, Ghi chú
+VOTES_WIDTHS_MM = (13, 28, 44, 24, 24, 32)  # STT, Thôn, Xếp loại, Đồng ý, Không, Thống nhất
+# Past this many criteria without data, the minutes count them instead of naming them.
+MISSING_LISTED = 3
 # The stage moves a good deed's history shows (sending and review talk are left out).
 STAGE_ACTIONS = ("accepted", "advanced", "moved_back", "closed")
 
@@ -223,14 +246,115 @@ def _no_borders(table: Any) -> None:
         element = OxmlElement(f"w:{edge}")
         element.set(qn("w:val"), "nil")
         borders.append(element)
-    tbl_pr.append(borders)
+    tbl_pr.insert_element_before(
+        borders, "w:shd", "w:tblLayout", "w:tblCellMar", "w:tblLook", "w:tblCaption",
+        "w:tblDescription", "w:tblPrChange",
+    )  # fmt: skip
+
+
+def _twips(mm: float) -> int:
+    return round(mm / 25.4 * 1440)
 
 
 def _widths(table: Any, widths_mm: Sequence[float]) -> None:
+    """Fixed column widths: the layout fixed (not autofit), the table's width, its grid
+    (what LibreOffice reads) and every cell's width (what Word reads) set alike. Widths are
+    rounded to whole twips, the last column taking what rounding left, so that they sum to
+    the table's width exactly."""
+    twips = [_twips(w) for w in widths_mm]
+    twips[-1] = _twips(sum(widths_mm)) - sum(twips[:-1])
     table.autofit = False
+    tbl_pr = table._tbl.tblPr
+    tbl_w = tbl_pr.find(qn("w:tblW"))
+    if tbl_w is None:
+        tbl_w = OxmlElement("w:tblW")
+        tbl_pr.insert_element_before(
+            tbl_w, "w:jc", "w:tblCellSpacing", "w:tblInd", "w:tblBorders", "w:shd",
+            "w:tblLayout", "w:tblCellMar", "w:tblLook", "w:tblCaption", "w:tblDescription",
+            "w:tblPrChange",
+        )  # fmt: skip
+    tbl_w.set(qn("w:type"), "dxa")
+    tbl_w.set(qn("w:w"), str(sum(twips)))
+    for column, width in zip(table._tbl.tblGrid.gridCol_lst, twips, strict=True):
+        column.w = Twips(width)
     for row in table.rows:
-        for cell, width in zip(row.cells, widths_mm, strict=False):
-            cell.width = Mm(width)
+        for cell, width in zip(row.cells, twips, strict=True):
+            cell.width = Twips(width)
+
+
+def _text_mm(text: str, size_pt: float, em: float) -> float:
+    """About how wide ``text`` is in Times New Roman at ``size_pt`` (``em``: CAPS_EM or
+    BOLD_EM)."""
+    return len(text) * em * size_pt * PT_MM
+
+
+def _lines(text: str, width_mm: float, size_pt: float, em: float = CAPS_EM) -> list[str]:
+    """``text`` on one line if it fits ``width_mm``, else in two lines broken at a space:
+    after a dash when both lines fit (``HỘI ĐỒNG THI ĐUA –`` / ``KHEN THƯỞNG``), else
+    as even as can be, never with a dash starting the second line."""
+    if _text_mm(text, size_pt, em) <= width_mm or " " not in text.strip():
+        return [text]
+    words = text.split()
+    dashes = ("–", "-")
+    splits = [
+        [" ".join(words[:at]), " ".join(words[at:])]
+        for at in range(1, len(words))
+        if words[at] not in dashes
+    ]
+    if not splits:
+        return [text]
+    after_dash = [
+        lines
+        for lines in splits
+        if lines[0].endswith(dashes)
+        and all(_text_mm(line, size_pt, em) <= width_mm for line in lines)
+    ]
+    if after_dash:
+        return min(after_dash, key=lambda lines: max(len(line) for line in lines))
+    return min(splits, key=lambda lines: max(len(line) for line in lines))
+
+
+def _rule(cell: Any, length_mm: float, cell_width_mm: float) -> None:
+    """A short horizontal line, centred in the cell under the paragraph before it: the
+    bottom border of an empty 2 pt paragraph indented to ``length_mm``."""
+    paragraph = _cell_paragraph(cell, "", align=WD_ALIGN_PARAGRAPH.CENTER, after=0)
+    inner = cell_width_mm - 2 * CELL_MARGIN_MM
+    indent = max((inner - min(length_mm, inner)) / 2, 0)
+    paragraph.paragraph_format.left_indent = Mm(indent)
+    paragraph.paragraph_format.right_indent = Mm(indent)
+    paragraph.paragraph_format.line_spacing = 1.0
+    p_pr = paragraph._p.get_or_add_pPr()
+    borders = OxmlElement("w:pBdr")
+    bottom = OxmlElement("w:bottom")
+    for name, value in (("w:val", "single"), ("w:sz", "6"), ("w:space", "1"), ("w:color", "auto")):
+        bottom.set(qn(name), value)
+    borders.append(bottom)
+    p_pr.insert_element_before(
+        borders, "w:shd", "w:tabs", "w:suppressAutoHyphens", "w:kinsoku", "w:wordWrap",
+        "w:overflowPunct", "w:topLinePunct", "w:autoSpaceDE", "w:autoSpaceDN", "w:bidi",
+        "w:adjustRightInd", "w:snapToGrid", "w:spacing", "w:ind", "w:contextualSpacing",
+        "w:mirrorIndents", "w:suppressOverlap", "w:jc", "w:textDirection", "w:textAlignment",
+        "w:textboxTightWrap", "w:outlineLvl", "w:divId", "w:cnfStyle", "w:rPr", "w:sectPr",
+        "w:pPrChange",
+    )  # fmt: skip
+    mark = p_pr.find(qn("w:rPr"))
+    if mark is None:
+        mark = OxmlElement("w:rPr")
+        p_pr.insert_element_before(mark, "w:sectPr", "w:pPrChange")
+    for tag in ("w:sz", "w:szCs"):
+        size = OxmlElement(tag)
+        size.set(qn("w:val"), "4")  # half-points: the empty line is 2 pt high
+        mark.append(size)
+
+
+def _lines_paragraph(cell: Any, lines: Sequence[str], **kwargs: Any) -> Any:
+    """One paragraph of ``lines`` joined by line breaks (one name kept in one paragraph)."""
+    paragraph = _cell_paragraph(cell, lines[0], **kwargs)
+    run = paragraph.runs[0]
+    for line in lines[1:]:
+        run.add_break()
+        run.add_text(line)
+    return paragraph
 
 
 def commune_place(plan: Plan) -> str:
@@ -256,29 +380,41 @@ def date_line(plan: Plan) -> str:
 
 
 def _header(doc: Any, plan: Plan, body: str, unit: str) -> None:
-    """The two-column heading: the issuing body on the left (its superior in capitals,
-    itself in bold capitals), the Quốc hiệu and tiêu ngữ on the right, then the place and
-    date line in italics."""
+    """The heading of Nghị định 30/2020 (Phụ lục I), a borderless table of two columns, 40 %
+    and 60 % of the text width: on the left the issuing body's superior in capitals, the
+    body itself in bold capitals below it (a long name broken in two even lines), a short
+    line under it (half the name's width); on the right the Quốc hiệu in bold capitals on
+    one line, the tiêu ngữ in bold below it, a line as long as the tiêu ngữ under it, then
+    the place and date in italics."""
     table = doc.add_table(rows=1, cols=2)
     _no_borders(table)
-    _widths(table, (65, TEXT_WIDTH_MM - 65))
+    _widths(table, HEADER_WIDTHS_MM)
+    left_mm, right_mm = HEADER_WIDTHS_MM
     left, right = table.rows[0].cells
     center = WD_ALIGN_PARAGRAPH.CENTER
-    _cell_paragraph(left, body, align=center, size=13, after=0)
-    _cell_paragraph(left, unit, bold=True, align=center, size=13, after=0)
-    _cell_paragraph(left, "________", align=center, size=13, after=0)
+    inner = left_mm - 2 * CELL_MARGIN_MM
+    _lines_paragraph(left, _lines(body, inner, BODY_NAME_PT), align=center, size=BODY_NAME_PT,
+                     after=0)  # fmt: skip
+    unit_lines = _lines(unit, inner, BODY_NAME_PT)
+    _lines_paragraph(left, unit_lines, bold=True, align=center, size=BODY_NAME_PT, after=0)
+    # Half the name's width (Nghị định 30: 1/3 to 1/2 of it), a third of the body's line
+    # at least, so that a short name (THÔN 1) still has a visible line.
+    unit_mm = max(_text_mm(line, BODY_NAME_PT, CAPS_EM) for line in unit_lines)
+    _rule(left, max(unit_mm / 2, _text_mm(body, BODY_NAME_PT, CAPS_EM) / 3), left_mm)
     _cell_paragraph(
-        right, _("CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM"), bold=True, align=center, size=13, after=0
-    )
-    _cell_paragraph(
-        right, _("Độc lập - Tự do - Hạnh phúc"), bold=True, align=center, size=14, after=0
-    )
-    _cell_paragraph(right, "_______________", align=center, size=13, after=0)
-    _paragraph(doc, date_line(plan), italic=True, align=WD_ALIGN_PARAGRAPH.RIGHT, after=12)
+        right, _("CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM"), bold=True, align=center,
+        size=QUOC_HIEU_PT, after=0,
+    )  # fmt: skip
+    motto = _("Độc lập - Tự do - Hạnh phúc")
+    _cell_paragraph(right, motto, bold=True, align=center, size=TIEU_NGU_PT, after=0)
+    _rule(right, _text_mm(motto, TIEU_NGU_PT, BOLD_EM), right_mm)
+    place = _cell_paragraph(right, date_line(plan), italic=True, align=center, after=0)
+    place.paragraph_format.space_before = Pt(6)
 
 
 def _title(doc: Any, title: str, *subtitles: str) -> None:
-    _paragraph(doc, title, bold=True, align=WD_ALIGN_PARAGRAPH.CENTER, after=0)
+    heading = _paragraph(doc, title, bold=True, align=WD_ALIGN_PARAGRAPH.CENTER, after=0)
+    heading.paragraph_format.space_before = Pt(18)
     for line in subtitles:
         _paragraph(doc, line, bold=True, align=WD_ALIGN_PARAGRAPH.CENTER, after=0)
     _paragraph(doc, "", after=6)
@@ -300,36 +436,61 @@ def _blank(doc: Any, heading: str | None, hint: str | None = None, lines: int = 
     _paragraph(doc, "", after=0)
 
 
+def _row_flag(row: Any, tag: str) -> None:
+    """Turn on a row property (``w:cantSplit``, ``w:tblHeader``), in the schema's order."""
+    tr_pr = row._tr.get_or_add_trPr()
+    flag = OxmlElement(tag)
+    flag.set(qn("w:val"), "true")
+    order = ("w:cantSplit", "w:trHeight", "w:tblHeader", "w:tblCellSpacing", "w:jc", "w:hidden")
+    tr_pr.insert_element_before(flag, *order[order.index(tag) + 1 :], "w:ins", "w:del",
+                                "w:trPrChange")  # fmt: skip
+
+
 def _table(
     doc: Any,
     header: Sequence[str],
     rows: Sequence[Sequence[str]],
     widths_mm: Sequence[float],
     right_aligned: Sequence[int] = (),
+    centred: Sequence[int] = (0,),
 ) -> Any:
-    """A bordered table in 13 pt with a bold, centred header row repeated on every page."""
+    """A bordered table in 13 pt with a bold, centred header row repeated on every page,
+    its columns ``widths_mm`` wide (they sum to the text width), no row split across two
+    pages; the columns ``centred`` (the number, STT or Hạng) centred, the columns
+    ``right_aligned`` (points) on the right, the rest on the left."""
+    assert len(widths_mm) == len(header)
+    assert abs(sum(widths_mm) - TEXT_WIDTH_MM) < 0.01, sum(widths_mm)
     table = doc.add_table(rows=1 + len(rows), cols=len(header))
     table.style = doc.styles["Table Grid"]
     table.alignment = WD_TABLE_ALIGNMENT.CENTER
     _widths(table, widths_mm)
     for cell, text in zip(table.rows[0].cells, header, strict=True):
         _cell_paragraph(cell, text, bold=True, align=WD_ALIGN_PARAGRAPH.CENTER, size=TABLE_PT)
-    repeat = OxmlElement("w:tblHeader")
-    repeat.set(qn("w:val"), "true")
-    table.rows[0]._tr.get_or_add_trPr().append(repeat)
+    _row_flag(table.rows[0], "w:cantSplit")
+    _row_flag(table.rows[0], "w:tblHeader")
     for row, values in zip(table.rows[1:], rows, strict=True):
+        _row_flag(row, "w:cantSplit")
         for index, (cell, text) in enumerate(zip(row.cells, values, strict=True)):
-            align = WD_ALIGN_PARAGRAPH.RIGHT if index in right_aligned else WD_ALIGN_PARAGRAPH.LEFT
+            if index in centred:
+                align = WD_ALIGN_PARAGRAPH.CENTER
+            elif index in right_aligned:
+                align = WD_ALIGN_PARAGRAPH.RIGHT
+            else:
+                align = WD_ALIGN_PARAGRAPH.LEFT
             _cell_paragraph(cell, text, align=align, size=TABLE_PT, after=0)
     _paragraph(doc, "", after=0)
     return table
 
 
 def _signatures(doc: Any, left: tuple[str, str], right: tuple[str, str]) -> None:
-    """Two signature blocks side by side: a bold title, its note in italics, room to sign."""
+    """Two signature blocks side by side: a bold title, its note in italics, room to sign;
+    kept whole on one page, with the document's last sentence."""
+    if doc.paragraphs:
+        doc.paragraphs[-1].paragraph_format.keep_with_next = True
     table = doc.add_table(rows=1, cols=2)
     _no_borders(table)
     _widths(table, (TEXT_WIDTH_MM / 2, TEXT_WIDTH_MM / 2))
+    _row_flag(table.rows[0], "w:cantSplit")
     center = WD_ALIGN_PARAGRAPH.CENTER
     for cell, (title, note) in zip(table.rows[0].cells, (left, right), strict=True):
         _cell_paragraph(cell, title, bold=True, align=center, after=0)
@@ -379,7 +540,7 @@ def achievement_report(plan: Plan, board: Board, record: VillageRecord) -> bytes
     _paragraph(
         doc,
         _("Tên tập thể đề nghị: {village}, {commune}.").format(
-            village=village.name, commune=plan.commune
+            village=village.name, commune=in_sentence(plan.commune)
         ),
     )
 
@@ -403,7 +564,7 @@ def achievement_report(plan: Plan, board: Board, record: VillageRecord) -> bytes
             str(number),
             item.criterion.title,
             target_text(plan, item.criterion),
-            evidence_text(plan, item),
+            evidence_text(plan, item, yes_no=True),
             f"{points_text(item.points)}/{points_text(item.criterion.points)}",
         ]
         for number, item in enumerate(score.criteria, start=1)
@@ -415,7 +576,7 @@ def achievement_report(plan: Plan, board: Board, record: VillageRecord) -> bytes
         doc,
         [_("STT"), _("Tiêu chí"), _("Chỉ tiêu"), _("Kết quả đạt được (số liệu)"), _("Điểm")],
         rows,
-        (12, 38, 35, 55, 25),
+        CRITERIA_WIDTHS_MM,
         right_aligned=(4,),
     )
     tied = tied_ids(board)
@@ -475,7 +636,7 @@ def achievement_report(plan: Plan, board: Board, record: VillageRecord) -> bytes
                 ]
                 for number, report in enumerate(record.reports, start=1)
             ],
-            (12, 45, 38, 25, 25, 20),
+            REPORTS_WIDTHS_MM,
         )
     else:
         _paragraph(
@@ -508,7 +669,7 @@ def achievement_report(plan: Plan, board: Board, record: VillageRecord) -> bytes
                 ]
                 for number, deed in enumerate(deeds, start=1)
             ],
-            (12, 28, 35, 55, 35),
+            DEEDS_WIDTHS_MM,
         )
     else:
         _paragraph(
@@ -568,7 +729,10 @@ def council_minutes(plan: Plan, board: Board, workbook_name: str | None = None) 
             "{blank}, Hội đồng Thi đua – Khen thưởng {commune} họp xét kết quả phong trào thi "
             "đua năm {year} của {count} thôn."
         ).format(
-            blank=SHORT_BLANK, commune=plan.commune, year=board.year, count=len(board.villages)
+            blank=SHORT_BLANK,
+            commune=in_sentence(plan.commune),
+            year=board.year,
+            count=len(board.villages),
         ),
     )
     _heading(doc, _("I. THÀNH PHẦN THAM DỰ"))
@@ -603,11 +767,7 @@ def council_minutes(plan: Plan, board: Board, workbook_name: str | None = None) 
     for score in board.ranked():
         notes = []
         if score.missing:
-            notes.append(
-                _("thiếu số liệu: {criteria}").format(
-                    criteria=", ".join(c.criterion.title for c in score.criteria if c.missing)
-                )
-            )
+            notes.append(_missing_note(score))
         if score.village.id in tied:
             notes.append(_("bằng điểm tại ngưỡng"))
         rows.append(
@@ -623,8 +783,8 @@ def council_minutes(plan: Plan, board: Board, workbook_name: str | None = None) 
         doc,
         [_("Hạng"), _("Thôn"), _("Tổng điểm"), _("Xếp loại đề nghị"), _("Ghi chú")],
         rows,
-        (16, 40, 24, 35, 50),
-        right_aligned=(0, 2),
+        RESULTS_WIDTHS_MM,
+        right_aligned=(2,),
     )
     counts = _grade_counts(plan, board)
     if counts:
@@ -675,7 +835,7 @@ def council_minutes(plan: Plan, board: Board, workbook_name: str | None = None) 
             ]
             for number, score in enumerate(board.ranked(), start=1)
         ],
-        (12, 36, 34, 24, 24, 35),
+        VOTES_WIDTHS_MM,
     )
 
     _heading(doc, _("III. KẾT LUẬN"))
@@ -701,6 +861,18 @@ def council_minutes(plan: Plan, board: Board, workbook_name: str | None = None) 
         (_("CHỦ TỊCH HỘI ĐỒNG"), _("(Ký, ghi rõ họ tên)")),
     )
     return _save(doc)
+
+
+def _missing_note(score: VillageScore) -> str:
+    """The criteria a village has no data for, as the minutes note them: named when there
+    are a few (``thiếu số liệu: Điện lưới, Thu gom rác``), counted past MISSING_LISTED
+    (``thiếu số liệu ở 11/14 tiêu chí``; the workbook names them all)."""
+    missing = [c.criterion.title for c in score.criteria if c.missing]
+    if len(missing) > MISSING_LISTED:
+        return _("thiếu số liệu ở {missing}/{count} tiêu chí").format(
+            missing=len(missing), count=len(score.criteria)
+        )
+    return _("thiếu số liệu: {criteria}").format(criteria=", ".join(missing))
 
 
 def _grade_counts(plan: Plan, board: Board) -> list[tuple[str, int]]:
