@@ -176,8 +176,9 @@ class Transaction(Protocol):
     # the ids stored data refers to (a plan that drops one of them cuts its data off)
     async def villages_in_use(self, now: datetime) -> dict[str, dict[str, int]]:
         """village id -> how many of each thing refer to it: ``reports`` (village, form and
-        period; versions counted once), ``people`` (not revoked), ``nominations`` and
-        ``invites`` (unused, not voided, still valid at ``now``); only non-zero counts."""
+        period; versions counted once), ``people`` (not revoked), ``nominations``,
+        ``claims`` (self-assessment claims, any status) and ``invites`` (unused, not voided,
+        still valid at ``now``); only non-zero counts."""
 
     async def forms_in_use(self) -> dict[str, int]:
         """form id -> how many reports (village and period; versions counted once) it has."""

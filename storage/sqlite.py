@@ -711,6 +711,8 @@ class SqliteTransaction:
             " WHERE village_id IS NOT NULL AND revoked_at IS NULL GROUP BY village_id"
             " UNION ALL SELECT village_id, 'nominations', COUNT(*) FROM nominations"
             " GROUP BY village_id"
+            " UNION ALL SELECT village_id, 'claims', COUNT(*) FROM score_claims"
+            " GROUP BY village_id"
             " UNION ALL SELECT village_id, 'invites', COUNT(*) FROM invites"
             " WHERE village_id IS NOT NULL AND used_at IS NULL AND voided_at IS NULL"
             " AND expires_at > ? GROUP BY village_id",

@@ -12,6 +12,7 @@ import sqlite3
 import subprocess
 import sys
 from datetime import UTC, datetime
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -83,11 +84,13 @@ def test_the_plans_of_these_tests_are_valid() -> None:
 
 
 async def seed(path: Path) -> None:
-    """A head of Thôn 1 with a monthly report (ghi_chu answered), a weekly report of Thôn 2."""
+    """A head of Thôn 1 with a monthly report (ghi_chu answered) and a score claim, a weekly
+    report of Thôn 2."""
     store = await SqliteStorage.open(path)
     async with store.transaction() as tx:
         head = await tx.create_person("Nguyễn An", "head", "thon_1", "vi", WHEN)
         await tx.add_report("thon_1", "thang", "2026-11", ANSWERS, head.id, WHEN)
+        await tx.add_claim(2026, "thon_1", "dien", Decimal(96), "Đã kéo điện", None, head.id, WHEN)
         await tx.add_report("thon_2", "tuan", "2026-W47", {"vu_viec": "2"}, head.id, WHEN)
     await store.close()
 
@@ -223,7 +226,7 @@ def test_plan_check_with_a_database_without_a_snapshot(
     )
     assert code == 1
     assert "bỏ mất 3 mục" in out
-    assert "thôn mã thon_1; dữ liệu: báo cáo 1, người dùng 1" in out
+    assert "thôn mã thon_1; dữ liệu: báo cáo 1, người dùng 1, đề nghị chấm lại điểm 1" in out
     assert "biểu mẫu mã tuan; dữ liệu: báo cáo 1" in out
     assert "câu hỏi mã ghi_chu của biểu mẫu thang; dữ liệu: câu trả lời 1" in out
     assert "chưa lưu kế hoạch của lần chạy trước" in out

@@ -1,7 +1,7 @@
 """What a plan drops that stored data still refers to.
 
 The database knows villages, forms and questions by their ids only: a village's reports,
-its people, its nominations and its open invites; a form's reports; a question's answers.
+its people, its nominations, its score claims and its open invites; a form's reports; a question's answers.
 A plan that no longer names such an id cuts that data off, so ``thidua run`` refuses it
 (unless told ``--accept-removals``) and ``thidua plan check --database`` reports it.
 Renaming keeps the id (``{id: thon_3, name: Tân Lập}``); dropping a village, or renaming
@@ -30,7 +30,7 @@ FORM = "form"
 QUESTION = "question"
 
 # What refers to a village, a form or a question, in the order they are listed.
-USE_KINDS = ("reports", "answers", "people", "nominations", "invites")
+USE_KINDS = ("reports", "answers", "people", "nominations", "claims", "invites")
 
 
 @dataclass(frozen=True)
@@ -192,6 +192,8 @@ def _use_text(kind: str, count: int) -> str:
         return _("người dùng {count}").format(count=number)
     if kind == "nominations":
         return _("đề cử {count}").format(count=number)
+    if kind == "claims":
+        return _("đề nghị chấm lại điểm {count}").format(count=number)
     return _("mã mời còn hạn {count}").format(count=number)
 
 
