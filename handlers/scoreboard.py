@@ -10,6 +10,7 @@ their acceptance or refusal, agreements, freezing and reopening.
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import replace
 from datetime import date, datetime, time
 from decimal import Decimal
@@ -53,13 +54,24 @@ async def load_board(
     due = rules.due_reports(plan, window)
     wanted = {(form.id, period.key) for form, period in due}
     wanted.update(_window_periods(plan, window))
-    reports = await tx.report_records(sorted(wanted))
+    # only the answers the criteria read (reports on time need none)
+    assert plan.scoring is not None  # _scoring() said so
+    read = {
+        question
+        for criterion in plan.scoring.criteria
+        if criterion.indicator is not None
+        for question in plan.indicator(criterion.indicator).questions
+    }
+    reports = await tx.report_records(sorted(wanted), sorted(read))
     baseline_forms = [form.id for form in plan.forms if form.baseline]
     baselines = await tx.baseline_answers(baseline_forms) if baseline_forms else {}
     since, until = _moments(plan, window)
     good_deeds = await tx.accepted_nominations(since, until)
     claims = await tx.claims(year)
-    board = rules.compute_board(plan, window, reports, baselines, good_deeds, claims)
+    # pure and CPU-bound (a second for 2,000 villages): off the event loop
+    board = await asyncio.to_thread(
+        rules.compute_board, plan, window, reports, baselines, good_deeds, claims
+    )
     if record:
         last = await tx.last_computed(year)
         for village in board.villages:

@@ -310,10 +310,12 @@ class Transaction(Protocol):
     ) -> list[NominationEvent]: ...
 
     # the scoreboard: what it is computed from, claims, its history, the frozen boards
-    async def report_records(self, form_periods: Sequence[tuple[str, str]]) -> list[ReportRecord]:
-        """For each (form id, period) asked, every village's report of it: the answers and id
-        of its latest version and when its first version was sent; ordered by form, period
-        and village."""
+    async def report_records(
+        self, form_periods: Sequence[tuple[str, str]], questions: Sequence[str] | None = None
+    ) -> list[ReportRecord]:
+        """For each (form id, period) asked, every village's report of it: the answers (only
+        to ``questions``, when given) and id of its latest version and when its first version
+        was sent; ordered by form, period and village."""
 
     async def baseline_answers(self, form_ids: Sequence[str]) -> dict[str, dict[str, Any]]:
         """village id -> question id -> answer: for each of ``form_ids``, the latest version

@@ -1194,11 +1194,18 @@ class SqliteTransaction:
 
     # the scoreboard -----------------------------------------------------------
 
-    async def report_records(self, form_periods: Sequence[tuple[str, str]]) -> list[ReportRecord]:
+    async def report_records(
+        self, form_periods: Sequence[tuple[str, str]], questions: Sequence[str] | None = None
+    ) -> list[ReportRecord]:
         # One query per 400 (form, period) pairs: the latest version of each village's report
         # with its answers joined into one JSON object (as period_answers does) and the time
         # its first version was sent.
         pairs = list(dict.fromkeys(form_periods))
+        asked = list(dict.fromkeys(questions)) if questions is not None else None
+        only = ""
+        if asked is not None:
+            marks = ", ".join("?" for _ in asked)
+            only = f" AND a.question_id IN ({marks})" if asked else " AND 0"
         found: list[ReportRecord] = []
         for start in range(0, len(pairs), 400):
             chunk = pairs[start : start + 400]
@@ -1210,13 +1217,14 @@ class SqliteTransaction:
                 "   ON w.form_id = r.form_id AND w.period = r.period"
                 "   GROUP BY r.form_id, r.period, r.village_id)"
                 " SELECT l.village_id, l.form_id, l.period, l.first_at, r.id AS report_id,"
-                " '{' || COALESCE(group_concat(json_quote(a.question_id) || ':'"
-                "   || COALESCE(a.value, 'null')), '') || '}' AS answers"
+                " '{' || COALESCE(group_concat(CASE WHEN a.question_id IS NOT NULL THEN"
+                "   json_quote(a.question_id) || ':' || COALESCE(a.value, 'null') END), '')"
+                "   || '}' AS answers"  # a report without answers (or none asked for): {}
                 " FROM latest l JOIN reports r ON r.form_id = l.form_id AND r.period = l.period"
                 "   AND r.village_id = l.village_id AND r.version = l.version"
-                " LEFT JOIN answers a ON a.report_id = r.id"
+                f" LEFT JOIN answers a ON a.report_id = r.id{only}"
                 " GROUP BY r.id ORDER BY l.form_id, l.period, l.village_id",
-                tuple(value for pair in chunk for value in pair),
+                (*(value for pair in chunk for value in pair), *(asked or ())),
             )
             found.extend(
                 ReportRecord(
@@ -1238,8 +1246,9 @@ class SqliteTransaction:
         marks = ", ".join("?" for _ in form_ids)
         rows = await self._all(
             "SELECT r.village_id, r.form_id,"
-            " '{' || COALESCE(group_concat(json_quote(a.question_id) || ':'"
-            "   || COALESCE(a.value, 'null')), '') || '}' AS answers"
+            " '{' || COALESCE(group_concat(CASE WHEN a.question_id IS NOT NULL THEN"
+            "   json_quote(a.question_id) || ':' || COALESCE(a.value, 'null') END), '')"
+            "   || '}' AS answers"  # a report without answers: {}
             " FROM reports r LEFT JOIN answers a ON a.report_id = r.id"
             f" WHERE r.form_id IN ({marks}) AND r.id = (SELECT l.id FROM reports l"
             "   WHERE l.form_id = r.form_id AND l.village_id = r.village_id"

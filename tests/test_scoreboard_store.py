@@ -233,6 +233,16 @@ async def test_report_records(storage: SqliteStorage) -> None:
         await tx.add_report("thon_3", "khac", "2026-10", {"x": "1"}, head, at(10, 24))
         records = await tx.report_records([("thang", "2026-10"), ("thang", "2026-08")])
         assert await tx.report_records([]) == []
+        # only the answers asked for; none at all for a form read only for its sent times
+        narrow = await tx.report_records([("thang", "2026-10")], ["ho_co_dien", "tong_ho"])
+        bare = await tx.report_records([("thang", "2026-10")], [])
+    assert [r.answers for r in narrow] == [
+        {"tong_ho": "200", "ho_co_dien": "186"},
+        {"tong_ho": "90", "ho_co_dien": "90"},
+    ]
+    assert [(r.answers, r.first_sent, r.report_id) for r in bare] == [
+        ({}, r.first_sent, r.report_id) for r in narrow
+    ]
     assert [(r.village_id, r.period) for r in records] == [
         ("thon_1", "2026-10"),
         ("thon_2", "2026-10"),

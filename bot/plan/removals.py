@@ -1,7 +1,8 @@
 """What a plan drops that stored data still refers to.
 
 The database knows villages, forms and questions by their ids only: a village's reports,
-its people, its nominations, its score claims and its open invites; a form's reports; a question's answers.
+its people, its nominations, its score claims and its open invites; a form's reports; a
+question's answers.
 A plan that no longer names such an id cuts that data off, so ``thidua run`` refuses it
 (unless told ``--accept-removals``) and ``thidua plan check --database`` reports it.
 Renaming keeps the id (``{id: thon_3, name: Tân Lập}``); dropping a village, or renaming
