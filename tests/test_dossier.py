@@ -359,11 +359,10 @@ def test_a_yes_no_indicator_reads_co_or_khong(plan: Plan) -> None:
     )  # fmt: skip
     doc = Document(io.BytesIO(achievement_report(plan, board, _record(plan))))
     assert _rows(_tables(doc)[1])[2][3] == "Không (tháng 11/2026, báo cáo số 17)"
-    # the workbook's evidence sheet keeps the percentage (evidence_text without yes_no)
-    assert evidence_text(plan, no) == "0% (tháng 11/2026, báo cáo số 17)"
-    assert evidence_text(plan, no, yes_no=True) == "Không (tháng 11/2026, báo cáo số 17)"
+    # the same words in the workbook's evidence sheet
+    assert evidence_text(plan, no) == "Không (tháng 11/2026, báo cáo số 17)"
     # a ratio is not a yes/no
-    assert evidence_text(plan, first.criteria[0], yes_no=True).startswith("1.140/1.200 hộ = 95%")
+    assert evidence_text(plan, first.criteria[0]).startswith("1.140/1.200 hộ = 95%")
 
 
 def test_file_names_are_ascii_and_stable(plan: Plan) -> None:

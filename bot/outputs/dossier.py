@@ -564,7 +564,7 @@ def achievement_report(plan: Plan, board: Board, record: VillageRecord) -> bytes
             str(number),
             item.criterion.title,
             target_text(plan, item.criterion),
-            evidence_text(plan, item, yes_no=True),
+            evidence_text(plan, item),
             f"{points_text(item.points)}/{points_text(item.criterion.points)}",
         ]
         for number, item in enumerate(score.criteria, start=1)

@@ -128,13 +128,13 @@ def _fraction(score: CriterionScore) -> str | None:
     return f"{text} {evidence.unit}" if evidence.unit else text
 
 
-def evidence_text(plan: Plan, score: CriterionScore, *, yes_no: bool = False) -> str:
+def evidence_text(plan: Plan, score: CriterionScore) -> str:
     """What the criterion's points stand on, so anyone can recompute them from the
     village's reports: ``1.140/1.200 người = 95% (tháng 11/2026, báo cáo số 17)``,
     ``11/12 báo cáo đúng hạn``, ``3 gương được ghi nhận``, ``thiếu số liệu``; with the
-    accepted self-assessment claim that set the points, when one did. With ``yes_no``, a
-    ``share_yes`` indicator's value (the village's own answer, 100 for yes, 0 for no) is
-    said ``Có`` or ``Không`` (``Có (tháng 11/2026, báo cáo số 17)``) rather than ``100%``."""
+    accepted self-assessment claim that set the points, when one did. A ``share_yes``
+    indicator's value (the village's own answer, 100 for yes, 0 for no) is said ``Có`` or
+    ``Không`` (``Có (tháng 11/2026, báo cáo số 17)``) rather than ``100%``."""
     criterion = score.criterion
     evidence = score.evidence
     if criterion.measure in ("on_time", "completeness"):
@@ -172,7 +172,7 @@ def evidence_text(plan: Plan, score: CriterionScore, *, yes_no: bool = False) ->
                 word=word,
                 change=points_text(change),
             )
-        elif yes_no and _is_yes_no(plan, criterion):
+        elif _is_yes_no(plan, criterion):
             text = _("Có") if evidence.value > 0 else _("Không")
         else:
             value = percent_text(evidence.value)
