@@ -45,6 +45,16 @@ class StorageBusy(Exception):
     the same unit of work may succeed if tried again."""
 
 
+class SchemaTooNew(Exception):
+    """The database was migrated by a newer thidua (its schema ``stored`` is past the last
+    migration this code has, ``known``): nothing is changed in it."""
+
+    def __init__(self, stored: int, known: int) -> None:
+        super().__init__(f"database schema {stored} is newer than this code's {known}")
+        self.stored = stored
+        self.known = known
+
+
 @dataclass(frozen=True)
 class Snapshot:
     """A year's board as the council froze it: the board's lossless record

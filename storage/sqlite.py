@@ -34,7 +34,7 @@ from bot.domain import (
 )
 from bot.messages import Choice, Incoming, OutgoingFile, Recipe, Reply
 from bot.scoring.board import PENDING, Claim, ReportRecord
-from storage.repository import Snapshot, StorageBusy
+from storage.repository import SchemaTooNew, Snapshot, StorageBusy
 
 LOCAL_KEY = "local:"  # the inbox key of an event its channel gave no id
 
@@ -189,8 +189,12 @@ class SqliteStorage:
         cur = await self._conn.execute("SELECT MAX(version) FROM schema_version")
         row = await cur.fetchone()
         current = int((row[0] if row else None) or 0)
+        migrations = _migrations()
+        known = migrations[-1][0] if migrations else 0
+        if current > known:  # a newer thidua migrated it: leave it as it is
+            raise SchemaTooNew(current, known)
         applied = False
-        for version, sql in _migrations():
+        for version, sql in migrations:
             if version <= current:
                 continue
             for statement in _statements(sql):

@@ -22,7 +22,7 @@ from handlers.conversation import Conversations
 from handlers.inbox import Inbox
 from scheduler.jobs import Jobs, Scheduler
 from scheduler.outbox import Outbox
-from storage.repository import Storage
+from storage.repository import SchemaTooNew, Storage
 from storage.sqlite import SqliteStorage, sqlite_path
 
 log = logging.getLogger("thidua")
@@ -74,7 +74,16 @@ async def open_storage(settings: Settings) -> Storage:
                 "sqlite:///thidua.db (tương đối) hoặc sqlite:////var/lib/thidua/thidua.db."
             ).format(url=settings.database_url.split("@")[-1])
         ) from None
-    return await SqliteStorage.open(path)
+    try:
+        return await SqliteStorage.open(path)
+    except SchemaTooNew as error:
+        raise ConfigError(
+            _(
+                "Cơ sở dữ liệu {path} đã được một phiên bản thidua mới hơn nâng cấp (lược đồ "
+                "{stored}, bản này chỉ biết đến {known}): hãy cài bản thidua mới. Cơ sở dữ "
+                "liệu vẫn giữ nguyên."
+            ).format(path=path, stored=error.stored, known=error.known)
+        ) from None
 
 
 RECONNECT = (1, 2, 5, 10, 30, 60, 120, 300)  # seconds between tries to reach a platform
