@@ -8,6 +8,7 @@ import asyncio
 import csv
 import io
 import logging
+import sqlite3
 import sys
 from collections.abc import Sequence
 from dataclasses import replace
@@ -20,7 +21,7 @@ from bot.app.plan_guard import check_stored, remember_run
 from bot.channels.console import CHANNEL as CONSOLE
 from bot.channels.console import ConsoleChannel
 from bot.domain import ROLE_HEAD, ROLES, Identity, Invite
-from bot.i18n import DAY, _, format_date
+from bot.i18n import DAY, _, format_date, format_number
 from bot.invites import generate_code
 from bot.outputs.export import (
     BOM,
@@ -36,6 +37,7 @@ from bot.plan.schedule import quiet_until
 from handlers.conversation import role_name
 from handlers.digest import chart_png, digest_in, digest_workbook, read_digest
 from scheduler.jobs import Jobs
+from storage.backup import Copied, DatabaseHeld, NotABackup, backup_database, restore_database
 from storage.sqlite import sqlite_path
 
 log = logging.getLogger("thidua")
@@ -459,6 +461,85 @@ async def _users(settings: Settings) -> int:
 
 def cmd_users(args: argparse.Namespace) -> int:
     return asyncio.run(_users(Settings.from_env()))
+
+
+def _database_file(settings: Settings) -> Path | str:
+    """The SQLite file ``DATABASE_URL`` names, or why backup and restore do not apply."""
+    try:
+        return sqlite_path(settings.database_url)
+    except ValueError:
+        return _(
+            "Sao lưu và khôi phục ở đây chỉ dành cho SQLite (DATABASE_URL=sqlite:///…). "
+            "PostgreSQL được sao lưu bằng công cụ của nó: pg_dump -Fc -f thidua.dump URL, "
+            "khôi phục bằng pg_restore -d URL thidua.dump."
+        )
+
+
+def _copied_text(copied: Copied) -> str:
+    return _("lược đồ {schema}, {people} người dùng, {reports} báo cáo (kể cả các lần sửa)").format(
+        schema=copied.schema,
+        people=format_number(copied.people),
+        reports=format_number(copied.reports),
+    )
+
+
+def cmd_backup(args: argparse.Namespace) -> int:
+    """``thidua backup FILE``: a consistent copy of the database, even while the bot runs."""
+    settings = Settings.from_env()
+    database = _database_file(settings)
+    if isinstance(database, str):
+        return _fail(database)
+    target = Path(args.file)
+    try:
+        copied = backup_database(database, target)
+    except FileNotFoundError:
+        return _fail(_("Không có cơ sở dữ liệu {path}.").format(path=database))
+    except FileExistsError:
+        return _fail(_("Tệp {file} đã có: chọn tên khác, bản sao lưu không ghi đè.").format(
+            file=target
+        ))  # fmt: skip
+    except (NotABackup, sqlite3.Error) as error:
+        return _fail(_("Không sao lưu được {path}: {error}").format(path=database, error=error))
+    print(_("Đã sao lưu {path} vào {file}: {what}.").format(
+        path=database, file=target, what=_copied_text(copied)
+    ))  # fmt: skip
+    return 0
+
+
+def cmd_restore(args: argparse.Namespace) -> int:
+    """``thidua restore FILE``: the backup put back as the database, the one it replaces
+    kept beside it; refused while a bot serves the database."""
+    settings = Settings.from_env()
+    database = _database_file(settings)
+    if isinstance(database, str):
+        return _fail(database)
+    backup = Path(args.file)
+    if not backup.is_file():
+        return _fail(_("Không có tệp sao lưu {file}.").format(file=backup))
+    stamp = settings.clock()().astimezone().strftime("%Y%m%d-%H%M%S")
+    keep = database.with_name(f"{database.name}.truoc-khoi-phuc-{stamp}")
+    try:
+        copied = restore_database(backup, database, keep)
+    except DatabaseHeld:
+        return _fail(
+            _(
+                "Bot đang chạy trên {path}: dừng thidua run rồi khôi phục lại (không ghi đè cơ "
+                "sở dữ liệu đang dùng)."
+            ).format(path=database)
+        )
+    except NotABackup as error:
+        return _fail(
+            _("Tệp {file} không phải bản sao lưu thidua dùng được: {error}").format(
+                file=backup, error=error
+            )
+        )
+    except (FileExistsError, sqlite3.Error) as error:
+        return _fail(_("Không khôi phục được: {error}").format(error=error))
+    kept = _(" Cơ sở dữ liệu cũ được giữ ở {keep}.").format(keep=keep) if keep.exists() else ""
+    print(_("Đã khôi phục {path} từ {file}: {what}.").format(
+        path=database, file=backup, what=_copied_text(copied)
+    ) + kept)  # fmt: skip
+    return 0
 
 
 async def _revoke(settings: Settings, person_id: int) -> int:
@@ -962,6 +1043,18 @@ def parser() -> argparse.ArgumentParser:
 
     users = sub.add_parser("users", help=_("danh sách người dùng"))
     users.set_defaults(func=cmd_users)
+
+    backup = sub.add_parser(
+        "backup", help=_("sao lưu cơ sở dữ liệu SQLite (kể cả khi bot đang chạy)")
+    )
+    backup.add_argument("file", help=_("tệp sao lưu mới, ví dụ thidua-2026-12-01.db"))
+    backup.set_defaults(func=cmd_backup)
+
+    restore = sub.add_parser(
+        "restore", help=_("khôi phục cơ sở dữ liệu từ bản sao lưu (khi bot đã dừng)")
+    )
+    restore.add_argument("file", help=_("tệp sao lưu"))
+    restore.set_defaults(func=cmd_restore)
 
     revoke = sub.add_parser("revoke", help=_("thu hồi quyền một người dùng"))
     revoke.add_argument("person", type=int, help=_("số của người dùng (xem thidua users)"))
