@@ -12,7 +12,7 @@ import sqlite3
 import sys
 from collections.abc import Sequence
 from dataclasses import replace
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 from bot.app.bootstrap import App, build, open_storage, serve, setup_logging
@@ -768,6 +768,25 @@ def _scoring_problem(plan: Plan, year: int, as_of: date) -> str | None:
     return None
 
 
+async def _open_scoring(
+    settings: Settings, year: int, as_of: date | None
+) -> tuple[App, datetime, date] | str:
+    """The app opened to score ``year``, the moment it is and the scoring date (``as_of``,
+    else today in the plan's timezone); or why there is no board to work on (the plan's
+    problems, ``_scoring_problem``), with nothing left open."""
+    problems = _plan_problems_text(settings.plan_file)
+    if problems:
+        return problems
+    app = await _app(settings)
+    now = app.clock()
+    day = as_of or now.astimezone(app.plan.tz).date()
+    problem = _scoring_problem(app.plan, year, day)
+    if problem:
+        await app.close()
+        return problem
+    return app, now, day
+
+
 async def _write_output(out: str, data: str | bytes) -> None:
     path = Path(out)
     if isinstance(data, bytes):
@@ -806,17 +825,12 @@ async def _score(settings: Settings, args: argparse.Namespace) -> int:
     as_of = _as_of(args.as_of)
     if isinstance(as_of, str):
         return _fail(as_of)
-    problems = _plan_problems_text(settings.plan_file)
-    if problems:
-        return _fail(problems)
-    app = await _app(settings)
+    opened = await _open_scoring(settings, args.year, as_of)
+    if isinstance(opened, str):
+        return _fail(opened)
+    app, now, day = opened
     try:
         plan = app.plan
-        now = app.clock()
-        day = as_of or now.astimezone(plan.tz).date()
-        problem = _scoring_problem(plan, args.year, day)
-        if problem:
-            return _fail(problem)
         try:
             async with app.storage.transaction() as tx:
                 if args.reopen:
@@ -921,17 +935,12 @@ async def _dossier(settings: Settings, args: argparse.Namespace) -> int:
     as_of = _as_of(args.as_of)
     if isinstance(as_of, str):
         return _fail(as_of)
-    problems = _plan_problems_text(settings.plan_file)
-    if problems:
-        return _fail(problems)
-    app = await _app(settings)
+    opened = await _open_scoring(settings, args.year, as_of)
+    if isinstance(opened, str):
+        return _fail(opened)
+    app, now, day = opened
     try:
         plan = app.plan
-        now = app.clock()
-        day = as_of or now.astimezone(plan.tz).date()
-        problem = _scoring_problem(plan, args.year, day)
-        if problem:
-            return _fail(problem)
         chosen: list[str] | None = None
         if args.villages is not None:
             picked = _chosen_villages(plan, args.villages)
