@@ -1,7 +1,7 @@
 """Benchmark: N simulated heads file whole reports at once through the Bot API stand-in.
 
     python -m bench.reports [--heads 50] [--rounds 2] [--think 1.0] [--repeat 1]
-                            [--only thidua,comparator,thidua-syncdb]
+                            [--only thidua,comparator,thidua-pool8]
                             [--profile DIR] [--spy DIR]
 
 Each bot runs as its own process (``thidua run``, and a plain ConversationHandler +
@@ -22,7 +22,7 @@ the saturation load, or of the typing load with ``--rounds 0``:
 ``DIR/<bot>.prof``), ``--spy DIR`` samples it with py-spy (``DIR/<bot>.spy``); ``python -m
 bench.profile DIR`` then splits the CPU per step by package.
 ``thidua-FEATURE[+FEATURE]`` is thidua with settings changed (``bench.variants``), e.g.
-``thidua-syncdb`` with the standard ``sqlite3`` module on the event loop's thread.
+``thidua-pool8`` with at most 8 connections in the bot's HTTP pool.
 """
 
 from __future__ import annotations

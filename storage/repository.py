@@ -2,9 +2,8 @@
 
 One ``Storage`` per process; every change happens inside ``transaction()``,
 which yields a ``Transaction`` holding all reads and writes of one unit of
-work; long reads may use ``reading()``, a read-only snapshot. SQLite implements
-it today (``storage.sqlite``); a PostgreSQL implementation only has to provide
-the same two protocols.
+work; long reads may use ``reading()``, a read-only snapshot. ``storage.sqlite`` and
+``storage.postgres`` implement it, both on the queries of ``storage.sql``.
 """
 
 from __future__ import annotations
@@ -250,7 +249,8 @@ class Transaction(Protocol):
         self, message_id: int, attempts: int, now: datetime, error: str
     ) -> None: ...
     async def outbox(self, key_prefix: str = "") -> list[dict[str, Any]]:
-        """The outbox's rows (without contents) whose key starts with ``key_prefix``."""
+        """The outbox's rows (without contents) whose key starts with ``key_prefix``, as dicts
+        (the moments as ``datetime``), oldest first."""
 
     async def mark_unreachable(self, channel: str, chat_id: str, now: datetime) -> int:
         """Record that the channel cannot deliver to this chat (cleared when the person

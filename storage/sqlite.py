@@ -1,18 +1,28 @@
-"""SQLite storage on aiosqlite: WAL, one transaction per unit of work, migrations at start."""
+"""SQLite storage: one file in WAL mode, one transaction per unit of work, migrations at start.
+
+A unit of work runs on the event loop's thread through the standard ``sqlite3`` module:
+each statement is a C call of microseconds, with no hand-off to a worker thread and back
+(aiosqlite's way, which cost a step about seven round trips). What could block the loop
+for long is kept off it: the write connection never checkpoints the WAL itself
+(``wal_autocheckpoint=0``); a second connection copies the WAL into the database in a
+worker thread after every ``CHECKPOINT_EVERY`` commits (a PASSIVE checkpoint, which
+neither waits for nor holds up the writer), and a unit of work that finds the database
+locked by another process waits for it asynchronously. Long reads (``reading()``) run on
+a third connection, through aiosqlite's thread. Commits are as durable as before
+(``synchronous=NORMAL``: a commit survives the process's crash; the checkpoints sync).
+"""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
 import fcntl
-import hashlib
-import json
 import os
 import sqlite3
-import uuid
-from collections.abc import AsyncIterator, Callable, Sequence
+import time
+from collections.abc import AsyncIterator, Callable, Iterable, Sequence
 from contextlib import asynccontextmanager
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from decimal import Decimal
 from importlib import resources
 from pathlib import Path
@@ -21,22 +31,11 @@ from urllib.parse import urlparse
 
 import aiosqlite
 
-from bot.domain import (
-    REPLY_KEY,
-    REVIEW,
-    Identity,
-    Invite,
-    Nomination,
-    NominationEvent,
-    Person,
-    QueuedMessage,
-    Report,
-)
-from bot.messages import Choice, Incoming, OutgoingFile, Recipe, Reply
-from bot.scoring.board import PENDING, Claim, ReportRecord
-from storage.repository import SchemaTooNew, Snapshot, StorageBusy
+from storage.repository import SchemaTooNew, StorageBusy
+from storage.sql import SqlTransaction, iso
 
-LOCAL_KEY = "local:"  # the inbox key of an event its channel gave no id
+BUSY_TIMEOUT = 5.0  # seconds a unit of work waits for another process's write lock
+CHECKPOINT_EVERY = 200  # commits between two checkpoints of the WAL
 
 
 def sqlite_path(database_url: str) -> Path:
@@ -48,15 +47,6 @@ def sqlite_path(database_url: str) -> Path:
         return Path(rest)
     scheme = urlparse(database_url).scheme or database_url
     raise ValueError(f"unsupported DATABASE_URL scheme {scheme!r}: only sqlite:/// is available")
-
-
-def _ts(value: datetime | None) -> str | None:
-    """Stored in UTC, so that timestamps compare (and sort) as text."""
-    return value.astimezone(UTC).isoformat() if value is not None else None
-
-
-def _dt(value: str | None) -> datetime | None:
-    return datetime.fromisoformat(value) if value is not None else None
 
 
 def _migrations() -> list[tuple[int, str]]:
@@ -86,47 +76,56 @@ def _statements(sql: str) -> list[str]:
     return statements
 
 
-# A person with their identities (most recently used first), in one query.
-_PERSON = """p.*, (
-    SELECT json_group_array(json_object(
-        'channel', channel, 'user_id', user_id, 'chat_id', chat_id,
-        'display_name', display_name, 'last_seen_at', last_seen_at,
-        'unreachable_at', unreachable_at, 'failing_since', failing_since))
-    FROM (SELECT * FROM identities WHERE person_id = p.id ORDER BY last_seen_at DESC)
-) AS ids"""
+def _param(value: Any) -> Any:
+    """A parameter as SQLite stores it: moments as ISO text in UTC (they compare as text),
+    days as ISO text, Decimals as their exact text."""
+    if isinstance(value, datetime):
+        return iso(value)
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, date):
+        return value.isoformat()
+    return value
+
+
+def _params(values: Sequence[Any]) -> tuple[Any, ...]:
+    return tuple(map(_param, values))
 
 
 class SqliteStorage:
-    """``Storage`` on one aiosqlite connection; transactions are serialized by a lock."""
+    """``Storage`` on one SQLite file; units of work are serialized by a lock."""
 
     STANDBY_POLL = 1.0  # seconds between looks at the instance lock while on standby
 
-    def __init__(self, conn: aiosqlite.Connection, path: Path | None = None) -> None:
+    def __init__(self, conn: sqlite3.Connection, path: Path) -> None:
         self._conn = conn
         self._lock = asyncio.Lock()
         self._path = path
         self._instance_lock: int | None = None  # the file descriptor, while this one serves
         self._reader: aiosqlite.Connection | None = None
         self._reader_lock = asyncio.Lock()
+        self._commits = 0  # since the last checkpoint began
+        self._checkpoint: asyncio.Task[None] | None = None
 
     @classmethod
     async def open(cls, path: str | Path) -> SqliteStorage:
         path = Path(path)
         if path.parent and not path.parent.exists():
             path.parent.mkdir(parents=True, exist_ok=True)
-        # Legacy transaction control: the first write of a unit of work opens its
-        # transaction in the same call (no BEGIN round trip); see ``SqliteTransaction._all``.
-        conn = await aiosqlite.connect(path, isolation_level="DEFERRED")
-        conn.row_factory = aiosqlite.Row
-        await conn.execute("PRAGMA journal_mode=WAL")
-        await conn.execute("PRAGMA synchronous=NORMAL")
-        await conn.execute("PRAGMA foreign_keys=ON")
-        await conn.execute("PRAGMA busy_timeout=5000")
-        storage = cls(conn, path)
+        # isolation_level=None: the transactions are this class's own (BEGIN IMMEDIATE at a
+        # unit of work's first statement, COMMIT at its end).
+        conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+        conn.row_factory = sqlite3.Row
         try:
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute("PRAGMA synchronous=NORMAL")
+            conn.execute("PRAGMA foreign_keys=ON")
+            conn.execute("PRAGMA wal_autocheckpoint=0")
+            conn.execute("PRAGMA busy_timeout=0")  # waiting is ``_begin``'s, off the loop
+            storage = cls(conn, path)
             await storage.migrate()
         except BaseException:
-            await conn.close()
+            conn.close()
             raise
         return storage
 
@@ -136,7 +135,6 @@ class SqliteStorage:
         serves), and takes over within a second of the first one's end, however it ended
         (the lock is the kernel's, on ``<database>.lock``). Then the claims on the outbox
         of the senders that are gone are void, so nothing waits for their leases."""
-        assert self._path is not None
         lock_path = self._path.with_name(self._path.name + ".lock")
         fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o644)
         told = False
@@ -161,33 +159,31 @@ class SqliteStorage:
         version. Foreign keys are off while they run (SQLite can only switch them outside a
         transaction), so a migration may rebuild a table other tables refer to the way SQLite
         documents it (create the new table, copy, drop the old, rename); before the commit
-        ``PRAGMA foreign_key_check`` must find no row pointing nowhere, or nothing is kept."""
+        ``PRAGMA foreign_key_check`` must find no row pointing nowhere, or nothing is kept.
+        Two processes starting at once apply them once: the second waits for the first's
+        write lock, then finds them applied."""
         async with self._lock:
-            cur = await self._conn.execute("PRAGMA foreign_keys")
-            row = await cur.fetchone()
-            enforced = bool(row[0]) if row else False
-            await self._conn.execute("PRAGMA foreign_keys=OFF")
+            enforced = bool(self._conn.execute("PRAGMA foreign_keys").fetchone()[0])
+            self._conn.execute("PRAGMA foreign_keys=OFF")
             try:
-                await self._conn.execute("BEGIN IMMEDIATE")
+                await _begin(self._conn)
                 try:
-                    current = await self._apply_migrations(check=enforced)
-                    await self._conn.execute("COMMIT")
+                    current = self._apply_migrations(check=enforced)
+                    self._conn.execute("COMMIT")
                 except BaseException:
-                    await self._conn.execute("ROLLBACK")
+                    self._conn.execute("ROLLBACK")
                     raise
             finally:
                 if enforced:
-                    await self._conn.execute("PRAGMA foreign_keys=ON")
+                    self._conn.execute("PRAGMA foreign_keys=ON")
         return current
 
-    async def _apply_migrations(self, check: bool) -> int:
+    def _apply_migrations(self, check: bool) -> int:
         """The migrations after the stored schema version, in order, inside the open
         transaction; with ``check``, refuses (raises) when they left a broken reference."""
-        await self._conn.execute(
-            "CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)"
-        )
-        cur = await self._conn.execute("SELECT MAX(version) FROM schema_version")
-        row = await cur.fetchone()
+        conn = self._conn
+        conn.execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)")
+        row = conn.execute("SELECT MAX(version) FROM schema_version").fetchone()
         current = int((row[0] if row else None) or 0)
         migrations = _migrations()
         known = migrations[-1][0] if migrations else 0
@@ -198,13 +194,12 @@ class SqliteStorage:
             if version <= current:
                 continue
             for statement in _statements(sql):
-                await self._conn.execute(statement)
-            await self._conn.execute("INSERT INTO schema_version (version) VALUES (?)", (version,))
+                conn.execute(statement)
+            conn.execute("INSERT INTO schema_version (version) VALUES (?)", (version,))
             current = version
             applied = True
         if applied and check:
-            cur = await self._conn.execute("PRAGMA foreign_key_check")
-            broken = list(await cur.fetchall())
+            broken = conn.execute("PRAGMA foreign_key_check").fetchall()
             if broken:
                 shown = ", ".join(f"{r[0]} row {r[1]} -> {r[2]}" for r in broken[:5])
                 raise sqlite3.IntegrityError(
@@ -215,1296 +210,141 @@ class SqliteStorage:
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[SqliteTransaction]:
         """One unit of work: committed whole when the block ends, rolled back on error.
-        Units of work on this connection never interleave (the lock). A unit of work takes
-        the database's write lock with its first statement (waiting up to the busy timeout
+        Units of work on this storage never interleave (the lock). A unit of work takes
+        the database's write lock with its first statement (waiting up to BUSY_TIMEOUT
         while another process holds it), so with another process on the same file it never
         reads a state that one commits over. A locked or failing database raises
         ``StorageBusy``."""
         async with self._lock:
+            tx = SqliteTransaction(self._conn)
             try:
-                yield SqliteTransaction(self._conn)
+                yield tx
             except sqlite3.OperationalError as error:
-                await self._rollback()
+                self._rollback()
                 raise StorageBusy(str(error)) from error
             except BaseException:
-                await self._rollback()
+                self._rollback()
                 raise
             else:
-                try:
-                    await self._conn.commit()
-                except sqlite3.OperationalError as error:
-                    await self._rollback()
-                    raise StorageBusy(str(error)) from error
+                if self._conn.in_transaction:
+                    try:
+                        self._conn.execute("COMMIT")
+                    except sqlite3.OperationalError as error:
+                        self._rollback()
+                        raise StorageBusy(str(error)) from error
+                    self._committed()
+
+    def _committed(self) -> None:
+        """Start a checkpoint in a worker thread every CHECKPOINT_EVERY commits."""
+        self._commits += 1
+        if self._commits < CHECKPOINT_EVERY or (
+            self._checkpoint is not None and not self._checkpoint.done()
+        ):
+            return
+        self._commits = 0
+        self._checkpoint = asyncio.get_running_loop().create_task(
+            asyncio.to_thread(_checkpoint, self._path, "PASSIVE")
+        )
 
     @asynccontextmanager
-    async def reading(self) -> AsyncIterator[SqliteTransaction]:
-        """A read-only snapshot on a second connection: long reads (a digest over every
-        village) run here without holding the lock the units of work take, while those go
-        on (SQLite's WAL lets one writer and readers work at once)."""
+    async def reading(self) -> AsyncIterator[SqliteReading]:
+        """A read-only snapshot on a second connection, in aiosqlite's thread: long reads
+        (a digest over every village) run there without holding the lock the units of work
+        take, and without holding up the event loop, while those go on (SQLite's WAL lets
+        one writer and readers work at once)."""
         async with self._reader_lock:
             if self._reader is None:
-                assert self._path is not None
                 self._reader = await aiosqlite.connect(self._path, isolation_level=None)
                 self._reader.row_factory = aiosqlite.Row
                 await self._reader.execute("PRAGMA query_only=ON")
                 await self._reader.execute("PRAGMA busy_timeout=5000")
             await self._reader.execute("BEGIN")
             try:
-                yield SqliteTransaction(self._reader)
+                yield SqliteReading(self._reader)
             finally:
                 await self._reader.execute("ROLLBACK")
 
-    async def _rollback(self) -> None:
+    def _rollback(self) -> None:
         with contextlib.suppress(sqlite3.Error):
-            await self._conn.rollback()
+            if self._conn.in_transaction:
+                self._conn.execute("ROLLBACK")
 
     async def close(self) -> None:
+        if self._checkpoint is not None:
+            with contextlib.suppress(Exception):
+                await self._checkpoint
         if self._reader is not None:
             await self._reader.close()
             self._reader = None
-        await self._conn.close()
+        self._conn.close()  # the last connection to close checkpoints the WAL
         if self._instance_lock is not None:
             os.close(self._instance_lock)  # the standby, if any, takes over now
             self._instance_lock = None
 
 
-class SqliteTransaction:
+def _checkpoint(path: Path, mode: str) -> None:
+    """Copy the WAL's committed pages into the database file, on a connection of its own
+    (run in a worker thread)."""
+    conn = sqlite3.connect(path, isolation_level=None)
+    try:
+        conn.execute("PRAGMA busy_timeout=5000")
+        conn.execute(f"PRAGMA wal_checkpoint({mode})")
+    finally:
+        conn.close()
+
+
+async def _begin(conn: sqlite3.Connection) -> None:
+    """BEGIN IMMEDIATE (the write lock), waiting without blocking the event loop while
+    another process holds the lock, for up to BUSY_TIMEOUT; then OperationalError."""
+    deadline = time.monotonic() + BUSY_TIMEOUT
+    pause = 0.001
+    while True:
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+            return
+        except sqlite3.OperationalError as error:
+            if "locked" not in str(error) and "busy" not in str(error):
+                raise
+            if time.monotonic() >= deadline:
+                raise
+            await asyncio.sleep(pause)
+            pause = min(pause * 2, 0.05)
+
+
+class SqliteTransaction(SqlTransaction):
+    """The queries on the write connection, on the loop's thread; the transaction (and the
+    write lock) begins at the first statement."""
+
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self._conn = conn
+
+    async def _all(self, sql: str, params: Sequence[Any] = ()) -> list[Any]:
+        if not self._conn.in_transaction:
+            await _begin(self._conn)
+        return self._conn.execute(sql, _params(params)).fetchall()
+
+    async def _run(self, sql: str, params: Sequence[Any] = ()) -> int:
+        if not self._conn.in_transaction:
+            await _begin(self._conn)
+        return self._conn.execute(sql, _params(params)).rowcount
+
+    async def _many(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
+        if not self._conn.in_transaction:
+            await _begin(self._conn)
+        self._conn.executemany(sql, map(_params, rows))
+
+
+class SqliteReading(SqlTransaction):
+    """The queries on the read-only connection, through aiosqlite's thread."""
+
     def __init__(self, conn: aiosqlite.Connection) -> None:
         self._conn = conn
 
-    # Each call is one round trip to aiosqlite's thread (execute + fetch together).
-    async def _one(self, sql: str, params: tuple[Any, ...] = ()) -> aiosqlite.Row | None:
-        rows = await self._all(sql, params)
-        return rows[0] if rows else None
+    async def _all(self, sql: str, params: Sequence[Any] = ()) -> list[Any]:
+        return list(await self._conn.execute_fetchall(sql, _params(params)))
 
-    async def _all(self, sql: str, params: tuple[Any, ...] = ()) -> list[aiosqlite.Row]:
-        head = sql.lstrip()[:6].upper()
-        if not self._conn.in_transaction and (head == "SELECT" or head.startswith("WITH")):
-            # A unit of work that reads first takes the write lock first: what it reads
-            # cannot change under it before it writes. One that writes first gets its
-            # transaction (and the lock) from that write, in the same call.
-            await self._conn.execute("BEGIN IMMEDIATE")
-        return list(await self._conn.execute_fetchall(sql, params))
+    async def _run(self, sql: str, params: Sequence[Any] = ()) -> int:
+        raise sqlite3.OperationalError("a reading() view is read-only")
 
-    # inbox -----------------------------------------------------------------
-
-    async def receive_events(self, events: Sequence[Incoming], now: datetime) -> list[int | None]:
-        ids: list[int | None] = []
-        for incoming in events:
-            key = incoming.update_key or f"{LOCAL_KEY}{uuid.uuid4().hex}"
-            rows = await self._all(
-                "INSERT INTO inbox (channel, update_key, user_id, event, received_at)"
-                " VALUES (?, ?, ?, ?, ?) ON CONFLICT (channel, update_key) DO NOTHING"
-                " RETURNING id",
-                (
-                    incoming.channel,
-                    key,
-                    incoming.user_id,
-                    json.dumps(incoming.to_dict(), ensure_ascii=False),
-                    _ts(now),
-                ),
-            )
-            ids.append(int(rows[0][0]) if rows else None)
-        return ids
-
-    async def claim_event(self, event_id: int, now: datetime) -> bool:
-        cur = await self._conn.execute(
-            "UPDATE inbox SET applied_at = ? WHERE id = ? AND applied_at IS NULL",
-            (_ts(now), event_id),
-        )
-        return cur.rowcount == 1
-
-    async def pending_events(self) -> list[tuple[int, Incoming]]:
-        rows = await self._all("SELECT id, event FROM inbox WHERE applied_at IS NULL ORDER BY id")
-        return [(row["id"], Incoming.from_dict(json.loads(row["event"]))) for row in rows]
-
-    async def revive_reply(self, channel: str, update_key: str, now: datetime) -> bool:
-        cur = await self._conn.execute(
-            "UPDATE outbox SET failed_at = NULL, attempts = 0, not_before = ?, owner = NULL,"
-            " lease_until = NULL WHERE failed_at IS NOT NULL AND key = ? || ("
-            "SELECT id FROM inbox WHERE channel = ? AND update_key = ?)",
-            (_ts(now), REPLY_KEY, channel, update_key),
-        )
-        return cur.rowcount == 1
-
-    async def forget_events(self, before: datetime) -> int:
-        cur = await self._conn.execute(
-            "DELETE FROM inbox WHERE applied_at IS NOT NULL AND applied_at < ?", (_ts(before),)
-        )
-        return cur.rowcount
-
-    async def meta(self, key: str) -> str | None:
-        row = await self._one("SELECT value FROM meta WHERE key = ?", (key,))
-        return row["value"] if row else None
-
-    async def set_meta(self, key: str, value: str) -> None:
-        await self._conn.execute(
-            "INSERT INTO meta (key, value) VALUES (?, ?)"
-            " ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-            (key, value),
-        )
-
-    # people ----------------------------------------------------------------
-
-    @staticmethod
-    def _person(row: aiosqlite.Row | None) -> Person | None:
-        if row is None:
-            return None
-        ids = json.loads(row["ids"])
-        return Person(
-            id=row["id"],
-            name=row["name"],
-            role=row["role"],
-            village_id=row["village_id"],
-            locale=row["locale"],
-            created_at=datetime.fromisoformat(row["created_at"]),
-            is_console=bool(row["is_console"]),
-            revoked_at=_dt(row["revoked_at"]),
-            identities=tuple(
-                Identity(
-                    i["channel"],
-                    i["user_id"],
-                    i["chat_id"],
-                    i["display_name"],
-                    _dt(i["last_seen_at"]),
-                    _dt(i["unreachable_at"]),
-                    _dt(i["failing_since"]),
-                )
-                for i in ids
-            ),
-        )
-
-    async def person_by_identity(self, channel: str, user_id: str) -> Person | None:
-        row = await self._one(
-            f"SELECT {_PERSON} FROM people p JOIN identities i ON i.person_id = p.id"
-            " WHERE i.channel = ? AND i.user_id = ? AND p.revoked_at IS NULL",
-            (channel, user_id),
-        )
-        return self._person(row)
-
-    async def person_with_draft(
-        self, channel: str, user_id: str
-    ) -> tuple[Person, dict[str, Any] | None] | None:
-        row = await self._one(
-            f"SELECT {_PERSON}, (SELECT state FROM drafts d WHERE d.person_id = p.id) AS draft"
-            " FROM people p JOIN identities i ON i.person_id = p.id"
-            " WHERE i.channel = ? AND i.user_id = ? AND p.revoked_at IS NULL",
-            (channel, user_id),
-        )
-        person = self._person(row)
-        if row is None or person is None:
-            return None
-        return person, (json.loads(row["draft"]) if row["draft"] else None)
-
-    async def person(self, person_id: int) -> Person | None:
-        row = await self._one(f"SELECT {_PERSON} FROM people p WHERE p.id = ?", (person_id,))
-        return self._person(row)
-
-    async def people(
-        self, include_revoked: bool = False, unreachable_only: bool = False
-    ) -> list[Person]:
-        conditions = [] if include_revoked else ["p.revoked_at IS NULL"]
-        if unreachable_only:
-            conditions.append(
-                "EXISTS (SELECT 1 FROM identities u WHERE u.person_id = p.id"
-                " AND u.unreachable_at IS NOT NULL)"
-            )
-        where = (" WHERE " + " AND ".join(conditions)) if conditions else ""
-        rows = await self._all(f"SELECT {_PERSON} FROM people p{where} ORDER BY p.id")
-        return [p for p in map(self._person, rows) if p is not None]
-
-    async def create_person(
-        self,
-        name: str,
-        role: str,
-        village_id: str | None,
-        locale: str,
-        now: datetime,
-        is_console: bool = False,
-    ) -> Person:
-        cur = await self._conn.execute(
-            "INSERT INTO people (name, role, village_id, locale, is_console, created_at)"
-            " VALUES (?, ?, ?, ?, ?, ?)",
-            (name, role, village_id, locale, int(is_console), _ts(now)),
-        )
-        person = await self.person(int(cur.lastrowid or 0))
-        assert person is not None
-        return person
-
-    async def add_identity(self, person_id: int, identity: Identity, now: datetime) -> None:
-        await self._conn.execute(
-            "INSERT OR REPLACE INTO identities"
-            " (channel, user_id, person_id, chat_id, display_name, last_seen_at)"
-            " VALUES (?, ?, ?, ?, ?, ?)",
-            (
-                identity.channel,
-                identity.user_id,
-                person_id,
-                identity.chat_id,
-                identity.display_name,
-                _ts(now),
-            ),
-        )
-
-    async def touch_identity(self, identity: Identity, now: datetime) -> None:
-        await self._conn.execute(
-            "UPDATE identities SET chat_id = ?, last_seen_at = ?, unreachable_at = NULL,"
-            " display_name = CASE WHEN ? <> '' THEN ? ELSE display_name END"
-            " WHERE channel = ? AND user_id = ?",
-            (
-                identity.chat_id,
-                _ts(now),
-                identity.display_name,
-                identity.display_name,
-                identity.channel,
-                identity.user_id,
-            ),
-        )
-
-    async def set_locale(self, person_id: int, locale: str) -> None:
-        await self._conn.execute("UPDATE people SET locale = ? WHERE id = ?", (locale, person_id))
-
-    async def revoke_person(self, person_id: int, now: datetime) -> bool:
-        cur = await self._conn.execute(
-            "UPDATE people SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL",
-            (_ts(now), person_id),
-        )
-        if cur.rowcount != 1:
-            return False
-        await self._conn.execute("DELETE FROM identities WHERE person_id = ?", (person_id,))
-        await self._conn.execute("DELETE FROM drafts WHERE person_id = ?", (person_id,))
-        await self._conn.execute(
-            "UPDATE outbox SET failed_at = ?, last_error = 'revoked', owner = NULL,"
-            " lease_until = NULL WHERE person_id = ? AND sent_at IS NULL AND failed_at IS NULL",
-            (_ts(now), person_id),
-        )
-        await self._conn.execute(
-            "UPDATE invites SET voided_at = ? WHERE person_id = ? AND used_at IS NULL"
-            " AND voided_at IS NULL",
-            (_ts(now), person_id),
-        )
-        return True
-
-    # invites ---------------------------------------------------------------
-
-    async def create_invite(self, invite: Invite) -> None:
-        await self._conn.execute(
-            "INSERT INTO invites (code, role, village_id, created_at, expires_at, person_id)"
-            " VALUES (?, ?, ?, ?, ?, ?)",
-            (
-                invite.code,
-                invite.role,
-                invite.village_id,
-                _ts(invite.created_at),
-                _ts(invite.expires_at),
-                invite.person_id,
-            ),
-        )
-
-    async def invite(self, code: str) -> Invite | None:
-        row = await self._one("SELECT * FROM invites WHERE code = ?", (code,))
-        if row is None:
-            return None
-        return Invite(
-            code=row["code"],
-            role=row["role"],
-            village_id=row["village_id"],
-            created_at=datetime.fromisoformat(row["created_at"]),
-            expires_at=datetime.fromisoformat(row["expires_at"]),
-            used_at=_dt(row["used_at"]),
-            used_by=row["used_by"],
-            person_id=row["person_id"],
-            voided_at=_dt(row["voided_at"]),
-        )
-
-    async def use_invite(self, code: str, now: datetime) -> bool:
-        cur = await self._conn.execute(
-            "UPDATE invites SET used_at = ? WHERE code = ? AND used_at IS NULL"
-            " AND voided_at IS NULL AND expires_at > ?",
-            (_ts(now), code, _ts(now)),
-        )
-        return cur.rowcount == 1
-
-    async def invite_used_by(self, code: str, person_id: int) -> None:
-        await self._conn.execute("UPDATE invites SET used_by = ? WHERE code = ?", (person_id, code))
-
-    async def forget_invite_failures(self, before: datetime) -> int:
-        cur = await self._conn.execute("DELETE FROM invite_failures WHERE at < ?", (_ts(before),))
-        return cur.rowcount
-
-    async def record_invite_failure(self, channel: str, user_id: str, now: datetime) -> None:
-        await self._conn.execute(
-            "INSERT INTO invite_failures (channel, user_id, at) VALUES (?, ?, ?)",
-            (channel, user_id, _ts(now)),
-        )
-
-    async def invite_failures_since(
-        self, channel: str, user_id: str, since: datetime
-    ) -> list[datetime]:
-        rows = await self._all(
-            "SELECT at FROM invite_failures WHERE channel = ? AND user_id = ? AND at >= ?"
-            " ORDER BY at",
-            (channel, user_id, _ts(since)),
-        )
-        return [datetime.fromisoformat(r["at"]) for r in rows]
-
-    # conversation state ----------------------------------------------------
-
-    async def draft(self, person_id: int) -> dict[str, Any] | None:
-        row = await self._one("SELECT state FROM drafts WHERE person_id = ?", (person_id,))
-        return json.loads(row["state"]) if row else None
-
-    async def save_draft(self, person_id: int, state: dict[str, Any], now: datetime) -> None:
-        await self._conn.execute(
-            "INSERT INTO drafts (person_id, state, updated_at) VALUES (?, ?, ?)"
-            " ON CONFLICT (person_id) DO UPDATE SET state = excluded.state,"
-            " updated_at = excluded.updated_at",
-            (person_id, json.dumps(state, ensure_ascii=False), _ts(now)),
-        )
-
-    async def delete_draft(self, person_id: int) -> None:
-        await self._conn.execute("DELETE FROM drafts WHERE person_id = ?", (person_id,))
-
-    # reports ---------------------------------------------------------------
-
-    async def add_report(
-        self,
-        village_id: str,
-        form_id: str,
-        period: str,
-        answers: dict[str, Any],
-        person_id: int,
-        now: datetime,
-    ) -> Report:
-        row = await self._one(
-            "SELECT COALESCE(MAX(version), 0) + 1 FROM reports"
-            " WHERE village_id = ? AND form_id = ? AND period = ?",
-            (village_id, form_id, period),
-        )
-        version = int(row[0]) if row else 1
-        cur = await self._conn.execute(
-            "INSERT INTO reports (village_id, form_id, period, version, submitted_at, submitted_by)"
-            " VALUES (?, ?, ?, ?, ?, ?)",
-            (village_id, form_id, period, version, _ts(now), person_id),
-        )
-        report_id = int(cur.lastrowid or 0)
-        await self._conn.executemany(
-            "INSERT INTO answers (report_id, question_id, position, value) VALUES (?, ?, ?, ?)",
-            [
-                (report_id, qid, pos, json.dumps(value, ensure_ascii=False))
-                for pos, (qid, value) in enumerate(answers.items())
-            ],
-        )
-        return Report(report_id, village_id, form_id, period, version, now, person_id, answers)
-
-    async def _reports(self, rows: list[aiosqlite.Row]) -> list[Report]:
-        result = []
-        for row in rows:
-            answer_rows = await self._all(
-                "SELECT question_id, value FROM answers WHERE report_id = ? ORDER BY position",
-                (row["id"],),
-            )
-            result.append(
-                Report(
-                    id=row["id"],
-                    village_id=row["village_id"],
-                    form_id=row["form_id"],
-                    period=row["period"],
-                    version=row["version"],
-                    submitted_at=datetime.fromisoformat(row["submitted_at"]),
-                    submitted_by=row["submitted_by"],
-                    answers={a["question_id"]: json.loads(a["value"]) for a in answer_rows},
-                )
-            )
-        return result
-
-    async def latest_report(self, village_id: str, form_id: str, period: str) -> Report | None:
-        rows = await self._all(
-            "SELECT * FROM reports WHERE village_id = ? AND form_id = ? AND period = ?"
-            " ORDER BY version DESC LIMIT 1",
-            (village_id, form_id, period),
-        )
-        found = await self._reports(rows)
-        return found[0] if found else None
-
-    async def report_before(self, village_id: str, form_id: str, period: str) -> Report | None:
-        rows = await self._all(
-            "SELECT * FROM reports WHERE village_id = ? AND form_id = ? AND period < ?"
-            " ORDER BY period DESC, version DESC LIMIT 1",
-            (village_id, form_id, period),
-        )
-        found = await self._reports(rows)
-        return found[0] if found else None
-
-    async def corrected_reports(self, since: datetime) -> list[tuple[Report, Report]]:
-        # Few rows: the versions after a report's first, sent since ``since``.
-        groups = await self._all(
-            "SELECT village_id, form_id, period, MIN(version) - 1 AS base,"
-            " MIN(submitted_at) AS first_at FROM reports"
-            " WHERE version > 1 AND submitted_at >= ? GROUP BY village_id, form_id, period"
-            " ORDER BY first_at, village_id, form_id, period",
-            (_ts(since),),
-        )
-        found = []
-        for village_id, form_id, period, base, _first in groups:
-            rows = await self._all(
-                "SELECT * FROM reports WHERE form_id = ? AND period = ? AND village_id = ?"
-                " AND (version = ? OR version = (SELECT MAX(version) FROM reports"
-                " WHERE form_id = ? AND period = ? AND village_id = ?)) ORDER BY version",
-                (form_id, period, village_id, base, form_id, period, village_id),
-            )
-            pair = await self._reports(rows)
-            if len(pair) == 2:
-                found.append((pair[0], pair[1]))
-        return found
-
-    async def period_answers(
-        self, form_id: str, period: str, questions: Sequence[str] | None = None
-    ) -> dict[str, dict[str, Any]]:
-        # One row per village, its answers joined into one JSON object by SQLite (each value
-        # is already JSON): a digest reads 2,000 villages' answers in a few thousand Python
-        # steps instead of one per answer.
-        only = ""
-        if questions is not None:
-            only = f" AND a.question_id IN ({', '.join('?' for _ in questions)})"
-        rows = await self._all(
-            "SELECT r.village_id,"
-            " '{' || group_concat(json_quote(a.question_id) || ':' || COALESCE(a.value, 'null'))"
-            " || '}' AS answers"
-            " FROM reports r JOIN answers a ON a.report_id = r.id"
-            " WHERE r.form_id = ? AND r.period = ? AND r.version = ("
-            "   SELECT MAX(l.version) FROM reports l WHERE l.form_id = r.form_id"
-            f"   AND l.period = r.period AND l.village_id = r.village_id){only}"
-            " GROUP BY r.id",
-            (form_id, period, *(questions or ())),
-        )
-        return {village_id: json.loads(answers) for village_id, answers in rows}
-
-    async def first_sent(self, form_id: str, period: str) -> dict[str, datetime]:
-        rows = await self._all(
-            "SELECT village_id, MIN(submitted_at) AS first FROM reports"
-            " WHERE form_id = ? AND period = ? GROUP BY village_id",
-            (form_id, period),
-        )
-        return {row["village_id"]: datetime.fromisoformat(row["first"]) for row in rows}
-
-    async def reports(self, period: str | None = None, history: bool = False) -> list[Report]:
-        conditions = []
-        params: list[Any] = []
-        if period is not None:
-            conditions.append("r.period = ?")
-            params.append(period)
-        if not history:
-            conditions.append(
-                "r.version = (SELECT MAX(version) FROM reports l WHERE l.village_id = r.village_id"
-                " AND l.form_id = r.form_id AND l.period = r.period)"
-            )
-        where = (" WHERE " + " AND ".join(conditions)) if conditions else ""
-        rows = await self._all(
-            f"SELECT r.* FROM reports r{where}"
-            " ORDER BY r.period, r.form_id, r.village_id, r.version",
-            tuple(params),
-        )
-        return await self._reports(rows)
-
-    async def villages_in_use(self, now: datetime) -> dict[str, dict[str, int]]:
-        rows = await self._all(
-            "SELECT village_id, 'reports' AS what, COUNT(DISTINCT form_id || ':' || period) AS n"
-            " FROM reports GROUP BY village_id"
-            " UNION ALL SELECT village_id, 'people', COUNT(*) FROM people"
-            " WHERE village_id IS NOT NULL AND revoked_at IS NULL GROUP BY village_id"
-            " UNION ALL SELECT village_id, 'nominations', COUNT(*) FROM nominations"
-            " GROUP BY village_id"
-            " UNION ALL SELECT village_id, 'claims', COUNT(*) FROM score_claims"
-            " GROUP BY village_id"
-            " UNION ALL SELECT village_id, 'invites', COUNT(*) FROM invites"
-            " WHERE village_id IS NOT NULL AND used_at IS NULL AND voided_at IS NULL"
-            " AND expires_at > ? GROUP BY village_id",
-            (_ts(now),),
-        )
-        found: dict[str, dict[str, int]] = {}
-        for village_id, what, count in rows:
-            found.setdefault(village_id, {})[what] = count
-        return found
-
-    async def forms_in_use(self) -> dict[str, int]:
-        rows = await self._all(
-            "SELECT form_id, COUNT(DISTINCT village_id || ':' || period) FROM reports"
-            " GROUP BY form_id"
-        )
-        return {form_id: count for form_id, count in rows}
-
-    async def questions_in_use(self) -> set[tuple[str, str]]:
-        # DISTINCT keeps only the pairs (a GROUP BY with counts sorts every answer: 3× the
-        # time over two million answers).
-        rows = await self._all(
-            "SELECT DISTINCT r.form_id, a.question_id FROM reports r"
-            " JOIN answers a ON a.report_id = r.id"
-        )
-        return {(form_id, question_id) for form_id, question_id in rows}
-
-    async def question_answers(self, form_id: str, question_id: str) -> int:
-        row = await self._one(
-            "SELECT COUNT(*) FROM reports r JOIN answers a ON a.report_id = r.id"
-            " WHERE r.form_id = ? AND a.question_id = ?",
-            (form_id, question_id),
-        )
-        return int(row[0]) if row else 0
-
-    # outbox ----------------------------------------------------------------
-
-    async def queue_message(
-        self,
-        key: str,
-        person_id: int | None,
-        identity: Identity,
-        locale: str,
-        replies: list[Reply],
-        now: datetime,
-        owner: str | None = None,
-        lease_until: datetime | None = None,
-    ) -> QueuedMessage | None:
-        claim = owner is not None
-        rows = await self._all(
-            "INSERT OR IGNORE INTO outbox (key, person_id, channel, chat_id, locale, replies,"
-            " created_at, not_before, owner, lease_until)"
-            " SELECT ?, ?, ?, ?, ?, ?, ?, ?, CASE WHEN free THEN ? END, CASE WHEN free THEN ? END"
-            " FROM (SELECT ? AND NOT EXISTS (SELECT 1 FROM outbox e WHERE e.channel = ?"
-            " AND e.chat_id = ? AND e.sent_at IS NULL AND e.failed_at IS NULL) AS free)"
-            " RETURNING id, owner",
-            (
-                key,
-                person_id,
-                identity.channel,
-                identity.chat_id,
-                locale,
-                json.dumps([_reply_dict(r) for r in replies], ensure_ascii=False),
-                _ts(now),
-                _ts(now),
-                owner,
-                _ts(lease_until),
-                claim,
-                identity.channel,
-                identity.chat_id,
-            ),
-        )
-        if not rows:
-            return None
-        message_id, claimed_by = int(rows[0][0]), rows[0][1]
-        files = [
-            (message_id, index, position, f.name, int(f.is_image), f.data, f.caption)
-            for index, reply in enumerate(replies)
-            for position, f in enumerate(reply.files)
-        ]
-        if files:
-            await self._conn.executemany(
-                "INSERT INTO outbox_files"
-                " (outbox_id, reply, position, name, is_image, data, caption)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?)",
-                files,
-            )
-        return QueuedMessage(
-            message_id,
-            key,
-            person_id,
-            identity.channel,
-            identity.chat_id,
-            locale,
-            list(replies),
-            owner=claimed_by,
-        )
-
-    async def is_queued(self, key: str) -> bool:
-        return await self._one("SELECT 1 FROM outbox WHERE key = ?", (key,)) is not None
-
-    async def claim_messages(
-        self,
-        owner: str,
-        now: datetime,
-        lease_until: datetime,
-        channels: Sequence[str],
-        limit: int,
-        replies_only: bool = False,
-    ) -> list[QueuedMessage]:
-        if not channels:
-            return []
-        marks = ", ".join("?" for _ in channels)
-        stamp = _ts(now)
-        only = " AND substr(o.key, 1, ?) = ?" if replies_only else ""
-        extra: tuple[Any, ...] = (len(REPLY_KEY), REPLY_KEY) if replies_only else ()
-        # A message is claimed when it is due, nobody holds it, and no earlier message to
-        # its chat is still waiting (for a retry, or in another sender's hands).
-        rows = await self._all(
-            "UPDATE outbox SET owner = ?, lease_until = ? WHERE id IN ("
-            " SELECT o.id FROM outbox o WHERE o.sent_at IS NULL AND o.failed_at IS NULL"
-            f" AND o.channel IN ({marks}) AND o.not_before <= ?{only}"
-            " AND (o.owner IS NULL OR o.lease_until <= ?)"
-            " AND NOT EXISTS (SELECT 1 FROM outbox e WHERE e.channel = o.channel"
-            " AND e.chat_id = o.chat_id AND e.sent_at IS NULL AND e.failed_at IS NULL"
-            " AND e.id < o.id AND (e.not_before > ? OR (e.owner IS NOT NULL AND"
-            " e.lease_until > ?)))"
-            " ORDER BY o.id LIMIT ?) RETURNING *",
-            (owner, _ts(lease_until), *channels, stamp, *extra, stamp, stamp, stamp, limit),
-        )
-        if not rows:
-            return []
-        rows.sort(key=lambda row: row["id"])
-        ids = [row["id"] for row in rows]
-        files: dict[tuple[int, int], list[OutgoingFile]] = {}
-        for start in range(0, len(ids), 500):
-            chunk = ids[start : start + 500]
-            id_marks = ", ".join("?" for _ in chunk)
-            for f in await self._all(
-                "SELECT outbox_id, reply, name, is_image, data, caption FROM outbox_files"
-                f" WHERE outbox_id IN ({id_marks}) ORDER BY outbox_id, reply, position",
-                tuple(chunk),
-            ):
-                files.setdefault((f["outbox_id"], f["reply"]), []).append(
-                    OutgoingFile(f["name"], bytes(f["data"]), bool(f["is_image"]), f["caption"])
-                )
-        return [
-            QueuedMessage(
-                id=row["id"],
-                key=row["key"],
-                person_id=row["person_id"],
-                channel=row["channel"],
-                chat_id=row["chat_id"],
-                locale=row["locale"],
-                replies=[
-                    _reply_from(data, files.get((row["id"], index), []))
-                    for index, data in enumerate(json.loads(row["replies"]))
-                ],
-                parts_sent=row["parts_sent"],
-                attempts=row["attempts"],
-                owner=row["owner"],
-            )
-            for row in rows
-        ]
-
-    async def release_messages(self, message_ids: Sequence[int]) -> None:
-        for start in range(0, len(message_ids), 500):
-            chunk = list(message_ids[start : start + 500])
-            marks = ", ".join("?" for _ in chunk)
-            await self._conn.execute(
-                f"UPDATE outbox SET owner = NULL, lease_until = NULL WHERE id IN ({marks})",
-                tuple(chunk),
-            )
-
-    async def release_claims(self, keep_owner: str) -> int:
-        cur = await self._conn.execute(
-            "UPDATE outbox SET owner = NULL, lease_until = NULL WHERE owner IS NOT NULL"
-            " AND owner <> ? AND sent_at IS NULL AND failed_at IS NULL",
-            (keep_owner,),
-        )
-        return cur.rowcount
-
-    async def next_due(
-        self, channels: Sequence[str], replies_only: bool = False
-    ) -> datetime | None:
-        if not channels:
-            return None
-        marks = ", ".join("?" for _ in channels)
-        only = " AND substr(key, 1, ?) = ?" if replies_only else ""
-        extra: tuple[Any, ...] = (len(REPLY_KEY), REPLY_KEY) if replies_only else ()
-        row = await self._one(
-            "SELECT MIN(CASE WHEN owner IS NULL THEN not_before"
-            " ELSE MAX(not_before, lease_until) END) AS due FROM outbox"
-            f" WHERE sent_at IS NULL AND failed_at IS NULL AND channel IN ({marks}){only}",
-            (*channels, *extra),
-        )
-        return _dt(row["due"]) if row else None
-
-    async def message_progress(self, message_id: int, parts_sent: int) -> None:
-        await self._conn.execute(
-            "UPDATE outbox SET parts_sent = ? WHERE id = ?", (parts_sent, message_id)
-        )
-
-    async def message_sent(self, message_id: int, parts_sent: int, now: datetime) -> None:
-        await self._conn.execute(
-            "UPDATE outbox SET parts_sent = ?, sent_at = ?, owner = NULL, lease_until = NULL"
-            " WHERE id = ?",
-            (parts_sent, _ts(now), message_id),
-        )
-
-    async def message_retry(
-        self, message_id: int, attempts: int, not_before: datetime, error: str
-    ) -> None:
-        await self._conn.execute(
-            "UPDATE outbox SET attempts = ?, not_before = ?, last_error = ?, owner = NULL,"
-            " lease_until = NULL WHERE id = ?",
-            (attempts, _ts(not_before), error, message_id),
-        )
-
-    async def message_failed(
-        self, message_id: int, attempts: int, now: datetime, error: str
-    ) -> None:
-        await self._conn.execute(
-            "UPDATE outbox SET attempts = ?, failed_at = ?, last_error = ?, owner = NULL,"
-            " lease_until = NULL WHERE id = ?",
-            (attempts, _ts(now), error, message_id),
-        )
-
-    async def outbox(self, key_prefix: str = "") -> list[dict[str, Any]]:
-        rows = await self._all(
-            "SELECT id, key, person_id, channel, chat_id, created_at, not_before, parts_sent,"
-            " attempts, last_error, sent_at, failed_at, owner, lease_until FROM outbox"
-            " WHERE substr(key, 1, ?) = ? ORDER BY id",
-            (len(key_prefix), key_prefix),
-        )
-        return [dict(row) for row in rows]
-
-    async def mark_unreachable(self, channel: str, chat_id: str, now: datetime) -> int:
-        cur = await self._conn.execute(
-            "UPDATE identities SET unreachable_at = ?"
-            " WHERE channel = ? AND chat_id = ? AND unreachable_at IS NULL",
-            (_ts(now), channel, chat_id),
-        )
-        return cur.rowcount
-
-    async def delivery_failed(
-        self, channel: str, chat_id: str, now: datetime
-    ) -> tuple[datetime, int] | None:
-        rows = await self._all(
-            "UPDATE identities SET failing_since = COALESCE(failing_since, ?),"
-            " failures = failures + 1 WHERE channel = ? AND chat_id = ?"
-            " RETURNING failing_since, failures",
-            (_ts(now), channel, chat_id),
-        )
-        if not rows:
-            return None
-        since = _dt(rows[0]["failing_since"])
-        assert since is not None
-        return since, int(rows[0]["failures"])
-
-    async def delivery_recovered(self, channel: str, chat_id: str) -> None:
-        await self._conn.execute(
-            "UPDATE identities SET failing_since = NULL, failures = 0"
-            " WHERE channel = ? AND chat_id = ? AND failing_since IS NOT NULL",
-            (channel, chat_id),
-        )
-
-    async def failing_chats(self) -> list[tuple[str, str]]:
-        rows = await self._all(
-            "SELECT channel, chat_id FROM identities WHERE failing_since IS NOT NULL"
-        )
-        return [(row["channel"], row["chat_id"]) for row in rows]
-
-    async def forget_outbox(self, before: datetime) -> int:
-        cur = await self._conn.execute(
-            "DELETE FROM outbox WHERE COALESCE(sent_at, failed_at) < ?", (_ts(before),)
-        )
-        return cur.rowcount
-
-    async def drafts(self, person_ids: list[int]) -> dict[int, dict[str, Any]]:
-        found: dict[int, dict[str, Any]] = {}
-        for start in range(0, len(person_ids), 500):
-            chunk = person_ids[start : start + 500]
-            marks = ", ".join("?" for _ in chunk)
-            rows = await self._all(
-                f"SELECT person_id, state FROM drafts WHERE person_id IN ({marks})", tuple(chunk)
-            )
-            found.update({row["person_id"]: json.loads(row["state"]) for row in rows})
-        return found
-
-    # files -----------------------------------------------------------------
-
-    async def store_file(self, data: bytes, mime_type: str | None, now: datetime) -> str:
-        key = hashlib.sha256(data).hexdigest()
-        await self._conn.execute(
-            "INSERT OR IGNORE INTO files (key, mime_type, size, data, created_at)"
-            " VALUES (?, ?, ?, ?, ?)",
-            (key, mime_type, len(data), data, _ts(now)),
-        )
-        return key
-
-    async def forget_files(self, before: datetime) -> int:
-        # Kept while a nomination, a report's answer, a score claim or an open draft still
-        # refers to it.
-        cur = await self._conn.execute(
-            "DELETE FROM files WHERE created_at < ? AND key NOT IN ("
-            " SELECT file_key FROM nomination_photos UNION"
-            " SELECT photo FROM score_claims WHERE photo IS NOT NULL UNION"
-            " SELECT json_extract(value, '$.file_id') FROM answers WHERE value LIKE '{%')"
-            " AND NOT EXISTS (SELECT 1 FROM drafts d WHERE instr(d.state, files.key) > 0)",
-            (_ts(before),),
-        )
-        return cur.rowcount
-
-    async def file(self, key: str) -> tuple[bytes, str | None] | None:
-        row = await self._one("SELECT data, mime_type FROM files WHERE key = ?", (key,))
-        return (bytes(row["data"]), row["mime_type"]) if row else None
-
-    # nominations -----------------------------------------------------------
-
-    async def add_nomination(
-        self,
-        nominator_id: int,
-        nominee: str,
-        village_id: str,
-        deed: str,
-        kind: str,
-        photos: list[str],
-        year: int,
-        now: datetime,
-        captions: Sequence[str] = (),
-    ) -> Nomination:
-        row = await self._one(
-            "SELECT COALESCE(MAX(seq), 0) + 1 FROM nominations WHERE year = ?", (year,)
-        )
-        seq = int(row[0]) if row else 1
-        number = f"ĐC-{year}-{seq:04d}"
-        cur = await self._conn.execute(
-            "INSERT INTO nominations (year, seq, number, nominator_id, nominee, village_id,"
-            " deed, kind, status, created_at, updated_at)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (year, seq, number, nominator_id, nominee, village_id, deed, kind, REVIEW,
-             _ts(now), _ts(now)),
-        )  # fmt: skip
-        nomination_id = int(cur.lastrowid or 0)
-        await self._conn.executemany(
-            "INSERT INTO nomination_photos (nomination_id, position, file_key, caption)"
-            " VALUES (?, ?, ?, ?)",
-            [
-                (
-                    nomination_id,
-                    position,
-                    key,
-                    captions[position] if position < len(captions) else "",
-                )
-                for position, key in enumerate(photos)
-            ],
-        )
-        await self._event(nomination_id, now, nominator_id, "sent", REVIEW, "")
-        found = await self.nomination(nomination_id)
-        assert found is not None
-        return found
-
-    async def _event(
-        self,
-        nomination_id: int,
-        at: datetime,
-        person_id: int | None,
-        action: str,
-        status: str,
-        comment: str,
-    ) -> None:
-        await self._conn.execute(
-            "INSERT INTO nomination_events (nomination_id, at, person_id, action, status, comment)"
-            " VALUES (?, ?, ?, ?, ?, ?)",
-            (nomination_id, _ts(at), person_id, action, status, comment),
-        )
-
-    async def change_nomination(
-        self,
-        nomination_id: int,
-        expected_status: str,
-        status: str,
-        person_id: int,
-        action: str,
-        comment: str,
-        now: datetime,
-    ) -> bool:
-        cur = await self._conn.execute(
-            "UPDATE nominations SET status = ?, updated_at = ? WHERE id = ? AND status = ?",
-            (status, _ts(now), nomination_id, expected_status),
-        )
-        if cur.rowcount != 1:
-            return False
-        await self._event(nomination_id, now, person_id, action, status, comment)
-        return True
-
-    _NOMINATION = (
-        "n.*, (SELECT json_group_array(json_array(file_key, caption)) FROM (SELECT file_key,"
-        " caption FROM nomination_photos WHERE nomination_id = n.id ORDER BY position))"
-        " AS photos"
-    )
-
-    @staticmethod
-    def _nomination(row: aiosqlite.Row) -> Nomination:
-        return Nomination(
-            id=row["id"],
-            number=row["number"],
-            nominator_id=row["nominator_id"],
-            nominee=row["nominee"],
-            village_id=row["village_id"],
-            deed=row["deed"],
-            kind=row["kind"],
-            status=row["status"],
-            created_at=datetime.fromisoformat(row["created_at"]),
-            updated_at=datetime.fromisoformat(row["updated_at"]),
-            photos=tuple(key for key, _caption in json.loads(row["photos"])),
-            captions=tuple(caption for _key, caption in json.loads(row["photos"])),
-        )
-
-    async def nomination(self, nomination_id: int) -> Nomination | None:
-        row = await self._one(
-            f"SELECT {self._NOMINATION} FROM nominations n WHERE n.id = ?", (nomination_id,)
-        )
-        return self._nomination(row) if row else None
-
-    async def nominations(
-        self,
-        nominator_id: int | None = None,
-        statuses: Sequence[str] | None = None,
-        since: datetime | None = None,
-    ) -> list[Nomination]:
-        conditions: list[str] = []
-        params: list[Any] = []
-        if nominator_id is not None:
-            conditions.append("n.nominator_id = ?")
-            params.append(nominator_id)
-        if statuses is not None:
-            conditions.append(f"n.status IN ({', '.join('?' for _ in statuses)})")
-            params.extend(statuses)
-        if since is not None:
-            conditions.append("n.created_at >= ?")
-            params.append(_ts(since))
-        where = (" WHERE " + " AND ".join(conditions)) if conditions else ""
-        rows = await self._all(
-            f"SELECT {self._NOMINATION} FROM nominations n{where} ORDER BY n.id", tuple(params)
-        )
-        return [self._nomination(row) for row in rows]
-
-    async def nomination_events(
-        self,
-        nomination_id: int | None = None,
-        since: datetime | None = None,
-        until: datetime | None = None,
-    ) -> list[NominationEvent]:
-        conditions: list[str] = []
-        params: list[Any] = []
-        if nomination_id is not None:
-            conditions.append("nomination_id = ?")
-            params.append(nomination_id)
-        if since is not None:
-            conditions.append("at >= ?")
-            params.append(_ts(since))
-        if until is not None:
-            conditions.append("at < ?")
-            params.append(_ts(until))
-        where = (" WHERE " + " AND ".join(conditions)) if conditions else ""
-        rows = await self._all(f"SELECT * FROM nomination_events{where} ORDER BY id", tuple(params))
-        return [
-            NominationEvent(
-                nomination_id=row["nomination_id"],
-                at=datetime.fromisoformat(row["at"]),
-                person_id=row["person_id"],
-                action=row["action"],
-                status=row["status"],
-                comment=row["comment"],
-            )
-            for row in rows
-        ]
-
-    # the scoreboard -----------------------------------------------------------
-
-    async def report_records(
-        self, form_periods: Sequence[tuple[str, str]], questions: Sequence[str] | None = None
-    ) -> list[ReportRecord]:
-        # One query per 400 (form, period) pairs: the latest version of each village's report
-        # with its answers joined into one JSON object (as period_answers does) and the time
-        # its first version was sent.
-        pairs = list(dict.fromkeys(form_periods))
-        asked = list(dict.fromkeys(questions)) if questions is not None else None
-        only = ""
-        if asked is not None:
-            marks = ", ".join("?" for _ in asked)
-            only = f" AND a.question_id IN ({marks})" if asked else " AND 0"
-        found: list[ReportRecord] = []
-        for start in range(0, len(pairs), 400):
-            chunk = pairs[start : start + 400]
-            wanted = ", ".join("(?, ?)" for _ in chunk)
-            rows = await self._all(
-                f"WITH wanted (form_id, period) AS (VALUES {wanted}),"
-                " latest AS (SELECT r.village_id, r.form_id, r.period, MAX(r.version) AS version,"
-                "   MIN(r.submitted_at) AS first_at FROM reports r JOIN wanted w"
-                "   ON w.form_id = r.form_id AND w.period = r.period"
-                "   GROUP BY r.form_id, r.period, r.village_id)"
-                " SELECT l.village_id, l.form_id, l.period, l.first_at, r.id AS report_id,"
-                " '{' || COALESCE(group_concat(CASE WHEN a.question_id IS NOT NULL THEN"
-                "   json_quote(a.question_id) || ':' || COALESCE(a.value, 'null') END), '')"
-                "   || '}' AS answers"  # a report without answers (or none asked for): {}
-                " FROM latest l JOIN reports r ON r.form_id = l.form_id AND r.period = l.period"
-                "   AND r.village_id = l.village_id AND r.version = l.version"
-                f" LEFT JOIN answers a ON a.report_id = r.id{only}"
-                " GROUP BY r.id ORDER BY l.form_id, l.period, l.village_id",
-                (*(value for pair in chunk for value in pair), *(asked or ())),
-            )
-            found.extend(
-                ReportRecord(
-                    village_id=row["village_id"],
-                    form_id=row["form_id"],
-                    period=row["period"],
-                    first_sent=datetime.fromisoformat(row["first_at"]),
-                    report_id=int(row["report_id"]),
-                    answers=json.loads(row["answers"]),
-                )
-                for row in rows
-            )
-        found.sort(key=lambda r: (r.form_id, r.period, r.village_id))
-        return found
-
-    async def baseline_answers(self, form_ids: Sequence[str]) -> dict[str, dict[str, Any]]:
-        if not form_ids:
-            return {}
-        marks = ", ".join("?" for _ in form_ids)
-        rows = await self._all(
-            "SELECT r.village_id, r.form_id,"
-            " '{' || COALESCE(group_concat(CASE WHEN a.question_id IS NOT NULL THEN"
-            "   json_quote(a.question_id) || ':' || COALESCE(a.value, 'null') END), '')"
-            "   || '}' AS answers"  # a report without answers: {}
-            " FROM reports r LEFT JOIN answers a ON a.report_id = r.id"
-            f" WHERE r.form_id IN ({marks}) AND r.id = (SELECT l.id FROM reports l"
-            "   WHERE l.form_id = r.form_id AND l.village_id = r.village_id"
-            "   ORDER BY l.period DESC, l.version DESC LIMIT 1)"
-            " GROUP BY r.id",
-            tuple(form_ids),
-        )
-        order = {form_id: n for n, form_id in enumerate(form_ids)}
-        merged: dict[str, dict[str, Any]] = {}
-        for row in sorted(rows, key=lambda row: order[row["form_id"]]):
-            merged.setdefault(row["village_id"], {}).update(json.loads(row["answers"]))
-        return merged
-
-    async def accepted_nominations(self, since: datetime, until: datetime) -> dict[str, int]:
-        rows = await self._all(
-            "SELECT n.village_id, COUNT(DISTINCT n.id) FROM nominations n"
-            " JOIN nomination_events e ON e.nomination_id = n.id"
-            " WHERE e.action = 'accepted' AND e.at >= ? AND e.at <= ?"
-            " GROUP BY n.village_id",
-            (_ts(since), _ts(until)),
-        )
-        return {village_id: int(count) for village_id, count in rows}
-
-    @staticmethod
-    def _claim(row: aiosqlite.Row) -> Claim:
-        return Claim(
-            id=row["id"],
-            year=row["year"],
-            village_id=row["village_id"],
-            criterion_id=row["criterion_id"],
-            value=Decimal(row["value"]),
-            reason=row["reason"],
-            person_id=row["person_id"],
-            created_at=datetime.fromisoformat(row["created_at"]),
-            status=row["status"],
-            photo=row["photo"],
-            reviewed_by=row["reviewed_by"],
-            reviewed_at=_dt(row["reviewed_at"]),
-            comment=row["comment"],
-        )
-
-    async def add_claim(
-        self,
-        year: int,
-        village_id: str,
-        criterion_id: str,
-        value: Decimal,
-        reason: str,
-        photo: str | None,
-        person_id: int,
-        now: datetime,
-    ) -> Claim:
-        rows = await self._all(
-            "INSERT INTO score_claims (year, village_id, criterion_id, value, reason, photo,"
-            " person_id, created_at, status) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING *",
-            (year, village_id, criterion_id, str(value), reason, photo, person_id, _ts(now),
-             PENDING),
-        )  # fmt: skip
-        return self._claim(rows[0])
-
-    async def claim(self, claim_id: int) -> Claim | None:
-        row = await self._one("SELECT * FROM score_claims WHERE id = ?", (claim_id,))
-        return self._claim(row) if row else None
-
-    async def claims(
-        self, year: int, status: str | None = None, village_id: str | None = None
-    ) -> list[Claim]:
-        conditions = ["year = ?"]
-        params: list[Any] = [year]
-        if status is not None:
-            conditions.append("status = ?")
-            params.append(status)
-        if village_id is not None:
-            conditions.append("village_id = ?")
-            params.append(village_id)
-        rows = await self._all(
-            f"SELECT * FROM score_claims WHERE {' AND '.join(conditions)} ORDER BY id",
-            tuple(params),
-        )
-        return [self._claim(row) for row in rows]
-
-    async def review_claim(
-        self,
-        claim_id: int,
-        status: str,
-        person_id: int | None,
-        comment: str,
-        now: datetime,
-        expected_status: str = PENDING,
-    ) -> bool:
-        cur = await self._conn.execute(
-            "UPDATE score_claims SET status = ?, reviewed_by = ?, reviewed_at = ?, comment = ?"
-            " WHERE id = ? AND status = ?",
-            (status, person_id, _ts(now), comment, claim_id, expected_status),
-        )
-        return cur.rowcount == 1
-
-    async def add_score_event(
-        self,
-        year: int,
-        kind: str,
-        now: datetime,
-        village_id: str | None = None,
-        criterion_id: str | None = None,
-        points: Decimal | None = None,
-        value: Decimal | None = None,
-        claim_id: int | None = None,
-        person_id: int | None = None,
-        actor: str = "",
-        reason: str = "",
-        data: dict[str, Any] | None = None,
-    ) -> int:
-        cur = await self._conn.execute(
-            "INSERT INTO score_events (year, village_id, criterion_id, kind, points, value,"
-            " claim_id, person_id, actor, reason, at, data)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (
-                year,
-                village_id,
-                criterion_id,
-                kind,
-                None if points is None else str(points),
-                None if value is None else str(value),
-                claim_id,
-                person_id,
-                actor,
-                reason,
-                _ts(now),
-                json.dumps(data or {}, ensure_ascii=False, default=str),
-            ),
-        )
-        return int(cur.lastrowid or 0)
-
-    async def score_events(self, year: int, village_id: str | None = None) -> list[dict[str, Any]]:
-        only = ""
-        params: tuple[Any, ...] = (year,)
-        if village_id is not None:
-            only = " AND (village_id = ? OR village_id IS NULL)"
-            params = (year, village_id)
-        rows = await self._all(
-            f"SELECT * FROM score_events WHERE year = ?{only} ORDER BY id", params
-        )
-        return [
-            {
-                "id": row["id"],
-                "year": row["year"],
-                "village_id": row["village_id"],
-                "criterion_id": row["criterion_id"],
-                "kind": row["kind"],
-                "points": None if row["points"] is None else Decimal(row["points"]),
-                "value": None if row["value"] is None else Decimal(row["value"]),
-                "claim_id": row["claim_id"],
-                "person_id": row["person_id"],
-                "actor": row["actor"],
-                "reason": row["reason"],
-                "at": datetime.fromisoformat(row["at"]),
-                "data": json.loads(row["data"]),
-            }
-            for row in rows
-        ]
-
-    async def last_computed(self, year: int) -> dict[tuple[str, str], Decimal]:
-        rows = await self._all(
-            "SELECT village_id, criterion_id, points FROM score_events WHERE id IN ("
-            " SELECT MAX(id) FROM score_events WHERE year = ? AND kind = 'computed'"
-            " GROUP BY village_id, criterion_id)",
-            (year,),
-        )
-        return {
-            (row["village_id"], row["criterion_id"]): Decimal(row["points"])
-            for row in rows
-            if row["points"] is not None
-        }
-
-    @staticmethod
-    def _snapshot(row: aiosqlite.Row) -> Snapshot:
-        finalized_at = _dt(row["finalized_at"])
-        assert finalized_at is not None
-        return Snapshot(
-            id=row["id"],
-            year=row["year"],
-            as_of=date.fromisoformat(row["as_of"]),
-            board=json.loads(row["board"]),
-            finalized_at=finalized_at,
-            finalized_by=row["finalized_by"],
-            person_id=row["person_id"],
-            reopened_at=_dt(row["reopened_at"]),
-            reopened_by=row["reopened_by"],
-            reopen_reason=row["reopen_reason"],
-        )
-
-    async def add_snapshot(
-        self,
-        year: int,
-        as_of: date,
-        board: dict[str, Any],
-        finalized_by: str,
-        person_id: int | None,
-        now: datetime,
-    ) -> Snapshot:
-        rows = await self._all(
-            "INSERT INTO score_snapshots (year, as_of, board, finalized_at, finalized_by,"
-            " person_id) VALUES (?, ?, ?, ?, ?, ?) RETURNING *",
-            (
-                year,
-                as_of.isoformat(),
-                json.dumps(board, ensure_ascii=False),
-                _ts(now),
-                finalized_by,
-                person_id,
-            ),
-        )
-        return self._snapshot(rows[0])
-
-    async def current_snapshot(self, year: int) -> Snapshot | None:
-        row = await self._one(
-            "SELECT * FROM score_snapshots WHERE year = ? ORDER BY id DESC LIMIT 1", (year,)
-        )
-        return self._snapshot(row) if row else None
-
-    async def reopen_snapshot(
-        self, snapshot_id: int, reason: str, person_id: int | None, now: datetime
-    ) -> bool:
-        cur = await self._conn.execute(
-            "UPDATE score_snapshots SET reopened_at = ?, reopened_by = ?, reopen_reason = ?"
-            " WHERE id = ? AND reopened_at IS NULL",
-            (_ts(now), person_id, reason, snapshot_id),
-        )
-        return cur.rowcount == 1
-
-
-def _reply_dict(reply: Reply) -> dict[str, Any]:
-    data: dict[str, Any] = {
-        "text": reply.text,
-        "choices": [[c.label, c.value] for c in reply.choices],
-        "typed_answer": reply.typed_answer,
-    }
-    if reply.recipe is not None:
-        recipe = reply.recipe
-        data["recipe"] = [recipe.kind, _ts(recipe.at), recipe.period]
-    return data
-
-
-def _reply_from(data: dict[str, Any], files: list[OutgoingFile]) -> Reply:
-    recipe = None
-    if data.get("recipe"):
-        kind, at, period = data["recipe"]
-        recipe = Recipe(kind, datetime.fromisoformat(at), period)
-    return Reply(
-        data["text"],
-        tuple(Choice(label, value) for label, value in data["choices"]),
-        bool(data["typed_answer"]),
-        tuple(files),
-        recipe,
-    )
+    async def _many(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
+        raise sqlite3.OperationalError("a reading() view is read-only")
