@@ -60,6 +60,11 @@ def _json(value: Any) -> Any:
     return json.loads(value) if isinstance(value, str | bytes) else value
 
 
+def _among(column: str, values: Sequence[Any]) -> str:
+    """``column IN (?, …)`` for ``values``; FALSE for none (PostgreSQL has no empty IN)."""
+    return f"{column} IN ({', '.join('?' for _ in values)})" if values else "FALSE"
+
+
 class SqlTransaction:
     """The ``Transaction`` protocol over an engine's executor (see the module's docstring)."""
 
@@ -73,6 +78,7 @@ class SqlTransaction:
     CONTAINS = "instr({}, {}) > 0"
     LATER = "MAX({}, {})"  # the later of two moments
     TIMESTAMP = ""  # the cast a moment parameter needs where no column gives its type
+    DOCUMENT = ""  # … and a JSON document's
     SKIP_LOCKED = ""  # rows another transaction holds are passed over (PostgreSQL)
     SCOPE = ""  # the conflict target's leading key columns (PostgreSQL: the commune)
 
@@ -153,8 +159,8 @@ class SqlTransaction:
     async def revive_reply(self, channel: str, update_key: str, now: datetime) -> bool:
         changed = await self._run(
             "UPDATE outbox SET failed_at = NULL, attempts = 0, not_before = ?, owner = NULL,"
-            " lease_until = NULL WHERE failed_at IS NOT NULL AND key = ? || ("
-            "SELECT id FROM inbox WHERE channel = ? AND update_key = ?)",
+            " lease_until = NULL WHERE failed_at IS NOT NULL AND key = CAST(? AS TEXT) || CAST(("
+            "SELECT id FROM inbox WHERE channel = ? AND update_key = ?) AS TEXT)",
             (now, REPLY_KEY, channel, update_key),
         )
         return changed == 1
@@ -502,7 +508,7 @@ class SqlTransaction:
         # steps instead of one per answer.
         only = ""
         if questions is not None:
-            only = f" AND a.question_id IN ({', '.join('?' for _ in questions)})"
+            only = f" AND {_among('a.question_id', questions)}"
         rows = await self._all(
             f"SELECT r.village_id, '{{' || {self._answer_pairs(nullable=False)} || '}}' AS answers"
             " FROM reports r JOIN answers a ON a.report_id = r.id"
@@ -603,7 +609,8 @@ class SqlTransaction:
         rows = await self._all(
             "INSERT INTO outbox (key, person_id, channel, chat_id, locale, replies,"
             " created_at, not_before, owner, lease_until)"
-            f" SELECT ?, CAST(? AS BIGINT), ?, ?, ?, ?, ?{ts}, ?{ts}, CASE WHEN free THEN ? END,"
+            f" SELECT ?, CAST(? AS BIGINT), ?, ?, ?, ?{self.DOCUMENT}, ?{ts}, ?{ts},"
+            " CASE WHEN free THEN ? END,"
             f" CASE WHEN free THEN ?{ts} END"
             " FROM (SELECT ? AND NOT EXISTS (SELECT 1 FROM outbox e WHERE e.channel = ?"
             " AND e.chat_id = ? AND e.sent_at IS NULL AND e.failed_at IS NULL) AS free) AS f"
@@ -679,7 +686,7 @@ class SqlTransaction:
             " AND e.chat_id = o.chat_id AND e.sent_at IS NULL AND e.failed_at IS NULL"
             " AND e.id < o.id AND (e.not_before > ? OR (e.owner IS NOT NULL AND"
             " e.lease_until > ?)))"
-            " ORDER BY o.id LIMIT ?) RETURNING *",
+            f" ORDER BY o.id LIMIT ?{self.SKIP_LOCKED}) RETURNING *",
             (owner, lease_until, *channels, stamp, *extra, stamp, stamp, stamp, limit),
         )
         if not rows:
@@ -998,7 +1005,7 @@ class SqlTransaction:
             conditions.append("n.nominator_id = ?")
             params.append(nominator_id)
         if statuses is not None:
-            conditions.append(f"n.status IN ({', '.join('?' for _ in statuses)})")
+            conditions.append(_among("n.status", statuses))
             params.extend(statuses)
         if since is not None:
             conditions.append("n.created_at >= ?")

@@ -15,7 +15,9 @@ from bot.ratelimit import Limits
 from handlers.conversation import Conversations
 from handlers.inbox import Inbox
 from scheduler.outbox import Outbox
+from storage.repository import Storage
 from storage.sqlite import SqliteStorage
+from tests import engines
 from tests.standin.telegram import BotApiStandIn
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -59,9 +61,30 @@ def small_plan() -> Plan:
     return load_plan(SMALL_PLAN)
 
 
+@pytest.fixture(scope="session")
+def postgres_server() -> str:
+    """The PostgreSQL server the tests may use (THIDUA_TEST_POSTGRES, by default the
+    machine's own on 127.0.0.1:5432); the test is skipped when none answers, unless
+    THIDUA_REQUIRE_POSTGRES=1 (CI), where that fails it."""
+    return engines.postgres_server()
+
+
+@pytest.fixture(params=engines.ENGINES)
+async def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[str]:
+    """An empty database on each engine: a SQLite file, or a schema of its own in the
+    PostgreSQL server's database (dropped after the test)."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'thidua.db'}"
+        return
+    server = request.getfixturevalue("postgres_server")
+    async with engines.postgres_schema(server) as url:
+        yield url
+
+
 @pytest.fixture
-async def storage(tmp_path: Path) -> AsyncIterator[SqliteStorage]:
-    store = await SqliteStorage.open(tmp_path / "thidua.db")
+async def storage(database_url: str) -> AsyncIterator[Storage]:
+    """The storage on each engine (the test runs once per engine)."""
+    store = await engines.open_url(database_url)
     yield store
     await store.close()
 
@@ -135,3 +158,18 @@ async def telegram(
     await channel.connect()
     yield channel
     await channel.stop()
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """Say it plainly when the PostgreSQL half of the suite did not run."""
+    skipped = [
+        report
+        for report in terminalreporter.stats.get("skipped", [])
+        if engines.SKIPPED in str(getattr(report, "longrepr", ""))
+    ]
+    if skipped:
+        reason = str(skipped[0].longrepr[-1]) if isinstance(skipped[0].longrepr, tuple) else ""
+        terminalreporter.write_line(
+            f"{len(skipped)} PostgreSQL tests skipped: {reason.removeprefix('Skipped: ')}",
+            yellow=True,
+        )

@@ -271,7 +271,10 @@ def test_the_console_saves_files_into_the_exports_folder(
 @pytest.mark.parametrize(
     ("name", "value", "message"),
     [
-        ("DATABASE_URL", "postgresql://thidua:pw@db/thidua", "chỉ có SQLite"),
+        # nothing listens on port 1: refused at once, the password kept out of the message
+        ("DATABASE_URL", "postgresql://thidua:pw@127.0.0.1:1/thidua", "Không mở được"),
+        ("DATABASE_URL", "mysql://thidua:pw@127.0.0.1/thidua", "hoặc PostgreSQL"),
+        ("THIDUA_COMMUNE", "Xã Nam Dong", "THIDUA_COMMUNE phải là"),
         ("THIDUA_INVITE_DAYS", "bảy", "phải là một số"),
         ("THIDUA_NOW", "2026-11-24 10:00", "kèm múi giờ"),
         ("THIDUA_NOW", "hôm nay", "kèm múi giờ"),

@@ -20,7 +20,9 @@ from bot.plan.model import Criterion, Grade, Plan, Scoring
 from bot.scoring.board import ACCEPTED, PENDING, REFUSED
 from handlers import scoreboard
 from handlers.scoreboard import ScoreError
+from storage.repository import Storage
 from storage.sqlite import SqliteStorage, SqliteTransaction
+from tests import engines
 
 YEAR = 2026
 AS_OF = date(2026, 11, 24)
@@ -322,7 +324,7 @@ async def test_claims_and_their_review(storage: SqliteStorage) -> None:
         assert await tx.file(photo) == (b"evidence", "image/jpeg")
 
 
-async def test_score_events_are_kept_for_good(storage: SqliteStorage, tmp_path: Path) -> None:
+async def test_score_events_are_kept_for_good(storage: Storage, database_url: str) -> None:
     async with storage.transaction() as tx:
         first = await tx.add_score_event(
             YEAR, "computed", at(11, 1), "thon_1", "dien", Decimal("7.5"), Decimal(95),
@@ -344,15 +346,18 @@ async def test_score_events_are_kept_for_good(storage: SqliteStorage, tmp_path: 
     assert kept[0]["value"] == Decimal(95) and kept[0]["data"] == {"period": "2026-11"}
     assert kept[0]["at"] == at(11, 1) and kept[3]["actor"] == BY and kept[3]["village_id"] is None
     assert [e["village_id"] for e in only] == ["thon_2", None]  # the year-wide ones too
-    with sqlite3.connect(tmp_path / "thidua.db") as conn:
-        for statement in ("UPDATE score_events SET points = '10'", "DELETE FROM score_events"):
-            with pytest.raises(sqlite3.DatabaseError, match="append-only"):
-                conn.execute(statement)
-        with pytest.raises(sqlite3.IntegrityError):
-            conn.execute("INSERT INTO score_events (year, kind, at) VALUES (2026, 'guessed', 'x')")
+    for statement in ("UPDATE score_events SET points = '10'", "DELETE FROM score_events"):
+        with pytest.raises(engines.RAISED, match="append-only"):
+            await engines.execute(database_url, statement)
+    with pytest.raises(engines.REFUSED):
+        await engines.execute(
+            database_url,
+            "INSERT INTO score_events (year, kind, at)"
+            " VALUES (2026, 'guessed', '2026-11-01T00:00:00+00:00')",
+        )
 
 
-async def test_snapshots(storage: SqliteStorage) -> None:
+async def test_snapshots(storage: Storage) -> None:
     async with storage.transaction() as tx:
         assert await tx.current_snapshot(YEAR) is None
         snap = await tx.add_snapshot(YEAR, AS_OF, {"villages": [], "max": "100"}, BY, None,
@@ -361,7 +366,7 @@ async def test_snapshots(storage: SqliteStorage) -> None:
         assert snap.finalized_by == BY and snap.finalized_at == at(12, 20)
         assert await tx.current_snapshot(YEAR) == snap
         assert await tx.current_snapshot(YEAR + 1) is None
-    with pytest.raises(sqlite3.IntegrityError):  # one frozen board a year at a time
+    with pytest.raises(engines.REFUSED):  # one frozen board a year at a time
         async with storage.transaction() as tx:
             await tx.add_snapshot(YEAR, AS_OF, {}, BY, None, at(12, 21))
     async with storage.transaction() as tx:

@@ -6,7 +6,6 @@ from __future__ import annotations
 import socket
 from collections.abc import AsyncIterator
 from datetime import timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -20,6 +19,7 @@ from handlers.inbox import Inbox
 from scheduler.jobs import Jobs
 from scheduler.outbox import Outbox
 from storage.sqlite import SqliteStorage
+from tests import engines
 from tests.button_words import button_words
 from tests.conftest import SMALL_PLAN, FakeClock, add_invite, attach
 from tests.standin.zalo import ZaloApiStandIn, zalo_id
@@ -552,28 +552,22 @@ async def test_twenty_heads_writing_at_once_lose_nothing_though_zalo_drops_unpol
 
 
 async def test_the_poller_keeps_polling_while_the_database_cannot_store(
-    zalo_api: ZaloApiStandIn, zalo: ZaloChannel, tmp_path: Path
+    zalo_api: ZaloApiStandIn, zalo: ZaloChannel, database_url: str
 ) -> None:
     """A database locked by another process (a backup, a second program) holds up storing
     and applying, never polling: every event Zalo holds is still taken before it would be
     dropped, and once the lock goes each one is stored and answered."""
     import asyncio
-    import sqlite3
 
     zalo_api.drop_after = 0.5
     people = [zalo_api.user(z(9200 + n), f"Khách {n}") for n in range(5)]
-    blocker = sqlite3.connect(tmp_path / "thidua.db", isolation_level=None)
-    blocker.execute("BEGIN IMMEDIATE")
-    try:
+    async with engines.held(database_url):
         assert await zalo_api.wait_until(lambda: zalo_api.open_polls > 0, 3)
         for person in people:  # five at once: one poll takes one, the rest wait for more polls
             zalo_api.push(person.text_event("xin chào"))
         await asyncio.sleep(0.6)  # past drop_after: an event no poll took is dropped by now
         assert zalo_api.dropped == [] and zalo_api.pending_events() == []
         assert all(zalo_api.messages_to(p.chat_id) == [] for p in people)  # none applied yet
-    finally:
-        blocker.execute("ROLLBACK")
-        blocker.close()
     for person in people:
         [reply] = await zalo_api.wait_messages(person.chat_id, 1, timeout=10)
         assert "chưa đăng ký" in reply["text"]

@@ -12,6 +12,8 @@ from collections.abc import Coroutine
 from dataclasses import dataclass, field
 from typing import Any
 
+import asyncpg
+
 from bot.app.config import ConfigError, Settings
 from bot.channels.base import Channel, ChannelDown
 from bot.clock import Clock, system_clock
@@ -22,6 +24,7 @@ from handlers.conversation import Conversations
 from handlers.inbox import Inbox
 from scheduler.jobs import Jobs, Scheduler
 from scheduler.outbox import Outbox
+from storage.postgres import PostgresStorage, is_postgres_url
 from storage.repository import SchemaTooNew, Storage
 from storage.sqlite import SqliteStorage, sqlite_path
 
@@ -65,16 +68,31 @@ def setup_logging(settings: Settings) -> None:
 
 
 async def open_storage(settings: Settings) -> Storage:
+    """The storage DATABASE_URL names, migrated: a SQLite file (``sqlite:///…``) or a
+    PostgreSQL database (``postgresql://…``, this commune's rows under THIDUA_COMMUNE)."""
+    url = settings.database_url
+    where = url.split("@")[-1]  # never the password
     try:
-        path = sqlite_path(settings.database_url)
-    except ValueError:
-        raise ConfigError(
-            _(
-                "DATABASE_URL “{url}” chưa dùng được: hiện chỉ có SQLite, ví dụ "
-                "sqlite:///thidua.db (tương đối) hoặc sqlite:////var/lib/thidua/thidua.db."
-            ).format(url=settings.database_url.split("@")[-1])
-        ) from None
-    try:
+        if is_postgres_url(url):
+            try:
+                return await PostgresStorage.open(url, settings.commune)
+            except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as error:
+                raise ConfigError(
+                    _(
+                        "Không mở được cơ sở dữ liệu PostgreSQL {url}: {error}. Hãy kiểm tra "
+                        "máy chủ, tên cơ sở dữ liệu, người dùng và mật khẩu trong DATABASE_URL."
+                    ).format(url=where, error=error)
+                ) from None
+        try:
+            path = sqlite_path(url)
+        except ValueError:
+            raise ConfigError(
+                _(
+                    "DATABASE_URL “{url}” chưa dùng được: hãy dùng SQLite, ví dụ "
+                    "sqlite:///thidua.db (tương đối) hoặc sqlite:////var/lib/thidua/thidua.db, "
+                    "hoặc PostgreSQL, ví dụ postgresql://thidua@localhost/thidua."
+                ).format(url=where)
+            ) from None
         return await SqliteStorage.open(path)
     except SchemaTooNew as error:
         raise ConfigError(
@@ -82,7 +100,7 @@ async def open_storage(settings: Settings) -> Storage:
                 "Cơ sở dữ liệu {path} đã được một phiên bản thidua mới hơn nâng cấp (lược đồ "
                 "{stored}, bản này chỉ biết đến {known}): hãy cài bản thidua mới. Cơ sở dữ "
                 "liệu vẫn giữ nguyên."
-            ).format(path=path, stored=error.stored, known=error.known)
+            ).format(path=where, stored=error.stored, known=error.known)
         ) from None
 
 

@@ -38,6 +38,8 @@ from handlers.conversation import role_name
 from handlers.digest import chart_png, digest_in, digest_workbook, read_digest
 from scheduler.jobs import Jobs
 from storage.backup import Copied, DatabaseHeld, NotABackup, backup_database, restore_database
+from storage.copy import CopyRefused, PostgresSide, Side, SqliteSide, copy_database
+from storage.postgres import is_postgres_url
 from storage.sqlite import sqlite_path
 
 log = logging.getLogger("thidua")
@@ -540,6 +542,71 @@ def cmd_restore(args: argparse.Namespace) -> int:
         path=database, file=backup, what=_copied_text(copied)
     ) + kept)  # fmt: skip
     return 0
+
+
+async def _side(settings: Settings, url: str) -> Side:
+    """One end of a copy, migrated by its storage first (as ``thidua run`` would)."""
+    storage = await open_storage(replace(settings, database_url=url))
+    await storage.close()
+    if is_postgres_url(url):
+        return await PostgresSide.connect(url, settings.commune)
+    return SqliteSide(sqlite_path(url))
+
+
+def _copy_refused(error: CopyRefused) -> str:
+    tables = ", ".join(
+        _("{table} ({rows} dòng)").format(table=t, rows=format_number(n)) for t, n in error.tables
+    )
+    reasons = {
+        "not_empty": _(
+            "Không sao chép: cơ sở dữ liệu đích không trống ({tables}). Hãy chép sang một "
+            "cơ sở dữ liệu mới."
+        ),
+        "schema": _(
+            "Không sao chép: bảng {tables} ở hai bên khác cột nhau. Hai cơ sở dữ liệu phải "
+            "cùng một phiên bản thidua."
+        ),
+        "differs": _("Không sao chép: đọc lại ở đích, bảng {tables} khác với nguồn."),
+        "broken": _("Không sao chép: có dòng trỏ tới dữ liệu không có ({tables})."),
+    }
+    return reasons[error.reason].format(tables=tables) + " " + _("Cơ sở dữ liệu đích vẫn như cũ.")
+
+
+async def _db_copy(settings: Settings, source_url: str, target_url: str) -> int:
+    if source_url == target_url:
+        return _fail(_("Nguồn và đích là cùng một cơ sở dữ liệu."))
+    source = await _side(settings, source_url)
+    try:
+        target = await _side(settings, target_url)
+        try:
+            copied = await copy_database(source, target)
+        except CopyRefused as error:
+            return _fail(_copy_refused(error))
+        finally:
+            await target.close()
+    finally:
+        await source.close()
+    shown = (source_url.split("@")[-1], target_url.split("@")[-1])
+    print(_("Đã sao chép {source} sang {target} và kiểm tra lại từng bảng:").format(
+        source=shown[0], target=shown[1]
+    ))  # fmt: skip
+    width = max(len(t.name) for t in copied)
+    for table in copied:
+        print(f"  {table.name:<{width}}  {format_number(table.rows):>9}  {table.checksum[:16]}")
+    total = sum(t.rows for t in copied)
+    print(_("Tổng cộng {rows} dòng, số dòng và mã kiểm tra (SHA-256) hai bên trùng khớp.").format(
+        rows=format_number(total)
+    ))  # fmt: skip
+    return 0
+
+
+def cmd_db_copy(args: argparse.Namespace) -> int:
+    """``thidua db copy SOURCE_URL TARGET_URL``: the whole database, verified; refused when
+    the target holds any row."""
+    try:
+        return asyncio.run(_db_copy(Settings.from_env(), args.source, args.target))
+    except ConfigError as error:
+        return _fail(str(error))
 
 
 async def _revoke(settings: Settings, person_id: int) -> int:
@@ -1064,6 +1131,18 @@ def parser() -> argparse.ArgumentParser:
     )
     restore.add_argument("file", help=_("tệp sao lưu"))
     restore.set_defaults(func=cmd_restore)
+
+    db = sub.add_parser("db", help=_("chuyển dữ liệu giữa SQLite và PostgreSQL"))
+    db_sub = db.add_subparsers(dest="db_command", required=True)
+    copy = db_sub.add_parser(
+        "copy",
+        help=_("sao chép toàn bộ cơ sở dữ liệu sang một cơ sở dữ liệu trống rồi kiểm tra lại"),
+    )
+    copy.add_argument("source", metavar="SOURCE_URL", help=_("ví dụ sqlite:///thidua.db"))
+    copy.add_argument(
+        "target", metavar="TARGET_URL", help=_("ví dụ postgresql://thidua@localhost/thidua")
+    )
+    copy.set_defaults(func=cmd_db_copy)
 
     revoke = sub.add_parser("revoke", help=_("thu hồi quyền một người dùng"))
     revoke.add_argument("person", type=int, help=_("số của người dùng (xem thidua users)"))

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from bot.clock import Clock, clock_from, system_clock
 from bot.i18n import _
@@ -47,6 +49,18 @@ def telegram_base_url(url: str) -> str:
     return base if base.endswith("/bot") else base + "/bot"
 
 
+def commune_key(value: str) -> str:
+    """THIDUA_COMMUNE as given: lower-case letters, digits, "-" and "_" (``nam-dong``)."""
+    if not re.fullmatch(r"[a-z0-9][a-z0-9_-]{0,62}", value):
+        raise ConfigError(
+            _(
+                "THIDUA_COMMUNE phải là một tên ngắn bằng chữ thường không dấu, số, “-” "
+                "hoặc “_” (ví dụ nam-dong), không phải “{value}”."
+            ).format(value=value)
+        )
+    return value
+
+
 @dataclass(frozen=True)
 class Settings:
     telegram_token: str | None = field(default=None, repr=False)
@@ -54,6 +68,7 @@ class Settings:
     telegram_file_api_url: str | None = None
     telegram_rate_limit: float = 28.0
     database_url: str = "sqlite:///thidua.db"
+    commune: str = "default"  # THIDUA_COMMUNE: the key of this commune's rows (PostgreSQL)
     plan_file: Path = DEFAULT_PLAN
     webhook_url: str | None = None
     webhook_secret: str | None = field(default=None, repr=False)
@@ -114,6 +129,7 @@ class Settings:
             telegram_file_api_url=get("TELEGRAM_FILE_API_URL"),
             telegram_rate_limit=number("TELEGRAM_RATE_LIMIT", cls.telegram_rate_limit),
             database_url=get("DATABASE_URL") or cls.database_url,
+            commune=commune_key(get("THIDUA_COMMUNE") or cls.commune),
             plan_file=Path(get("PLAN_FILE") or DEFAULT_PLAN),
             webhook_url=get("THIDUA_WEBHOOK_URL"),
             webhook_secret=get("THIDUA_WEBHOOK_SECRET"),
@@ -143,5 +159,6 @@ class Settings:
             self.webhook_secret,
             self.zalo_token,
             self.zalo_webhook_secret,
+            urlsplit(self.database_url).password,
         )
         return [s for s in candidates if s]
