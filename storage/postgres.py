@@ -44,6 +44,7 @@ TRANSIENT = (
     asyncpg.exceptions.AdminShutdownError,
     asyncpg.exceptions.ConnectionDoesNotExistError,
     asyncpg.exceptions.InterfaceError,
+    asyncpg.exceptions.InternalClientError,  # a connection the server ended mid-exchange
     asyncpg.exceptions.DiskFullError,
 )
 
