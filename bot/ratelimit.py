@@ -10,6 +10,10 @@ Three limits, as Telegram states them (and Zalo's adapter can set its own):
 - per chat: a token bucket, ``burst`` messages at once and ``chat_rate`` per second after
   (a reply of two or three messages goes out together; a stream is held to one a second);
 - per group: a sliding window, at most ``group_limit`` messages in any ``group_window``.
+
+Where several processes send for one bot (instances on one PostgreSQL database), the overall
+rhythm is shared too: each message also takes its turn from ``shared`` (the database), so
+the rate holds in total, not per process.
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ import time
 from collections import deque
 from collections.abc import Awaitable, Callable, Hashable
 from dataclasses import dataclass
+from typing import Protocol
 
 
 @dataclass(frozen=True)
@@ -28,6 +33,11 @@ class Limits:
     chat_rate: float = 1.0  # per second, sustained, in one private chat
     group_limit: int = 20
     group_window: float = 60.0  # seconds
+
+
+class SharedTurns(Protocol):
+    async def turn(self, interval: float) -> float:
+        """Take the next turn, ``interval`` after the one before; the seconds to wait."""
 
 
 class Pacer:
@@ -54,6 +64,7 @@ class Pacer:
         self._held_until = 0.0
         self._buckets: dict[Hashable, tuple[float, float]] = {}  # chat -> (tokens, at)
         self._windows: dict[Hashable, deque[float]] = {}  # group -> send times
+        self.shared: SharedTurns | None = None  # the rhythm of every process sending
 
     def hold(self, seconds: float) -> None:
         """Nothing goes out for ``seconds`` (the platform asked us to wait)."""
@@ -77,6 +88,10 @@ class Pacer:
                 # After a stall or a quiet spell: start the rhythm again from now, rather
                 # than sending the missed turns in a burst.
                 self._slot = now + self._interval
+            if self.shared is not None and self._interval > 0:
+                delay = await self.shared.turn(self._interval)
+                if delay > 0:
+                    await self._sleep(delay)
 
     def _tokens(self, chat: Hashable, now: float) -> float:
         tokens, at = self._buckets.get(chat, (float(self.limits.chat_burst), now))

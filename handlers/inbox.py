@@ -9,7 +9,9 @@ has no offsets, the poller polls again at once and lets the write go on meanwhil
 
 Stored events are applied one sender at a time, in the order they arrived: a sender's
 next event waits until the one before is applied and its replies have gone out (photos are
-fetched from the platform before the transaction, never inside it). Applying an event is
+fetched from the platform before the transaction, never inside it). The database keeps that
+order across instances: applying takes the sender's lock and first applies any earlier event
+of theirs still waiting, which another instance stored. Applying an event is
 one transaction: the event is marked applied, the conversation changes state
 (``Conversations.apply``) and the replies are queued to the outbox under the event's
 key; after the commit the replies are sent at once by the outbox (``Outbox.deliver``), or
@@ -44,6 +46,18 @@ log = logging.getLogger(__name__)
 
 STORAGE_RETRIES = (0.5, 2.0, 5.0)  # seconds before applying again after a storage error
 WRITE_BACKOFF_LIMIT = 30.0
+
+
+MAX_EARLIER = 50  # earlier events of a sender applied before theirs, at most, in one go
+
+
+class _EarlierFirst(Exception):
+    """The sender has an earlier event waiting in the database: it is applied first."""
+
+    def __init__(self, event_id: int, incoming: Incoming) -> None:
+        super().__init__(event_id)
+        self.event_id = event_id
+        self.incoming = incoming
 
 
 class Fetcher(Protocol):
@@ -232,6 +246,24 @@ class Inbox:
             self._workers.pop(sender, None)
 
     async def _apply(self, event_id: int, incoming: Incoming) -> None:
+        """Apply the event; first, any earlier event of the same sender still waiting in the
+        database (another instance stored it and has not applied it yet), in order."""
+        for _turn in range(MAX_EARLIER + 1):
+            try:
+                await self._apply_one(event_id, incoming)
+                return
+            except _EarlierFirst as earlier:
+                log.info(
+                    "inbox: event %s waits for %s/%s's earlier event %s",
+                    event_id,
+                    incoming.channel,
+                    incoming.user_id,
+                    earlier.event_id,
+                )
+                await self._apply(earlier.event_id, earlier.incoming)
+        log.error("inbox: event %s still has earlier events waiting; left for later", event_id)
+
+    async def _apply_one(self, event_id: int, incoming: Incoming) -> None:
         channel = self.channels.get(incoming.channel)
         if incoming.kind == "photo" and incoming.attachments and channel is not None:
             try:  # before the transaction, never in it
@@ -243,6 +275,8 @@ class Inbox:
             try:
                 message = await self._apply_once(event_id, incoming)
                 break
+            except _EarlierFirst:
+                raise
             except StorageBusy as error:  # the database is busy or failing: try again
                 if pause is None:
                     message = await self._apologise(event_id, incoming, error)
@@ -266,8 +300,14 @@ class Inbox:
             self.outbox.wake()  # an earlier message to this chat goes first
 
     async def _apply_once(self, event_id: int, incoming: Incoming) -> QueuedMessage | None:
+        """One transaction: under the sender's lock, the event is applied unless it was
+        already; an earlier event of the sender still waiting goes first (``_EarlierFirst``)."""
         now = self.clock()
         async with self.storage.transaction() as tx:
+            await tx.hold_sender(incoming.channel, incoming.user_id)
+            first = await tx.first_pending(incoming.channel, incoming.user_id)
+            if first is not None and first[0] < event_id:
+                raise _EarlierFirst(*first)
             if not await tx.claim_event(event_id, now):
                 return None  # applied already (another instance, or before a restart)
             noted = await self.outbox.note_sent(tx)  # the replies before, noted with this

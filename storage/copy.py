@@ -46,6 +46,9 @@ TABLES = (
     "score_events",
     "score_snapshots",
 )
+# What running instances keep for each other (their pace, which of them are alive): not a
+# commune's data, so not copied.
+RUNTIME = ("send_pace", "senders")
 ENGINE_ONLY = {"commune_id"}  # PostgreSQL's, filled by the target from THIDUA_COMMUNE
 BATCH = 500
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import re
 from collections.abc import AsyncIterator, Callable, Iterable, Sequence
 from contextlib import asynccontextmanager
@@ -27,6 +28,8 @@ import asyncpg
 
 from storage.repository import SchemaTooNew, StorageBusy
 from storage.sql import SqlTransaction
+
+log = logging.getLogger(__name__)
 
 DEFAULT_COMMUNE = "default"
 MIGRATION_LOCK = 0x7468_6964_7561  # "thidua": the advisory lock migrations run under
@@ -95,6 +98,7 @@ class PostgresTransaction(SqlTransaction):
     FILE_IN_ANSWER = "(value::json ->> 'file_id')"
     CONTAINS = "strpos({}::text, {}) > 0"
     LATER = "GREATEST({}, {})"
+    EARLIER = "LEAST({}, {})"
     TIMESTAMP = "::timestamptz"
     DOCUMENT = "::json"
     SKIP_LOCKED = " FOR UPDATE OF o SKIP LOCKED"
@@ -102,6 +106,12 @@ class PostgresTransaction(SqlTransaction):
 
     def __init__(self, conn: asyncpg.Connection) -> None:
         self._conn = conn
+        self.queued = False  # a message was queued: the other instances are told at commit
+
+    async def queue_message(self, *args: Any, **kwargs: Any) -> Any:
+        message = await super().queue_message(*args, **kwargs)
+        self.queued = self.queued or message is not None
+        return message
 
     async def _all(self, sql: str, params: Sequence[Any] = ()) -> list[Any]:
         return list(await self._conn.fetch(numbered(sql), *params))
@@ -115,16 +125,94 @@ class PostgresTransaction(SqlTransaction):
             await self._conn.executemany(numbered(sql), batch)
 
     async def _serialize(self, key: str) -> None:
-        await self._conn.execute("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))", key)
+        await self._conn.execute(
+            "SELECT pg_advisory_xact_lock(hashtextextended(current_schema() || ':'"
+            " || current_setting('thidua.commune') || ':' || $1, 0))",
+            key,
+        )
+
+
+class AdvisoryLead:
+    """A lead held as a session-level advisory lock, on a connection of its own (not the
+    pool's): PostgreSQL lets it go the moment that connection ends, however its process
+    ended, and another instance's ``take`` then succeeds."""
+
+    def __init__(self, database_url: str, commune: str, name: str) -> None:
+        self._url = database_url
+        self._key = f"lead:{commune}:{name}"
+        self._conn: asyncpg.Connection | None = None
+
+    async def take(self) -> bool:
+        try:
+            if self._conn is None or self._conn.is_closed():
+                self._conn = await asyncpg.connect(self._url)
+            taken = await self._conn.fetchval(
+                "SELECT pg_try_advisory_lock(hashtextextended(current_schema() || ':' || $1, 0))",
+                self._key,
+            )
+        except (OSError, *TRANSIENT, asyncpg.PostgresError):
+            await self.release()
+            return False
+        return bool(taken)
+
+    async def held(self) -> bool:
+        if self._conn is None or self._conn.is_closed():
+            return False
+        try:
+            mine = await self._conn.fetchval(
+                "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted"
+                " AND pid = pg_backend_pid()"
+            )
+        except (OSError, *TRANSIENT, asyncpg.PostgresError):
+            await self.release()
+            return False
+        return bool(mine)
+
+    async def release(self) -> None:
+        conn, self._conn = self._conn, None
+        if conn is not None and not conn.is_closed():
+            with contextlib.suppress(OSError, *TRANSIENT, asyncpg.PostgresError):
+                await conn.close(timeout=5)
+
+
+class PooledPace:
+    """A channel's pace in the ``send_pace`` row, by the database's clock (the instances'
+    clocks may differ by a little; the database's is one): each turn is one statement on a
+    connection of the pool, outside any unit of work, the row's lock ordering the
+    instances that ask at once."""
+
+    def __init__(self, pool: asyncpg.Pool, channel: str) -> None:
+        self._pool = pool
+        self._channel = channel
+
+    async def turn(self, interval: float) -> float:
+        try:
+            wait = await self._pool.fetchval(
+                "INSERT INTO send_pace (channel, next_at) VALUES"
+                " ($1, clock_timestamp() + make_interval(secs => $2))"
+                " ON CONFLICT (commune_id, channel) DO UPDATE SET next_at ="
+                " GREATEST(send_pace.next_at, clock_timestamp()) + make_interval(secs => $2)"
+                " RETURNING EXTRACT(EPOCH FROM next_at - clock_timestamp())::float8 - $2",
+                self._channel,
+                interval,
+            )
+        except (OSError, *TRANSIENT, asyncpg.PostgresError) as error:
+            # the database unreachable: the message waits one interval more, paced alone
+            log.warning("the shared pace of %s could not be read: %s", self._channel, error)
+            return interval
+        return max(0.0, float(wait))
 
 
 class PostgresStorage:
     """``Storage`` on a PostgreSQL database, shared with any number of other instances."""
 
-    def __init__(self, pool: asyncpg.Pool, commune: str) -> None:
+    def __init__(self, pool: asyncpg.Pool, commune: str, database_url: str = "") -> None:
         self._pool = pool
+        self._url = database_url
         self._lock = asyncio.Lock()
         self.commune = commune
+        self._queue_channel = f"thidua_outbox:{commune}"  # NOTIFY's, when a message is queued
+        self._listener: asyncpg.Connection | None = None
 
     @classmethod
     async def open(
@@ -138,7 +226,7 @@ class PostgresStorage:
             max_size=pool_size,
             server_settings={"thidua.commune": commune, "application_name": "thidua"},
         )
-        storage = cls(pool, commune)
+        storage = cls(pool, commune, database_url)
         try:
             await storage.migrate()
         except BaseException:
@@ -185,13 +273,16 @@ class PostgresStorage:
         try:
             transaction = conn.transaction()
             await transaction.start()
+            tx = PostgresTransaction(conn)
             try:
-                yield PostgresTransaction(conn)
+                yield tx
             except BaseException:
                 with contextlib.suppress(asyncpg.PostgresError, asyncpg.InterfaceError, OSError):
                     await transaction.rollback()
                 raise
             else:
+                if tx.queued:  # delivered to the listeners when (and only if) this commits
+                    await conn.execute("SELECT pg_notify($1, '')", self._queue_channel)
                 await transaction.commit()
         except TRANSIENT as error:
             raise StorageBusy(str(error)) from error
@@ -208,9 +299,26 @@ class PostgresStorage:
         except TRANSIENT as error:
             raise StorageBusy(str(error)) from error
 
+    def lead(self, name: str) -> AdvisoryLead:
+        return AdvisoryLead(self._url, self.commune, name)
+
+    def pace(self, channel: str) -> PooledPace:
+        return PooledPace(self._pool, channel)
+
     async def serve_alone(self, owner: str, on_standby: Callable[[str], None]) -> None:
         """Return at once: several instances serve one PostgreSQL database together (their
         outbox claims expire with their leases; none voids another's)."""
 
+    async def on_queued(self, wake: Callable[[], None]) -> None:
+        """Call ``wake`` whenever an instance (this one too) commits a queued message: the
+        others' senders look at the outbox at once instead of at their next tick."""
+        conn = await asyncpg.connect(self._url)
+        await conn.add_listener(self._queue_channel, lambda *_: wake())
+        self._listener = conn
+
     async def close(self) -> None:
+        if self._listener is not None:
+            with contextlib.suppress(OSError, *TRANSIENT, asyncpg.PostgresError):
+                await self._listener.close(timeout=5)
+            self._listener = None
         await self._pool.close()

@@ -83,6 +83,14 @@ class Transaction(Protocol):
         """Store ``events`` in this order; each one's inbox id (the order it is applied in),
         or None for an event stored before under the same channel and update key."""
 
+    async def hold_sender(self, channel: str, user_id: str) -> None:
+        """Hold the sender's lock until this unit of work ends: no other process applies
+        one of their events meanwhile (one process's units of work take turns anyway)."""
+
+    async def first_pending(self, channel: str, user_id: str) -> tuple[int, Incoming] | None:
+        """The sender's oldest event stored and not yet applied, whichever instance stored
+        it; None when none is left."""
+
     async def claim_event(self, event_id: int, now: datetime) -> bool:
         """Mark a stored event applied (in the transaction that applies it); False when it
         was applied already."""
@@ -231,6 +239,13 @@ class Transaction(Protocol):
 
     async def release_messages(self, message_ids: Sequence[int]) -> None:
         """Give claimed messages back unsent."""
+
+    async def sender_alive(self, owner: str, until: datetime) -> None:
+        """``owner``'s sender is alive until ``until`` (it says so again before then); once
+        past it, its claims are void for the other senders (it was killed)."""
+
+    async def sender_gone(self, owner: str) -> None:
+        """``owner``'s sender stopped: its claims released, its row dropped."""
 
     async def release_claims(self, keep_owner: str) -> int:
         """Void every claim not held by ``keep_owner`` (its senders are known to be gone)."""
@@ -416,6 +431,27 @@ class Transaction(Protocol):
         reopened or is unknown."""
 
 
+class SharedPace(Protocol):
+    """One channel's pace shared by every instance serving the database."""
+
+    async def turn(self, interval: float) -> float:
+        """Take the next turn ``interval`` seconds after the one before (or now, after a
+        quiet spell); the seconds to wait for it."""
+
+
+class Lead(Protocol):
+    """The right to do something only one instance may do at a time (the scheduled jobs)."""
+
+    async def take(self) -> bool:
+        """Try to take it, without waiting; True while this instance holds it."""
+
+    async def held(self) -> bool:
+        """Whether it is still held (False once the database let it go, its connection
+        lost)."""
+
+    async def release(self) -> None: ...
+
+
 class Storage(Protocol):
     def transaction(self) -> AbstractAsyncContextManager[Transaction]: ...
     def reading(self) -> AbstractAsyncContextManager[Transaction]:
@@ -423,6 +459,16 @@ class Storage(Protocol):
         through ``transaction`` only)."""
 
     async def close(self) -> None: ...
+    def lead(self, name: str) -> Lead:
+        """The lead named ``name`` among the instances serving this database."""
+
+    async def on_queued(self, wake: Callable[[], None]) -> None:
+        """Call ``wake`` when another instance serving the database queues a message."""
+
+    def pace(self, channel: str) -> SharedPace | None:
+        """The channel's pace shared with the other instances, or None where one process
+        serves the database (it paces alone)."""
+
     async def serve_alone(self, owner: str, on_standby: Callable[[str], None]) -> None:
         """Return once this process may serve the database (waiting on standby while another
         one does, where the engine allows only one), the claims of gone senders void."""

@@ -13,7 +13,7 @@ import hashlib
 import json
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -77,6 +77,7 @@ class SqlTransaction:
     FILE_IN_ANSWER = "json_extract(value, '$.file_id')"
     CONTAINS = "instr({}, {}) > 0"
     LATER = "MAX({}, {})"  # the later of two moments
+    EARLIER = "MIN({}, {})"  # … and the earlier
     TIMESTAMP = ""  # the cast a moment parameter needs where no column gives its type
     DOCUMENT = ""  # … and a JSON document's
     SKIP_LOCKED = ""  # rows another transaction holds are passed over (PostgreSQL)
@@ -144,6 +145,17 @@ class SqlTransaction:
             )
             ids.append(int(rows[0][0]) if rows else None)
         return ids
+
+    async def hold_sender(self, channel: str, user_id: str) -> None:
+        await self._serialize(f"sender:{channel}:{user_id}")
+
+    async def first_pending(self, channel: str, user_id: str) -> tuple[int, Incoming] | None:
+        row = await self._one(
+            "SELECT id, event FROM inbox WHERE applied_at IS NULL AND channel = ?"
+            " AND user_id = ? ORDER BY id LIMIT 1",
+            (channel, user_id),
+        )
+        return (row["id"], Incoming.from_dict(_json(row["event"]))) if row else None
 
     async def claim_event(self, event_id: int, now: datetime) -> bool:
         changed = await self._run(
@@ -675,20 +687,23 @@ class SqlTransaction:
         stamp = now
         only = " AND substr(o.key, 1, ?) = ?" if replies_only else ""
         extra: tuple[Any, ...] = (len(REPLY_KEY), REPLY_KEY) if replies_only else ()
-        # A message is claimed when it is due, nobody holds it, and no earlier message to
-        # its chat is still waiting (for a retry, or in another sender's hands).
+        # A message is claimed when it is due, nobody holds it (no claim, or its lease ran
+        # out, or its sender is known gone: past its ``alive_until``), and no earlier message
+        # to its chat is still waiting (for a retry, or in a live sender's hands).
+        gone = "SELECT s.owner FROM senders s WHERE s.alive_until <= ?"
         rows = await self._all(
             "UPDATE outbox SET owner = ?, lease_until = ? WHERE id IN ("
             " SELECT o.id FROM outbox o WHERE o.sent_at IS NULL AND o.failed_at IS NULL"
             f" AND o.channel IN ({marks}) AND o.not_before <= ?{only}"
-            " AND (o.owner IS NULL OR o.lease_until <= ?)"
+            f" AND (o.owner IS NULL OR o.lease_until <= ? OR o.owner IN ({gone}))"
             " AND NOT EXISTS (SELECT 1 FROM outbox e WHERE e.channel = o.channel"
             " AND e.chat_id = o.chat_id AND e.sent_at IS NULL AND e.failed_at IS NULL"
             " AND e.id < o.id AND (e.not_before > ? OR (e.owner IS NOT NULL AND"
-            " e.lease_until > ?)))"
+            f" e.lease_until > ? AND e.owner NOT IN ({gone}))))"
             f" ORDER BY o.id LIMIT ?{self.SKIP_LOCKED}) RETURNING *",
-            (owner, lease_until, *channels, stamp, *extra, stamp, stamp, stamp, limit),
-        )
+            (owner, lease_until, *channels, stamp, *extra, stamp, stamp, stamp, stamp, stamp,
+             limit),
+        )  # fmt: skip
         if not rows:
             return []
         rows.sort(key=lambda row: row["id"])
@@ -733,6 +748,23 @@ class SqlTransaction:
                 tuple(chunk),
             )
 
+    async def sender_alive(self, owner: str, until: datetime) -> None:
+        await self._run(
+            "INSERT INTO senders (owner, alive_until) VALUES (?, ?)"
+            f" ON CONFLICT ({self.SCOPE}owner) DO UPDATE SET alive_until = excluded.alive_until",
+            (owner, until),
+        )
+        # the senders gone long ago: their leases ran out too
+        await self._run("DELETE FROM senders WHERE alive_until < ?", (until - timedelta(hours=1),))
+
+    async def sender_gone(self, owner: str) -> None:
+        await self._run(
+            "UPDATE outbox SET owner = NULL, lease_until = NULL WHERE owner = ?"
+            " AND sent_at IS NULL AND failed_at IS NULL",
+            (owner,),
+        )
+        await self._run("DELETE FROM senders WHERE owner = ?", (owner,))
+
     async def release_claims(self, keep_owner: str) -> int:
         changed = await self._run(
             "UPDATE outbox SET owner = NULL, lease_until = NULL WHERE owner IS NOT NULL"
@@ -749,9 +781,13 @@ class SqlTransaction:
         marks = ", ".join("?" for _ in channels)
         only = " AND substr(key, 1, ?) = ?" if replies_only else ""
         extra: tuple[Any, ...] = (len(REPLY_KEY), REPLY_KEY) if replies_only else ()
+        # A claimed message falls due when its claim ends: its lease, or its sender's
+        # ``alive_until`` when that comes first (a sender killed).
+        alive = "(SELECT s.alive_until FROM senders s WHERE s.owner = outbox.owner)"
+        claim_ends = self.EARLIER.format("lease_until", f"COALESCE({alive}, lease_until)")
         row = await self._one(
             "SELECT MIN(CASE WHEN owner IS NULL THEN not_before"
-            f" ELSE {self.LATER.format('not_before', 'lease_until')} END) AS due FROM outbox"
+            f" ELSE {self.LATER.format('not_before', claim_ends)} END) AS due FROM outbox"
             f" WHERE sent_at IS NULL AND failed_at IS NULL AND channel IN ({marks}){only}",
             (*channels, *extra),
         )

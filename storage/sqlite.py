@@ -269,6 +269,15 @@ class SqliteStorage:
             if self._conn.in_transaction:
                 self._conn.execute("ROLLBACK")
 
+    def lead(self, name: str) -> SoleLead:
+        return SoleLead()
+
+    def pace(self, channel: str) -> None:
+        return None
+
+    async def on_queued(self, wake: Callable[[], None]) -> None:
+        """One process serves the file: what it queues, it wakes its own sender for."""
+
     async def close(self) -> None:
         if self._checkpoint is not None:
             with contextlib.suppress(Exception):
@@ -280,6 +289,19 @@ class SqliteStorage:
         if self._instance_lock is not None:
             os.close(self._instance_lock)  # the standby, if any, takes over now
             self._instance_lock = None
+
+
+class SoleLead:
+    """A lead on SQLite: one process serves a file (``serve_alone``), so it holds them all."""
+
+    async def take(self) -> bool:
+        return True
+
+    async def held(self) -> bool:
+        return True
+
+    async def release(self) -> None:
+        return None
 
 
 def _checkpoint(path: Path, mode: str) -> None:

@@ -37,6 +37,8 @@ def postgres_server() -> str:
     """THIDUA_TEST_POSTGRES (default: the machine's server), once it answered a query;
     skips the test when it does not, or fails it with THIDUA_REQUIRE_POSTGRES=1."""
     global _server, _refused
+    if "postgresql" not in ENGINES:
+        pytest.skip("THIDUA_TEST_ENGINES leaves PostgreSQL out")
     url = os.environ.get("THIDUA_TEST_POSTGRES", DEFAULT_SERVER)
     if _server is None and _refused is None:
 

@@ -172,7 +172,7 @@ async def test_migration_keeps_an_existing_database_whole(
             assert after[table] == rows, table
         with sqlite3.connect(path) as conn:
             assert list(conn.execute("PRAGMA foreign_key_check")) == []
-            assert max(v for (v,) in conn.execute("SELECT version FROM schema_version")) == 7
+            assert max(v for (v,) in conn.execute("SELECT version FROM schema_version")) == 8
         async with migrated.transaction() as tx:
             found = await tx.person(head.id)
             assert found is not None and found.identities[0].user_id == "1001"

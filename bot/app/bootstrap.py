@@ -10,6 +10,7 @@ import logging
 import signal
 from collections.abc import Coroutine
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any
 
 import asyncpg
@@ -20,12 +21,13 @@ from bot.clock import Clock, system_clock
 from bot.i18n import _
 from bot.plan.model import Plan, load_plan
 from bot.plan.schedule import quiet_until
+from bot.ratelimit import Pacer
 from handlers.conversation import Conversations
 from handlers.inbox import Inbox
 from scheduler.jobs import Jobs, Scheduler
 from scheduler.outbox import Outbox
 from storage.postgres import PostgresStorage, is_postgres_url
-from storage.repository import SchemaTooNew, Storage
+from storage.repository import Lead, SchemaTooNew, Storage
 from storage.sqlite import SqliteStorage, sqlite_path
 
 log = logging.getLogger("thidua")
@@ -104,6 +106,9 @@ async def open_storage(settings: Settings) -> Storage:
         ) from None
 
 
+LEAD_CHECK = 15.0  # seconds between two looks at the scheduled jobs' lead
+HEARTBEAT = 3.0  # seconds between two "this sender is alive"
+ALIVE_FOR = timedelta(seconds=10)  # how long each of them holds
 RECONNECT = (1, 2, 5, 10, 30, 60, 120, 300)  # seconds between tries to reach a platform
 FIRST_TRY = 10.0  # seconds start-up waits for each platform's first answer
 
@@ -120,6 +125,9 @@ class App:
     channels: list[Channel] = field(default_factory=list)
     scheduler: Scheduler | None = None
     sender: asyncio.Task[None] | None = None
+    lead: Lead | None = None  # the scheduled jobs' lead among the instances
+    leading: asyncio.Task[None] | None = None
+    beating: asyncio.Task[None] | None = None  # this sender's heartbeat
     connecting: list[asyncio.Task[None]] = field(default_factory=list)
     fatal: str | None = None  # a configuration error a channel met while connecting
     stopping: asyncio.Event = field(default_factory=asyncio.Event)
@@ -129,14 +137,61 @@ class App:
         self.channels.append(channel)
         self.outbox.channels[channel.name] = channel
         self.inbox.channels[channel.name] = channel
+        pacer = getattr(channel, "pacer", None)
+        if isinstance(pacer, Pacer):  # the rate holds in total across the instances
+            pacer.shared = self.storage.pace(channel.name)
 
     async def start_background(self) -> None:
         """The outbox's sender loop and the scheduled jobs (reminders, weekly digest)."""
         self.conversations.queued = self.outbox.wake  # nominations queue notices as they happen
+        await self._alive()
+        self.beating = asyncio.create_task(self._heartbeat(), name="sender-alive")
+        await self.storage.on_queued(self.outbox.wake)
         await self.outbox.start()
         self.sender = asyncio.create_task(self.outbox.run(), name="outbox")
+        self.lead = self.storage.lead("jobs")
+        if await self.lead.take():  # the jobs start now, as they always did alone
+            await self._start_jobs()
+        self.leading = asyncio.create_task(self._keep_the_lead(), name="jobs-lead")
+
+    async def _alive(self) -> None:
+        async with self.storage.transaction() as tx:
+            await tx.sender_alive(self.outbox.owner, self.clock() + ALIVE_FOR)
+
+    async def _heartbeat(self) -> None:
+        """Say every HEARTBEAT that this sender is alive for ALIVE_FOR more: killed, its
+        outbox claims are void for the other instances within ALIVE_FOR."""
+        while True:
+            await asyncio.sleep(HEARTBEAT)
+            try:
+                await self._alive()
+            except Exception:
+                log.exception("saying this sender is alive")
+
+    async def _start_jobs(self) -> None:
+        log.info("this instance runs the scheduled jobs")
         self.scheduler = Scheduler(Jobs(self.plan, self.storage, self.clock, self.outbox.wake))
         await self.scheduler.start()
+
+    async def _keep_the_lead(self) -> None:
+        """The scheduled jobs run in one instance at a time: the one holding the lead. The
+        others try to take it every LEAD_CHECK seconds, so one of them starts the jobs
+        (catching up what was missed, each message once by its key) within that time of
+        the leader's end; a leader that lost the lead (its connection to the database gone)
+        stops its jobs."""
+        assert self.lead is not None
+        while True:
+            await asyncio.sleep(LEAD_CHECK)
+            try:
+                if self.scheduler is not None:
+                    if not await self.lead.held():
+                        log.warning("the scheduled jobs' lead was lost; their jobs stop here")
+                        self.scheduler.stop()
+                        self.scheduler = None
+                elif await self.lead.take():
+                    await self._start_jobs()
+            except Exception:
+                log.exception("keeping the scheduled jobs' lead")
 
     def connect(self, channel: Channel) -> asyncio.Event:
         """Reach ``channel``'s platform in the background, trying again with growing pauses
@@ -192,14 +247,25 @@ class App:
             task.cancel()
         if self.connecting:
             await asyncio.gather(*self.connecting, return_exceptions=True)
+        for task in (self.leading, self.beating):
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
         if self.scheduler is not None:
             self.scheduler.stop()
+        if self.lead is not None:
+            await self.lead.release()
         await self.inbox.stop()
         await self.outbox.flush()
         if self.sender is not None:
             self.sender.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self.sender
+        if self.beating is not None:  # its claims go back for the other instances
+            with contextlib.suppress(Exception):
+                async with self.storage.transaction() as tx:
+                    await tx.sender_gone(self.outbox.owner)
         for channel in reversed(self.channels):
             try:
                 await channel.stop()
