@@ -20,6 +20,7 @@ import logging
 import re
 from collections.abc import AsyncIterator, Callable, Iterable, Sequence
 from contextlib import asynccontextmanager
+from datetime import datetime
 from functools import lru_cache
 from importlib import resources
 from typing import Any
@@ -308,6 +309,13 @@ class PostgresStorage:
     async def serve_alone(self, owner: str, on_standby: Callable[[str], None]) -> None:
         """Return at once: several instances serve one PostgreSQL database together (their
         outbox claims expire with their leases; none voids another's)."""
+
+    async def beat(self, owner: str, until: datetime) -> None:
+        """``owner``'s sender is alive until ``until``: one statement on a connection of the
+        pool, never waiting behind this process's units of work (a heartbeat held up there
+        would let the others take this sender's claims while it still sends them)."""
+        async with self._pool.acquire() as conn:
+            await PostgresTransaction(conn).sender_alive(owner, until)
 
     async def on_queued(self, wake: Callable[[], None]) -> None:
         """Call ``wake`` whenever an instance (this one too) commits a queued message: the

@@ -462,6 +462,10 @@ class Storage(Protocol):
     def lead(self, name: str) -> Lead:
         """The lead named ``name`` among the instances serving this database."""
 
+    async def beat(self, owner: str, until: datetime) -> None:
+        """``owner``'s sender is alive until ``until`` (``Transaction.sender_alive``), written
+        at once, not behind this process's other units of work."""
+
     async def on_queued(self, wake: Callable[[], None]) -> None:
         """Call ``wake`` when another instance serving the database queues a message."""
 

@@ -275,6 +275,10 @@ class SqliteStorage:
     def pace(self, channel: str) -> None:
         return None
 
+    async def beat(self, owner: str, until: datetime) -> None:
+        async with self.transaction() as tx:
+            await tx.sender_alive(owner, until)
+
     async def on_queued(self, wake: Callable[[], None]) -> None:
         """One process serves the file: what it queues, it wakes its own sender for."""
 

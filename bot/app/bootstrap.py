@@ -107,8 +107,8 @@ async def open_storage(settings: Settings) -> Storage:
 
 
 LEAD_CHECK = 15.0  # seconds between two looks at the scheduled jobs' lead
-HEARTBEAT = 3.0  # seconds between two "this sender is alive"
-ALIVE_FOR = timedelta(seconds=10)  # how long each of them holds
+HEARTBEAT = 4.0  # seconds between two "this sender is alive"
+ALIVE_FOR = timedelta(seconds=20)  # how long each of them holds
 RECONNECT = (1, 2, 5, 10, 30, 60, 120, 300)  # seconds between tries to reach a platform
 FIRST_TRY = 10.0  # seconds start-up waits for each platform's first answer
 
@@ -155,8 +155,7 @@ class App:
         self.leading = asyncio.create_task(self._keep_the_lead(), name="jobs-lead")
 
     async def _alive(self) -> None:
-        async with self.storage.transaction() as tx:
-            await tx.sender_alive(self.outbox.owner, self.clock() + ALIVE_FOR)
+        await self.storage.beat(self.outbox.owner, self.clock() + ALIVE_FOR)
 
     async def _heartbeat(self) -> None:
         """Say every HEARTBEAT that this sender is alive for ALIVE_FOR more: killed, its
