@@ -7,7 +7,7 @@ Nothing here knows any channel.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import dataclass, field, fields
 from datetime import datetime
 from typing import Any, Literal
 
@@ -91,7 +91,8 @@ class Incoming:
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready, as the inbox stores it: attachments without their content (the
         channel fetches it again when the event is applied)."""
-        data = asdict(replace(self, attachments=()))
+        # Every other field is a plain value: no deep copy needed (asdict's).
+        data = {name: getattr(self, name) for name in _INCOMING_FIELDS}
         data["attachments"] = [
             {"file_id": a.file_id, "size": a.size, "mime_type": a.mime_type}
             for a in self.attachments
@@ -113,3 +114,6 @@ class Incoming:
         head, _, rest = self.text.strip().partition(" ")
         name = head.split("@", 1)[0].lower()
         return name, rest.strip()
+
+
+_INCOMING_FIELDS = tuple(f.name for f in fields(Incoming) if f.name != "attachments")

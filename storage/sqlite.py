@@ -88,8 +88,11 @@ def _param(value: Any) -> Any:
     return value
 
 
+_STORED_AS_IS = frozenset({str, int, float, bytes, bool, type(None)})
+
+
 def _params(values: Sequence[Any]) -> tuple[Any, ...]:
-    return tuple(map(_param, values))
+    return tuple(v if type(v) in _STORED_AS_IS else _param(v) for v in values)
 
 
 class SqliteStorage:

@@ -22,7 +22,7 @@ from __future__ import annotations
 import re
 import unicodedata
 import zlib
-from dataclasses import asdict, dataclass, field, fields, replace
+from dataclasses import dataclass, field, fields, replace
 from decimal import Decimal
 from typing import Any, Literal
 
@@ -93,7 +93,7 @@ class FormOption:
     filled: tuple[str, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
-        data = asdict(self)
+        data = {name: getattr(self, name) for name in _OPTION_NAMES}  # plain values only
         data["corrections"] = list(self.corrections)  # as JSON gives it back
         data["filled"] = list(self.filled)
         return data
@@ -110,6 +110,7 @@ class FormOption:
 
 
 _OPTION_FIELDS = frozenset(f.name for f in fields(FormOption))
+_OPTION_NAMES = tuple(f.name for f in fields(FormOption))
 
 
 @dataclass
