@@ -22,13 +22,17 @@ the saturation load, or of the typing load with ``--rounds 0``:
 ``DIR/<bot>.prof``), ``--spy DIR`` samples it with py-spy (``DIR/<bot>.spy``); ``python -m
 bench.profile DIR`` then splits the CPU per step by package.
 ``thidua-FEATURE[+FEATURE]`` is thidua with settings changed (``bench.variants``), e.g.
-``thidua-pool8`` with at most 8 connections in the bot's HTTP pool.
+``thidua-pool8`` with at most 8 connections in the bot's HTTP pool. ``thidua-postgresql``
+is thidua on PostgreSQL, ``thidua-postgresql-2`` two instances on one PostgreSQL database
+sharing the heads; both run by default when a server answers at ``BENCH_POSTGRES``
+(default ``postgresql://postgres@127.0.0.1:5432/test``), each in a schema of its own.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import logging
 import os
@@ -45,22 +49,33 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import asyncpg
+
 from bench.harness import Figures, Timer, drive
 from bench.variants import FEATURES, known_feature
 from bot.app.config import DEFAULT_PLAN
 from bot.domain import Invite
 from bot.plan.model import Form, Plan, Question, load_plan
+from storage.postgres import PostgresStorage
+from storage.repository import Storage
 from storage.sqlite import SqliteStorage
+from tests.engines import postgres_schema
 from tests.standin.telegram import BotApiStandIn, SimUser
 
 FIRST_USER_ID = 10_000
 ROOT = Path(__file__).resolve().parent.parent
 Step = Callable[[Awaitable[object]], Awaitable[None]]
 BOTS = ("thidua", "comparator")
+# thidua on PostgreSQL (BENCH_POSTGRES, by default the machine's server; a schema of its own
+# per run): one ``thidua run``, and two on the one database, the heads split between them
+# (each polls a stand-in of its own, as two instances behind one webhook URL would share
+# the load).
+POSTGRES_BOTS = {"thidua-postgresql": 1, "thidua-postgresql-2": 2}
+BENCH_POSTGRES = os.environ.get("BENCH_POSTGRES", "postgresql://postgres@127.0.0.1:5432/test")
 
 
 def known_bot(name: str) -> bool:
-    if name in BOTS:
+    if name in BOTS or name in POSTGRES_BOTS:
         return True
     features = name.removeprefix("thidua-").split("+")
     return name.startswith("thidua-") and all(map(known_feature, features))
@@ -164,10 +179,11 @@ def open_sockets(pid: int) -> int:
 
 @asynccontextmanager
 async def process(
-    standin: BotApiStandIn, args: list[str], env: dict[str, str]
+    standin: BotApiStandIn, args: list[str], env: dict[str, str], ready: str = "getUpdates"
 ) -> AsyncIterator[asyncio.subprocess.Process]:
-    """A bot process, ready once it polls the stand-in; stopped with SIGTERM after."""
-    seen = len(standin.calls("getUpdates"))
+    """A bot process, ready once it polls the stand-in (or made the ``ready`` call, e.g.
+    ``setWebhook``); stopped with SIGTERM after."""
+    seen = len(standin.calls(ready))
     proc = await asyncio.create_subprocess_exec(
         sys.executable,
         *args,
@@ -178,7 +194,7 @@ async def process(
     )
     try:
         for _ in range(400):
-            if len(standin.calls("getUpdates")) > seen:
+            if len(standin.calls(ready)) > seen:
                 break
             if proc.returncode is not None:
                 raise RuntimeError((await proc.stderr.read()).decode() if proc.stderr else "")
@@ -214,34 +230,47 @@ def invite_codes(plan: Plan, heads: int) -> dict[str, str]:
 
 
 async def bot_command(
-    name: str, plan: Plan, codes: dict[str, str], workdir: Path, standin: BotApiStandIn
+    name: str,
+    plan: Plan,
+    codes: dict[str, str],
+    workdir: Path,
+    standin: BotApiStandIn,
+    database_url: str | None = None,
 ) -> tuple[list[str], dict[str, str]]:
-    """The arguments and environment that run bot ``name`` against ``standin``."""
+    """The arguments and environment that run bot ``name`` against ``standin`` (on
+    ``database_url``, invites already there, when given)."""
     if name == "comparator":
         codes_file = workdir / "codes.json"
         codes_file.write_text(json.dumps(codes))
         pickle = workdir / f"comparator-{len(os.listdir(workdir))}.pickle"
         args = ["-m", "bench.comparator", standin.token, standin.base_url, str(pickle)]
         return [*args, str(codes_file), str(plan.source)], {}
-    database = workdir / f"thidua-{len(os.listdir(workdir))}.db"
-    storage = await SqliteStorage.open(database)
-    now = datetime.now(UTC)
-    async with storage.transaction() as tx:
-        for code, village in codes.items():
-            await tx.create_invite(Invite(code, "head", village, now, now + timedelta(days=1)))
-    await storage.close()
+    if database_url is None:
+        database = workdir / f"thidua-{len(os.listdir(workdir))}.db"
+        database_url = f"sqlite:///{database}"
+        await add_invites(await SqliteStorage.open(database), codes)
     env = {
         "TELEGRAM_BOT_TOKEN": standin.token,
         "TELEGRAM_API_URL": standin.base_url,
         "TELEGRAM_RATE_LIMIT": "0",
-        "DATABASE_URL": f"sqlite:///{database}",
+        "DATABASE_URL": database_url,
         "PLAN_FILE": str(plan.source),
         "THIDUA_LOG_LEVEL": "WARNING",
     }
-    if name == "thidua":
+    if name == "thidua" or name in POSTGRES_BOTS:
         return ["-m", "bot", "run"], env
     variant = name.removeprefix("thidua-")
     return ["-m", "bench.variants", variant], env
+
+
+async def add_invites(storage: Storage, codes: dict[str, str]) -> None:
+    now = datetime.now(UTC)
+    try:
+        async with storage.transaction() as tx:
+            for code, village in codes.items():
+                await tx.create_invite(Invite(code, "head", village, now, now + timedelta(days=1)))
+    finally:
+        await storage.close()
 
 
 @dataclass(frozen=True)
@@ -313,6 +342,8 @@ async def bench_bot(
     spy_dir: Path | None = None,
 ) -> Result:
     codes = invite_codes(plan, heads)
+    if name in POSTGRES_BOTS:
+        return await bench_postgres(name, plan, form, codes, rounds, think, workdir)
     standin = BotApiStandIn()
     await standin.start()
     try:
@@ -344,6 +375,70 @@ async def bench_bot(
             return result
     finally:
         await standin.stop()
+
+
+async def bench_postgres(
+    name: str,
+    plan: Plan,
+    form: Form,
+    codes: dict[str, str],
+    rounds: int,
+    think: float,
+    workdir: Path,
+) -> Result:
+    """``POSTGRES_BOTS[name]`` instances of ``thidua run`` on one PostgreSQL database: one
+    polls the stand-in; two take its webhook in turns (``tests.test_instances.Balancer``,
+    playing the load balancer in front of them). Their CPU is summed."""
+    from tests.test_instances import SECRET, Balancer
+    from tests.test_process_channels import free_port
+
+    instances = POSTGRES_BOTS[name]
+    ports = [free_port() for _ in range(instances)]
+    async with (
+        postgres_schema(BENCH_POSTGRES) as url,
+        Balancer(ports) as balancer,
+        contextlib.AsyncExitStack() as stack,
+    ):
+        await add_invites(await PostgresStorage.open(url), codes)
+        standin = BotApiStandIn()
+        await standin.start()
+        stack.push_async_callback(standin.stop)
+        standin.route_webhook("https://bot.example.vn", f"http://127.0.0.1:{balancer.port}")
+        procs = []
+        for port in ports:
+            args, env = await bot_command(name, plan, codes, workdir, standin, url)
+            ready = "getUpdates"
+            if instances > 1:
+                ready = "setWebhook"
+                env |= {
+                    "THIDUA_WEBHOOK_URL": "https://bot.example.vn/tg-hook",
+                    "THIDUA_WEBHOOK_SECRET": SECRET,
+                    "THIDUA_WEBHOOK_PORT": str(port),
+                    "THIDUA_WEBHOOK_LISTEN": "127.0.0.1",
+                }
+            procs.append(await stack.enter_async_context(process(standin, args, env, ready)))
+        users = []
+        for n, code in enumerate(codes):
+            user = standin.user(FIRST_USER_ID + n, f"Trưởng thôn {n}")
+            await user.say(f"/start {code}", timeout=30)
+            users.append(user)
+        before = [cpu_seconds(p.pid) for p in procs]
+        seen = len(standin.requests)
+        figures = await drive(name, standin, users, report_script(plan, form, think), rounds)
+        used = [cpu_seconds(p.pid) - b for p, b in zip(procs, before, strict=True)]
+        cpu = Cpu(sum(c.total for c in used), sum(c.main for c in used))
+        calls = Counter(r.method for r in standin.requests[seen:])
+        sockets = sum(open_sockets(p.pid) for p in procs)
+        return Result(figures.with_cpu(cpu.total), cpu, dict(calls), sockets)
+
+
+async def postgres_reachable() -> bool:
+    try:
+        conn = await asyncpg.connect(BENCH_POSTGRES, timeout=3)
+    except (OSError, asyncpg.PostgresError, TimeoutError):
+        return False
+    await conn.close()
+    return True
 
 
 def medians(name: str, results: list[Result]) -> str:
@@ -390,10 +485,11 @@ async def main_async(
         if rounds > 0:
             print(f"\nsaturation: {rounds} reports per head, answers sent as replies arrive")
             runs = await repeated(only, repeat, plan, form, heads, rounds, 0, work, profile, spy)
-            if "thidua" in runs and "comparator" in runs:
-                ours = statistics.median(r.figures.steps_per_second for r in runs["thidua"])
+            if "comparator" in runs:
                 theirs = statistics.median(r.figures.steps_per_second for r in runs["comparator"])
-                print(f"throughput ratio thidua / comparator: {ours / theirs:.2f}")
+                for name in [n for n in runs if n != "comparator"]:
+                    ours = statistics.median(r.figures.steps_per_second for r in runs[name])
+                    print(f"throughput ratio {name} / comparator: {ours / theirs:.2f}")
         if think > 0:
             print(f"\ntyping: 1 report per head, {think:g} s (±50 %) to read and answer each step")
             # Profiles are taken of the saturation load, or of this one when it runs alone.
@@ -438,7 +534,9 @@ def main() -> None:
     parser.add_argument(
         "--only",
         default=",".join(BOTS),
-        help=f"bots to run, comma-separated: {', '.join(BOTS)} or thidua-FEATURE[+FEATURE] "
+        help=f"bots to run, comma-separated: {', '.join((*BOTS, *POSTGRES_BOTS))} (both of "
+        "these by default when a PostgreSQL server answers at BENCH_POSTGRES) or "
+        "thidua-FEATURE[+FEATURE] "
         f"with FEATURE one of {', '.join(FEATURES)} (see bench.variants)",
     )
     parser.add_argument(
@@ -451,6 +549,11 @@ def main() -> None:
     )
     args = parser.parse_args()
     only = [name.strip() for name in args.only.split(",") if name.strip()]
+    if args.only == parser.get_default("only"):
+        if asyncio.run(postgres_reachable()):
+            only += list(POSTGRES_BOTS)
+        else:
+            print(f"no PostgreSQL server at {BENCH_POSTGRES.split('@')[-1]}: SQLite only")
     unknown = sorted(name for name in only if not known_bot(name))
     if unknown:
         parser.error(f"unknown bot {', '.join(unknown)}")
