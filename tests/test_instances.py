@@ -217,7 +217,8 @@ async def test_jobs_run_once_across_instances_and_the_rate_holds_in_total(
     """Two instances start after the day's reminder time and the weekly digest's: one of
     them (the lead) catches both up, every head reminded once and the secretary sent one
     digest; both send (each through a stand-in of its own, the same token), and together
-    they keep TELEGRAM_RATE_LIMIT: no sliding second holds more than rate + 1."""
+    they keep TELEGRAM_RATE_LIMIT: no sliding second holds more than rate + 2 (a process alone
+    keeps rate + 1; two processes' timers are late independently)."""
     heads = 90
     rate = 10
     await register(
@@ -252,7 +253,9 @@ async def test_jobs_run_once_across_instances_and_the_rate_holds_in_total(
         assert len(leads) == 1
         sent = one.sent_times() + two.sent_times()
         assert one.sent_times() and two.sent_times()  # both instances sent
-        assert busiest_second(sent) <= rate + 1, busiest_second(sent)
+        # each process's timers run late by their own few milliseconds: one turn more than
+        # a single process's rate + 1; paced apart, the two would have made about 2 × rate
+        assert busiest_second(sent) <= rate + 2, busiest_second(sent)
         assert one.violations == [] and two.violations == []
     assert "Traceback" not in first.log + second.log
 
@@ -295,6 +298,8 @@ async def test_kill_9_of_one_instance_mid_fan_out_the_other_finishes_it(
                     break
                 await asyncio.sleep(0.1)
             assert noted == heads, second.log[-3000:]
+            # and the jobs' lead passed to the one left (it tries every 15 s)
+            await second.wait_line("runs the scheduled jobs", timeout=20)
             await asyncio.sleep(0.5)
         finally:
             code = await second.stop()
