@@ -24,6 +24,7 @@ from typing import Any, Protocol
 import asyncpg
 
 from storage.sql import iso
+from storage.sqlite import sqlite_params
 
 # Every table a commune's data lives in, each after the tables it refers to.
 TABLES = (
@@ -135,7 +136,7 @@ class SqliteSide:
         marks = ", ".join("?" for _ in columns)
         self._conn.executemany(
             f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})",
-            ([_sqlite_value(v) for v in row] for row in rows),
+            map(sqlite_params, rows),
         )
 
     async def begin(self) -> None:
@@ -163,18 +164,6 @@ class SqliteSide:
 
     async def close(self) -> None:
         self._conn.close()
-
-
-def _sqlite_value(value: Any) -> Any:
-    if isinstance(value, datetime):
-        return iso(value)
-    if isinstance(value, Decimal):
-        return str(value)
-    if isinstance(value, date):
-        return value.isoformat()
-    if isinstance(value, bool):
-        return int(value)
-    return value
 
 
 class PostgresSide:

@@ -91,7 +91,8 @@ def _param(value: Any) -> Any:
 _STORED_AS_IS = frozenset({str, int, float, bytes, bool, type(None)})
 
 
-def _params(values: Sequence[Any]) -> tuple[Any, ...]:
+def sqlite_params(values: Sequence[Any]) -> tuple[Any, ...]:
+    """Parameters as SQLite stores them (``_param``), plain ones passed as they are."""
     return tuple(v if type(v) in _STORED_AS_IS else _param(v) for v in values)
 
 
@@ -350,17 +351,17 @@ class SqliteTransaction(SqlTransaction):
     async def _all(self, sql: str, params: Sequence[Any] = ()) -> list[Any]:
         if not self._conn.in_transaction:
             await _begin(self._conn)
-        return self._conn.execute(sql, _params(params)).fetchall()
+        return self._conn.execute(sql, sqlite_params(params)).fetchall()
 
     async def _run(self, sql: str, params: Sequence[Any] = ()) -> int:
         if not self._conn.in_transaction:
             await _begin(self._conn)
-        return self._conn.execute(sql, _params(params)).rowcount
+        return self._conn.execute(sql, sqlite_params(params)).rowcount
 
     async def _many(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
         if not self._conn.in_transaction:
             await _begin(self._conn)
-        self._conn.executemany(sql, map(_params, rows))
+        self._conn.executemany(sql, map(sqlite_params, rows))
 
 
 class SqliteReading(SqlTransaction):
@@ -370,7 +371,7 @@ class SqliteReading(SqlTransaction):
         self._conn = conn
 
     async def _all(self, sql: str, params: Sequence[Any] = ()) -> list[Any]:
-        return list(await self._conn.execute_fetchall(sql, _params(params)))
+        return list(await self._conn.execute_fetchall(sql, sqlite_params(params)))
 
     async def _run(self, sql: str, params: Sequence[Any] = ()) -> int:
         raise sqlite3.OperationalError("a reading() view is read-only")
