@@ -291,3 +291,34 @@ def test_make_test_says_when_postgresql_is_skipped(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stdout + done.stderr
     assert "PostgreSQL tests skipped: no PostgreSQL server answers at 127.0.0.1:1" in done.stdout
     assert asyncpg is not None
+
+
+async def test_db_copy_into_a_database_another_commune_uses_is_refused_whole(
+    pg_url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The ids a commune's SQLite file has are taken by another commune's rows in the shared
+    database: the copy (its commune's rows empty there) stops at the first clash, one
+    Vietnamese line, and leaves nothing of it behind."""
+    monkeypatch.chdir(tmp_path)
+    source = tmp_path / "nguon.db"
+    store = await SqliteStorage.open(source)
+    await fill(store)
+    await store.close()
+    other = await PostgresStorage.open(pg_url, commune="ea-po")
+    async with other.transaction() as tx:
+        await tx.create_person("Chị Pô", "head", "thon_1", "vi", T0)  # id 1, as in the file
+    await other.close()
+    monkeypatch.setenv("THIDUA_COMMUNE", "nam-dong")
+
+    def copy() -> tuple[int, str]:
+        code = main(["db", "copy", f"sqlite:///{source}", pg_url])
+        return code, capsys.readouterr().err
+
+    code, err = await asyncio.to_thread(copy)
+    assert code == 2 and "Không sao chép được" in err and "vẫn như cũ" in err, err
+    assert "Traceback" not in err
+    assert await engines.fetch(pg_url, "SELECT commune_id, name FROM people") == [
+        ("ea-po", "Chị Pô")
+    ]
+    [(rows,)] = await engines.fetch(pg_url, "SELECT COUNT(*) FROM identities")
+    assert rows == 0

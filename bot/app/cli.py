@@ -15,6 +15,8 @@ from dataclasses import replace
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
+import asyncpg
+
 from bot.app.bootstrap import App, build, open_storage, serve, setup_logging
 from bot.app.config import ConfigError, Settings
 from bot.app.plan_guard import check_stored, remember_run
@@ -582,6 +584,13 @@ async def _db_copy(settings: Settings, source_url: str, target_url: str) -> int:
             copied = await copy_database(source, target)
         except CopyRefused as error:
             return _fail(_copy_refused(error))
+        except (asyncpg.PostgresError, sqlite3.Error) as error:
+            # e.g. ids another commune's rows already use in a shared database
+            return _fail(
+                _("Không sao chép được: {error}. Cơ sở dữ liệu đích vẫn như cũ.").format(
+                    error=error
+                )
+            )
         finally:
             await target.close()
     finally:
