@@ -307,8 +307,8 @@ class PostgresStorage:
         return PooledPace(self._pool, channel)
 
     async def serve_alone(self, owner: str, on_standby: Callable[[str], None]) -> None:
-        """Return at once: several instances serve one PostgreSQL database together (their
-        outbox claims expire with their leases; none voids another's)."""
+        """Return at once: several instances serve one PostgreSQL database together (a gone
+        one's outbox claims end with its heartbeat, or its lease; none voids another's)."""
 
     async def beat(self, owner: str, until: datetime) -> None:
         """``owner``'s sender is alive until ``until``: one statement on a connection of the
