@@ -9,7 +9,6 @@ import itertools
 from dataclasses import replace
 from datetime import datetime, time
 from decimal import Decimal
-from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -26,6 +25,7 @@ from handlers.scoreboard import add_claim, finalize, score_events
 from scheduler.jobs import BOARD, Jobs, Scheduler, last_board_time
 from scheduler.outbox import Outbox
 from storage.sqlite import SqliteStorage
+from tests import engines
 from tests.boards import SCORING_YAML
 from tests.conftest import SMALL_PLAN, FakeClock
 from tests.fakes import RecordingChannel
@@ -224,7 +224,7 @@ def sent(outbox: Outbox, chat: int) -> list[str]:
 
 
 async def test_the_monthly_message_reaches_each_reachable_head_once_a_month(
-    storage: SqliteStorage, clock: FakeClock, plan: Plan, tmp_path: Path
+    storage: SqliteStorage, clock: FakeClock, plan: Plan, database_url: str
 ) -> None:
     people = await seed(storage, clock)
     async with storage.transaction() as tx:  # Ông Sáu blocked the bot
@@ -249,7 +249,7 @@ async def test_the_monthly_message_reaches_each_reachable_head_once_a_month(
 
     # A restart: the database opened anew, new jobs; the catch-up and the same month's run
     # queue nothing.
-    reopened = await SqliteStorage.open(tmp_path / "thidua.db")
+    reopened = await engines.open_url(database_url)
     try:
         clock.now = at(1, 9, month=12)
         again = Jobs(plan, reopened, clock)

@@ -10,6 +10,7 @@ import pytest
 from bot.messages import Incoming, Reply
 from handlers.conversation import Conversations
 from storage.sqlite import SqliteStorage
+from tests import engines
 from tests.conftest import FakeClock, add_invite
 
 _update_ids = itertools.count(1)
@@ -350,18 +351,16 @@ async def test_a_revoked_person_loses_their_unused_link_invites(
 
 
 async def test_one_code_registers_one_person_when_two_redeem_it_at_once(
-    small_plan: object, clock: FakeClock, tmp_path: object
+    small_plan: object, clock: FakeClock, database_url: str
 ) -> None:
     """Two processes on one database (two connections) take the same code at the same
     moment: one is registered, the other is told the code is used."""
     import asyncio
-    from pathlib import Path
 
     from bot.plan.model import Plan
 
-    assert isinstance(small_plan, Plan) and isinstance(tmp_path, Path)
-    path = tmp_path / "shared.db"
-    stores = [await SqliteStorage.open(path), await SqliteStorage.open(path)]
+    assert isinstance(small_plan, Plan)
+    stores = [await engines.open_url(database_url), await engines.open_url(database_url)]
     try:
         await add_invite(stores[0], clock, "ONCE2345")
         conversations = [Conversations(small_plan, store, clock) for store in stores]

@@ -21,6 +21,7 @@ from bot.reports.engine import Draft
 from handlers.conversation import Conversations
 from scheduler.jobs import Jobs, Scheduler, ShiftedTrigger
 from storage.sqlite import SqliteStorage
+from tests import engines
 from tests.conftest import SMALL_PLAN, FakeClock
 from tests.standin.telegram import BotApiStandIn
 from tests.test_outbox import make_outbox, register, sent_texts
@@ -69,7 +70,7 @@ async def test_reminders_go_only_to_heads_not_done_and_only_once_across_a_restar
     clock: FakeClock,
     small_plan: Plan,
     people: People,
-    tmp_path: Path,
+    database_url: str,
     conversations: Conversations,
 ) -> None:
     await report(storage, people.two, "thon_2", at(24, 9))  # Thôn 2 is done
@@ -96,7 +97,7 @@ async def test_reminders_go_only_to_heads_not_done_and_only_once_across_a_restar
 
     # A restart: the database file opened anew, new jobs and sender with nothing in memory;
     # the catch-up and the same day's run queue nothing.
-    reopened = await SqliteStorage.open(tmp_path / "thidua.db")
+    reopened = await engines.open_url(database_url)
     try:
         clock.now = at(25, 9)
         again = Jobs(small_plan, reopened, clock)

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 from bot.channels.telegram import TelegramChannel
 from bot.domain import Identity, Person
@@ -15,6 +14,7 @@ from bot.plan.schedule import quiet_until
 from handlers.conversation import Conversations
 from scheduler.outbox import Outbox
 from storage.sqlite import SqliteStorage
+from tests import engines
 from tests.conftest import FakeClock
 from tests.standin.telegram import BotApiStandIn
 
@@ -246,14 +246,14 @@ async def test_a_restart_resumes_the_queue(
     telegram: TelegramChannel,
     clock: FakeClock,
     small_plan: Plan,
-    tmp_path: Path,
+    database_url: str,
 ) -> None:
     """Queued, and the process stopped before sending: the next process sends it."""
-    before = await SqliteStorage.open(tmp_path / "restart.db")
+    before = await engines.open_url(database_url)
     head = await register(before, clock, "Anh Một", 1001)
     await queue(before, clock, head, "a", Reply("Nhắc"))
     await before.close()
-    after = await SqliteStorage.open(tmp_path / "restart.db")
+    after = await engines.open_url(database_url)
     try:
         assert await make_outbox(after, telegram, clock, small_plan).send_due() == 1
     finally:
@@ -266,12 +266,12 @@ async def test_two_senders_on_one_database_send_each_message_once(
     telegram: TelegramChannel,
     clock: FakeClock,
     small_plan: Plan,
-    tmp_path: Path,
+    database_url: str,
 ) -> None:
-    """Two processes' senders, each on its own connection to the same file, at once: each
-    claims what it sends, so every message goes out once, and both take part."""
-    first = await SqliteStorage.open(tmp_path / "shared.db")
-    second = await SqliteStorage.open(tmp_path / "shared.db")
+    """Two processes' senders, each on its own connection to the same database, at once:
+    each claims what it sends, so every message goes out once, and both take part."""
+    first = await engines.open_url(database_url)
+    second = await engines.open_url(database_url)
     try:
         heads = [
             await register(first, clock, f"Trưởng thôn {n}", 3000 + n, village="thon_1")
