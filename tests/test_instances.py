@@ -311,3 +311,25 @@ async def test_kill_9_of_one_instance_mid_fan_out_the_other_finishes_it(
     rows = await engines.fetch(pg_url, "SELECT COUNT(*), COUNT(sent_at) FROM outbox")
     assert rows == [(heads, heads)]
     assert "Traceback" not in second.log
+
+
+async def test_two_instances_started_at_once_on_an_empty_database_migrate_it_once(
+    tmp_path: Path, postgres_server: str
+) -> None:
+    """Both processes find no schema and start migrating at the same moment: the migration
+    lock lets one apply every migration while the other waits; both then serve."""
+    async with (
+        engines.postgres_schema(postgres_server) as url,
+        BotApiStandIn() as one,
+        BotApiStandIn() as two,
+    ):
+        env = {"DATABASE_URL": url, "THIDUA_LOG_LEVEL": "INFO"}
+        first, second = await asyncio.gather(polling(tmp_path, one, **env),
+                                             polling(tmp_path, two, **env))  # fmt: skip
+        try:
+            versions = await engines.fetch(url, "SELECT version FROM schema_version")
+            assert sorted(versions) == [(7,), (8,)]  # each migration once
+        finally:
+            codes = [await first.stop(), await second.stop()]
+        assert codes == [0, 0], first.log + second.log
+        assert "Traceback" not in first.log + second.log
