@@ -5,7 +5,7 @@
 Builds (or reuses, with ``--db``) a SQLite database for the Nam Dong plan stretched to
 ``--villages`` villages, each sending the monthly report (20 answers) every month for
 ``--months`` months: 2,000 × 50 × 20 = 2,000,000 answers, plus a head per village. Then times,
-on one aiosqlite connection as the bot uses it:
+through the storage's units of work as the bot runs them:
 
 - the digest of the latest month as ``/tonghop`` builds it (read, compute, render the text);
 - once, the weekly digest as it is queued: the same plus every answer, the workbook and the
