@@ -9,7 +9,6 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 
-import asyncpg
 import pytest
 
 from bot.app.cli import main
@@ -290,7 +289,6 @@ def test_make_test_says_when_postgresql_is_skipped(tmp_path: Path) -> None:
     )  # fmt: skip
     assert done.returncode == 0, done.stdout + done.stderr
     assert "PostgreSQL tests skipped: no PostgreSQL server answers at 127.0.0.1:1" in done.stdout
-    assert asyncpg is not None
 
 
 async def test_db_copy_into_a_database_another_commune_uses_is_refused_whole(
