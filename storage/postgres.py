@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import itertools
 import logging
 import re
 from collections.abc import AsyncIterator, Callable, Iterable, Sequence
@@ -35,6 +36,7 @@ log = logging.getLogger(__name__)
 DEFAULT_COMMUNE = "default"
 MIGRATION_LOCK = 0x7468_6964_7561  # "thidua": the advisory lock migrations run under
 POOL_SIZE = 10
+RELISTEN = (0.5, 1.0, 2.0, 5.0, 10.0, 30.0)  # seconds between tries to listen again
 
 # What means "try the unit of work again" rather than a fault in it.
 TRANSIENT = (
@@ -214,6 +216,9 @@ class PostgresStorage:
         self.commune = commune
         self._queue_channel = f"thidua_outbox:{commune}"  # NOTIFY's, when a message is queued
         self._listener: asyncpg.Connection | None = None
+        self._wake: Callable[[], None] | None = None
+        self._relistening: asyncio.Task[None] | None = None
+        self._closing = False
 
     @classmethod
     async def open(
@@ -319,12 +324,45 @@ class PostgresStorage:
 
     async def on_queued(self, wake: Callable[[], None]) -> None:
         """Call ``wake`` whenever an instance (this one too) commits a queued message: the
-        others' senders look at the outbox at once instead of at their next tick."""
+        others' senders look at the outbox at once instead of at their next tick. The
+        listening connection, lost (the server restarted), is made again with growing
+        pauses; ``wake`` is called then too, for what was queued meanwhile."""
+        self._wake = wake
+        await self._listen()
+
+    async def _listen(self) -> None:
         conn = await asyncpg.connect(self._url)
-        await conn.add_listener(self._queue_channel, lambda *_: wake())
+        await conn.add_listener(self._queue_channel, lambda *_: self._woken())
+        conn.add_termination_listener(self._listener_lost)
         self._listener = conn
 
+    def _woken(self) -> None:
+        if self._wake is not None:
+            self._wake()
+
+    def _listener_lost(self, _conn: object) -> None:
+        if self._closing:
+            return
+        log.warning("the outbox's NOTIFY connection was lost; listening again")
+        self._relistening = asyncio.get_running_loop().create_task(self._listen_again())
+
+    async def _listen_again(self) -> None:
+        for attempt in itertools.count():
+            await asyncio.sleep(RELISTEN[min(attempt, len(RELISTEN) - 1)])
+            try:
+                await self._listen()
+            except (OSError, *TRANSIENT, asyncpg.PostgresError):
+                continue
+            log.info("the outbox's NOTIFY connection is back")
+            self._woken()
+            return
+
     async def close(self) -> None:
+        self._closing = True
+        if self._relistening is not None:
+            self._relistening.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._relistening
         if self._listener is not None:
             with contextlib.suppress(OSError, *TRANSIENT, asyncpg.PostgresError):
                 await self._listener.close(timeout=5)

@@ -320,3 +320,43 @@ async def test_db_copy_into_a_database_another_commune_uses_is_refused_whole(
     ]
     [(rows,)] = await engines.fetch(pg_url, "SELECT COUNT(*) FROM identities")
     assert rows == 0
+
+
+async def test_the_outbox_listens_again_when_its_notify_connection_is_lost(pg_url: str) -> None:
+    """A message another instance queues wakes this one's sender (NOTIFY); the listening
+    connection ended by the server (a restart) is made again, with a wake for what may have
+    been queued meanwhile, and later messages wake it as before."""
+    from bot.domain import Identity
+    from bot.messages import Reply
+
+    woken: list[int] = []
+    here = await PostgresStorage.open(pg_url)
+    there = await PostgresStorage.open(pg_url)
+
+    async def queue(key: str) -> None:
+        async with there.transaction() as tx:
+            person = await tx.create_person("Anh Ba", "head", "thon_1", "vi", T0)
+            await tx.queue_message(key, person.id, Identity("zalo", "z", "z"), "vi",
+                                   [Reply("Nhắc")], T0)  # fmt: skip
+
+    async def until(count: int) -> None:
+        for _ in range(100):
+            if len(woken) >= count:
+                return
+            await asyncio.sleep(0.05)
+        raise AssertionError(f"woken {len(woken)} times, not {count}")
+
+    try:
+        await here.on_queued(lambda: woken.append(1))
+        await queue("a")
+        await until(1)
+        lost = here._listener
+        assert lost is not None
+        await engines.execute(pg_url, f"SELECT pg_terminate_backend({lost.get_server_pid()})")
+        await until(2)  # listening again, and woken for what came meanwhile
+        assert here._listener is not lost
+        await queue("b")
+        await until(3)
+    finally:
+        await here.close()
+        await there.close()
