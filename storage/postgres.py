@@ -109,12 +109,6 @@ class PostgresTransaction(SqlTransaction):
 
     def __init__(self, conn: asyncpg.Connection) -> None:
         self._conn = conn
-        self.queued = False  # a message was queued: the other instances are told at commit
-
-    async def queue_message(self, *args: Any, **kwargs: Any) -> Any:
-        message = await super().queue_message(*args, **kwargs)
-        self.queued = self.queued or message is not None
-        return message
 
     async def _all(self, sql: str, params: Sequence[Any] = ()) -> list[Any]:
         return list(await self._conn.fetch(numbered(sql), *params))

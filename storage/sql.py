@@ -83,6 +83,8 @@ class SqlTransaction:
     SKIP_LOCKED = ""  # rows another transaction holds are passed over (PostgreSQL)
     SCOPE = ""  # the conflict target's leading key columns (PostgreSQL: the commune)
 
+    queued = False  # this unit of work queued a message (PostgreSQL tells the others)
+
     _PERSON = ""  # a person with their identities, most recently used first (one query)
     _NOMINATION = ""  # a nomination with its photos' keys and captions, in order
 
@@ -646,6 +648,7 @@ class SqlTransaction:
         if not rows:
             return None
         message_id, claimed_by = int(rows[0][0]), rows[0][1]
+        self.queued = True
         files = [
             (message_id, index, position, f.name, f.is_image, f.data, f.caption)
             for index, reply in enumerate(replies)

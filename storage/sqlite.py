@@ -280,8 +280,9 @@ class SqliteStorage:
         return None
 
     async def beat(self, owner: str, until: datetime) -> None:
-        async with self.transaction() as tx:
-            await tx.sender_alive(owner, until)
+        """Nothing to write: one process serves the file (``serve_alone``), and the claims
+        of the one before it are voided when it takes over, so no other sender needs to
+        know this one is alive."""
 
     async def on_queued(self, wake: Callable[[], None]) -> None:
         """One process serves the file: what it queues, it wakes its own sender for."""
