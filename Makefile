@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 DOMAIN := thidua
 
-.PHONY: run test test-calendar lint format bench bench-fanout bench-digest locales-extract locales-update locales-compile clean
+.PHONY: run test test-calendar browser lint format bench bench-fanout bench-digest locales-extract locales-update locales-compile clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -41,6 +41,15 @@ test-calendar: $(VENV)/.installed-test locales-compile
 		TZ=UTC THIDUA_TEST_ENGINES=sqlite faketime "$$(echo $$moment | tr T ' ')" $(BIN)/pytest -q -x -n 2 -p no:cacheprovider || exit 1; \
 	done
 
+# The browser the web page's tests drive: Debian's chromium (Playwright, a test dependency,
+# drives it; it never downloads a browser of its own). Needs root (apt-get); `make test`
+# skips the browser tests where there is none.
+browser:
+	@command -v $${THIDUA_CHROMIUM:-/usr/bin/chromium} >/dev/null || { \
+		apt-get install -y -q chromium >/dev/null || { \
+			apt-get update -q >/dev/null && apt-get install -y -q chromium >/dev/null; }; }
+	@$${THIDUA_CHROMIUM:-/usr/bin/chromium} --version
+
 lint: $(VENV)/.installed-test
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
@@ -62,7 +71,7 @@ bench-digest: $(VENV)/.installed-test locales-compile
 
 locales-extract: $(VENV)/.installed
 	$(BIN)/pybabel extract -F babel.cfg -k _ -k N_ -k ngettext:1,2 --no-location \
-		--project $(DOMAIN) -o locales/$(DOMAIN).pot bot handlers storage scheduler
+		--project $(DOMAIN) -o locales/$(DOMAIN).pot bot handlers storage scheduler web
 
 locales-update: locales-extract
 	$(BIN)/pybabel update -i locales/$(DOMAIN).pot -d locales -D $(DOMAIN) --no-fuzzy-matching

@@ -95,6 +95,32 @@ class Invite:
 
 
 @dataclass(frozen=True)
+class WebLink:
+    """A sign-in link to the web page as stored: the SHA-256 of its token (the token itself
+    lives only in the chat message), whom it signs in, the page it opens, until when."""
+
+    token_hash: str
+    person_id: int
+    target: str
+    created_at: datetime
+    expires_at: datetime
+    used_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class WebSession:
+    """A signed-in browser as stored: the SHA-256 of its cookie, whose it is, the CSRF token
+    its forms carry, when it was last used (it ends after an idle spell) or ended."""
+
+    id_hash: str
+    person_id: int
+    csrf: str
+    created_at: datetime
+    seen_at: datetime
+    ended_at: datetime | None = None
+
+
+@dataclass(frozen=True)
 class Report:
     id: int
     village_id: str

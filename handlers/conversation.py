@@ -64,6 +64,7 @@ from handlers.board import board_reply
 from handlers.digest import Renderer
 from handlers.nominations import ANSWER_FLOW, REVIEW_FLOW, NominationDesk
 from storage.repository import Storage, Transaction, keep_draft
+from web.signin import DIGEST_LINK_VALID, LINK_VALID, WebLinks, digest_target
 
 log = logging.getLogger(__name__)
 
@@ -164,6 +165,7 @@ class Conversations:
         self.desk = NominationDesk(plan, lambda: self.queued())
         self.assessment = AssessmentDesk(plan, lambda: self.queued())
         self.renderer = Renderer(plan, storage, self.desk)
+        self.web: WebLinks | None = None  # the web page's links, when it is served
         self._commands = self._command_table()
         self.queued: Callable[[], None] = lambda: None  # the outbox's wake-up, once running
 
@@ -494,6 +496,7 @@ class Conversations:
             ("/tonghop", self._cmd_digest),
             ("/xuat", self._cmd_export),
             ("/bantin", self._cmd_bulletin),
+            ("/web", self._cmd_web),
             ("/huongdan", self._cmd_help),
             ("/ngonngu", self._cmd_language),
             ("/start", self._cmd_start),
@@ -574,7 +577,7 @@ class Conversations:
         if refused is not None:
             return refused
         made = Reply(_("Bản tổng hợp đang được lập."), recipe=Recipe("digest", c.now))
-        return self._with_draft([made], c.saved)
+        return self._with_draft([made, *await self._digest_link(c)], c.saved)
 
     async def _cmd_export(self, c: Command) -> list[Reply]:
         refused = self._officers_only(
@@ -593,6 +596,33 @@ class Conversations:
             return refused
         made = Reply(_("Bản tin đang được lập."), recipe=Recipe("bulletin", c.now))
         return self._with_draft([made], c.saved)
+
+    async def _cmd_web(self, c: Command) -> list[Reply]:
+        """``/web``: a single-use link to the web page, valid for LINK_VALID."""
+        if self.web is None:
+            return self._with_draft(
+                [Reply(_("Trang web của thidua chưa được bật trên máy chủ này."))], c.saved
+            )
+        url = await self.web.link(c.tx, c.person, c.now)
+        minutes = int(LINK_VALID.total_seconds() // 60)
+        text = _(
+            "Mở đường dẫn này trong vòng {minutes} phút để vào trang web; trang sẽ hỏi bạn "
+            "có đăng nhập không. Đường dẫn chỉ dùng được một lần, đừng chuyển cho người "
+            "khác:\n{url}"
+        ).format(minutes=minutes, url=url)
+        return self._with_draft([Reply(text)], c.saved)
+
+    async def _digest_link(self, c: Command) -> list[Reply]:
+        """The digest's page (its workbook and chart), by a link of its own, when the web
+        page is served."""
+        if self.web is None:
+            return []
+        url = await self.web.link(
+            c.tx, c.person, c.now, digest_target(c.now), valid=DIGEST_LINK_VALID
+        )
+        return [
+            Reply(_("Bảng tính và biểu đồ của bản tổng hợp trên trang web: {url}").format(url=url))
+        ]
 
     async def _cmd_help(self, c: Command) -> list[Reply]:
         return self._with_draft([Reply(self._help(c.person))], c.saved)
@@ -965,6 +995,9 @@ class Conversations:
             _("{command}: làm tiếp việc đang dở; {cancel}: bỏ việc đang làm dở.").format(
                 command=c("/tieptuc"), cancel=c("/huy")
             ),
+            _(
+                "{command}: đường dẫn vào trang web (bảng theo thôn và kỳ, chỉ tiêu, tải về)."
+            ).format(command="/web"),
             _("{command}: đổi ngôn ngữ.").format(command=c("/ngonngu")),
             _("{command}: xem hướng dẫn này.").format(command=c("/huongdan")),
         ]

@@ -209,6 +209,39 @@ class NominationDesk:
             return [Reply(_("Đề cử này đã thay đổi trong lúc đó; không có gì thay đổi thêm."))]
         return await self._change(tx, person, nomination, saved["action"], words, now)
 
+    async def review_words(
+        self,
+        tx: Transaction,
+        person: Person,
+        nomination_id: int,
+        action: str,
+        words: str,
+        status: str,
+        now: datetime,
+    ) -> tuple[bool, str]:
+        """A review sent from the web page in one go: ``action`` (``rules.ACTIONS``) with its
+        words when it needs them, on the nomination as it stood at ``status`` when the page
+        was shown. Checked as ``/duyet`` is (role, stage), then applied by the same change
+        and notice; whether it changed anything, and what to say."""
+        word = rules.WORDS.get(action, "")
+        nomination, action, problem = await self._checked(tx, person, [str(nomination_id), word])
+        if problem is not None or nomination is None:
+            return False, problem or ""
+        if nomination.status != status:
+            return False, _("Đề cử này đã thay đổi trong lúc đó; không có gì thay đổi thêm.")
+        comment = ""
+        if rules.ACTIONS[action].needs_text:
+            comment = clean_text(words)
+            if not comment:
+                return False, _("Xin gõ nội dung (câu hỏi hoặc lý do) rồi gửi lại.")
+            if len(comment) > WORDS_LIMIT:
+                limit = format_number(WORDS_LIMIT)
+                return False, _("Dài quá: tối đa {limit} ký tự.").format(limit=limit)
+        before = nomination.status
+        said = await self._change(tx, person, nomination, action, comment, now)
+        changed = await tx.nomination(nomination.id)
+        return changed is not None and changed.status != before, said[0].text
+
     async def _change(
         self,
         tx: Transaction,

@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -45,6 +46,7 @@ from handlers.digest import digest_reply, periods_for, read_digest
 from handlers.notify import queue_to
 from handlers.scoreboard import load_board
 from storage.repository import Storage, Transaction
+from web.signin import DIGEST_LINK_VALID, WebLinks, digest_target
 
 log = logging.getLogger(__name__)
 
@@ -57,6 +59,7 @@ EVENTS_KEPT = timedelta(days=3)  # Telegram keeps an unconfirmed update for 24 h
 OUTBOX_KEPT = timedelta(days=90)  # sent and failed messages, for looking into what happened
 FAILURES_KEPT = timedelta(days=1)  # wrong invite codes (the lock-out looks back 3 hours)
 FILES_KEPT = timedelta(days=7)  # a photo no draft, report or nomination refers to
+WEB_KEPT = timedelta(days=2)  # web sign-in links and sessions past their end
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 # The monthly board message to each head: on this day of every month, at the plan's
 # reminder time (which the plan check keeps out of the quiet hours), when it has scoring.
@@ -84,12 +87,18 @@ def _week(moment: datetime) -> str:
 
 class Jobs:
     def __init__(
-        self, plan: Plan, storage: Storage, clock: Clock, queued: Callable[[], None] = lambda: None
+        self,
+        plan: Plan,
+        storage: Storage,
+        clock: Clock,
+        queued: Callable[[], None] = lambda: None,
+        web: WebLinks | None = None,
     ) -> None:
         self.plan = plan
         self.storage = storage
         self.clock = clock
         self.queued = queued  # told when something was queued (wakes the outbox)
+        self.web = web  # the web page's links, when it is served: digests link to it
 
     # -- reminders ----------------------------------------------------------------------
 
@@ -218,6 +227,15 @@ class Jobs:
                 with use_locale(officer.locale):
                     title = _("Bảng tính và biểu đồ của bản tổng hợp:")
                 reply = rendered[officer.locale]
+                if self.web is not None:  # a link of its own to the digest's page
+                    url = await self.web.link(
+                        tx, officer, now, digest_target(now), valid=DIGEST_LINK_VALID
+                    )
+                    with use_locale(officer.locale):
+                        line = _("Bản tổng hợp trên trang web (bảng tính, biểu đồ): {url}").format(
+                            url=url
+                        )
+                    reply = replace(reply, text=f"{reply.text}\n\n{line}")
                 count += await queue_to(tx, message_key, officer, reply, now, title)
         if count:
             self.queued()
@@ -268,7 +286,8 @@ class Jobs:
     async def housekeeping(self) -> dict[str, int]:
         """Forget what no one needs any more: applied events past the time a platform may
         send them again, sent and failed messages after 90 days, wrong invite codes after a
-        day, files nothing refers to after a week. Run at start and every night."""
+        day, files nothing refers to after a week, web sign-in links and sessions two days after
+        they ended. Run at start and every night."""
         now = self.clock()
         async with self.storage.transaction() as tx:
             done = {
@@ -276,6 +295,7 @@ class Jobs:
                 "messages": await tx.forget_outbox(now - OUTBOX_KEPT),
                 "invite failures": await tx.forget_invite_failures(now - FAILURES_KEPT),
                 "files": await tx.forget_files(now - FILES_KEPT),
+                "web sign-ins": await tx.forget_web(now - WEB_KEPT),
             }
         if any(done.values()):
             log.info(

@@ -47,9 +47,10 @@ TABLES = (
     "score_events",
     "score_snapshots",
 )
-# What running instances keep for each other (their pace, which of them are alive): not a
-# commune's data, so not copied.
-RUNTIME = ("send_pace", "senders")
+# What running instances keep for each other (their pace, which of them are alive) and the
+# web page's sign-in links and sessions: not a commune's data, so not copied (people sign in
+# to the web page again on the new database).
+RUNTIME = ("send_pace", "senders", "web_links", "web_sessions")
 ENGINE_ONLY = {"commune_id"}  # PostgreSQL's, filled by the target from THIDUA_COMMUNE
 BATCH = 500
 

@@ -23,6 +23,8 @@ from bot.domain import (
     Person,
     QueuedMessage,
     Report,
+    WebLink,
+    WebSession,
 )
 from bot.messages import Incoming, Reply
 from bot.scoring.board import PENDING, Claim, ReportRecord
@@ -136,7 +138,8 @@ class Transaction(Protocol):
     async def set_locale(self, person_id: int, locale: str) -> None: ...
     async def revoke_person(self, person_id: int, now: datetime) -> bool:
         """End a person's access: identities and draft removed, queued messages to them
-        cancelled, invites linked to them voided; False when unknown or already revoked."""
+        cancelled, invites linked to them voided, their web sessions ended and sign-in links
+        spent; False when unknown or already revoked."""
 
     # invites
     async def create_invite(self, invite: Invite) -> None: ...
@@ -187,8 +190,11 @@ class Transaction(Protocol):
     async def first_sent(self, form_id: str, period: str) -> dict[str, datetime]:
         """village id -> when the first version of its report for ``period`` was sent."""
 
-    async def reports(self, period: str | None = None, history: bool = False) -> list[Report]:
-        """Reports (latest versions only unless ``history``), oldest first."""
+    async def reports(
+        self, period: str | None = None, history: bool = False, village_id: str | None = None
+    ) -> list[Report]:
+        """Reports (latest versions only unless ``history``; only ``village_id``'s when
+        given), oldest first."""
 
     # the ids stored data refers to (a plan that drops one of them cuts its data off)
     async def villages_in_use(self, now: datetime) -> dict[str, dict[str, int]]:
@@ -429,6 +435,22 @@ class Transaction(Protocol):
     ) -> bool:
         """Mark a frozen board reopened, with who, when and why; False when it was already
         reopened or is unknown."""
+
+    # the web page: sign-in links sent in the chat, and the sessions they open
+    async def create_web_link(self, link: WebLink) -> None: ...
+    async def web_link(self, token_hash: str) -> WebLink | None: ...
+    async def use_web_link(self, token_hash: str, now: datetime) -> bool:
+        """Take a link: True for the one caller that found it unused and unexpired at
+        ``now``; False for everyone else."""
+
+    async def create_web_session(self, session: WebSession) -> None: ...
+    async def web_session(self, id_hash: str) -> WebSession | None: ...
+    async def touch_web_session(self, id_hash: str, now: datetime) -> None:
+        """The session was used at ``now`` (its idle spell starts again)."""
+
+    async def end_web_session(self, id_hash: str, now: datetime) -> None: ...
+    async def forget_web(self, before: datetime) -> int:
+        """Drop links that expired and sessions last used or ended before ``before``."""
 
 
 class SharedPace(Protocol):

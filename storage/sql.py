@@ -27,6 +27,8 @@ from bot.domain import (
     Person,
     QueuedMessage,
     Report,
+    WebLink,
+    WebSession,
 )
 from bot.messages import Choice, Incoming, OutgoingFile, Recipe, Reply
 from bot.scoring.board import PENDING, Claim, ReportRecord
@@ -338,7 +340,90 @@ class SqlTransaction:
             " AND voided_at IS NULL",
             (now, person_id),
         )
+        await self._run(
+            "UPDATE web_sessions SET ended_at = ? WHERE person_id = ? AND ended_at IS NULL",
+            (now, person_id),
+        )
+        await self._run(
+            "UPDATE web_links SET used_at = ? WHERE person_id = ? AND used_at IS NULL",
+            (now, person_id),
+        )
         return True
+
+    # the web page --------------------------------------------------------------
+
+    async def create_web_link(self, link: WebLink) -> None:
+        await self._run(
+            "INSERT INTO web_links (token_hash, person_id, target, created_at, expires_at)"
+            " VALUES (?, ?, ?, ?, ?)",
+            (link.token_hash, link.person_id, link.target, link.created_at, link.expires_at),
+        )
+
+    async def web_link(self, token_hash: str) -> WebLink | None:
+        row = await self._one("SELECT * FROM web_links WHERE token_hash = ?", (token_hash,))
+        if row is None:
+            return None
+        return WebLink(
+            row["token_hash"],
+            row["person_id"],
+            row["target"],
+            _at(row["created_at"]),
+            _at(row["expires_at"]),
+            _dt(row["used_at"]),
+        )
+
+    async def use_web_link(self, token_hash: str, now: datetime) -> bool:
+        changed = await self._run(
+            "UPDATE web_links SET used_at = ? WHERE token_hash = ? AND used_at IS NULL"
+            " AND expires_at > ?",
+            (now, token_hash, now),
+        )
+        return changed == 1
+
+    async def create_web_session(self, session: WebSession) -> None:
+        await self._run(
+            "INSERT INTO web_sessions (id_hash, person_id, csrf, created_at, seen_at)"
+            " VALUES (?, ?, ?, ?, ?)",
+            (
+                session.id_hash,
+                session.person_id,
+                session.csrf,
+                session.created_at,
+                session.seen_at,
+            ),
+        )
+
+    async def web_session(self, id_hash: str) -> WebSession | None:
+        row = await self._one("SELECT * FROM web_sessions WHERE id_hash = ?", (id_hash,))
+        if row is None:
+            return None
+        return WebSession(
+            row["id_hash"],
+            row["person_id"],
+            row["csrf"],
+            _at(row["created_at"]),
+            _at(row["seen_at"]),
+            _dt(row["ended_at"]),
+        )
+
+    async def touch_web_session(self, id_hash: str, now: datetime) -> None:
+        await self._run(
+            "UPDATE web_sessions SET seen_at = ? WHERE id_hash = ? AND ended_at IS NULL",
+            (now, id_hash),
+        )
+
+    async def end_web_session(self, id_hash: str, now: datetime) -> None:
+        await self._run(
+            "UPDATE web_sessions SET ended_at = ? WHERE id_hash = ? AND ended_at IS NULL",
+            (now, id_hash),
+        )
+
+    async def forget_web(self, before: datetime) -> int:
+        links = await self._run("DELETE FROM web_links WHERE expires_at < ?", (before,))
+        sessions = await self._run(
+            "DELETE FROM web_sessions WHERE seen_at < ? OR ended_at < ?", (before, before)
+        )
+        return links + sessions
 
     # invites ---------------------------------------------------------------
 
@@ -542,12 +627,17 @@ class SqlTransaction:
         )
         return {row["village_id"]: _at(row["first"]) for row in rows}
 
-    async def reports(self, period: str | None = None, history: bool = False) -> list[Report]:
+    async def reports(
+        self, period: str | None = None, history: bool = False, village_id: str | None = None
+    ) -> list[Report]:
         conditions = []
         params: list[Any] = []
         if period is not None:
             conditions.append("r.period = ?")
             params.append(period)
+        if village_id is not None:
+            conditions.append("r.village_id = ?")
+            params.append(village_id)
         if not history:
             conditions.append(
                 "r.version = (SELECT MAX(version) FROM reports l WHERE l.village_id = r.village_id"

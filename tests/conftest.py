@@ -17,7 +17,7 @@ from handlers.inbox import Inbox
 from scheduler.outbox import Outbox
 from storage.repository import Storage
 from storage.sqlite import SqliteStorage
-from tests import engines
+from tests import browser, engines
 from tests.standin.telegram import BotApiStandIn
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -161,15 +161,25 @@ async def telegram(
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
-    """Say it plainly when the PostgreSQL half of the suite did not run."""
-    skipped = [
+    """Say it plainly when the PostgreSQL half of the suite, or the browser tests, did not
+    run; and where the browser tests left their screenshots."""
+    for marker, what in ((engines.SKIPPED, "PostgreSQL"), (browser.SKIPPED, "browser")):
+        skipped = [
+            report
+            for report in terminalreporter.stats.get("skipped", [])
+            if marker in str(getattr(report, "longrepr", ""))
+        ]
+        if skipped:
+            longrepr = skipped[0].longrepr
+            reason = str(longrepr[-1]) if isinstance(longrepr, tuple) else ""
+            terminalreporter.write_line(
+                f"{len(skipped)} {what} tests skipped: {reason.removeprefix('Skipped: ')}",
+                yellow=True,
+            )
+    ran = [
         report
-        for report in terminalreporter.stats.get("skipped", [])
-        if engines.SKIPPED in str(getattr(report, "longrepr", ""))
+        for report in terminalreporter.stats.get("passed", [])
+        if "test_web_browser" in report.nodeid
     ]
-    if skipped:
-        reason = str(skipped[0].longrepr[-1]) if isinstance(skipped[0].longrepr, tuple) else ""
-        terminalreporter.write_line(
-            f"{len(skipped)} PostgreSQL tests skipped: {reason.removeprefix('Skipped: ')}",
-            yellow=True,
-        )
+    if ran:
+        terminalreporter.write_line(f"the web page's screenshots: {browser.SCREENSHOTS}")

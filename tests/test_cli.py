@@ -30,6 +30,7 @@ def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("DATABASE_URL", "sqlite:///data/thidua.db")
     monkeypatch.setenv("PLAN_FILE", str(SMALL_PLAN))
     monkeypatch.setenv("THIDUA_NOW", "2026-11-24T10:00+07:00")  # whatever the machine's date
+    monkeypatch.setenv("THIDUA_WEB_PORT", "off")  # the digests' web links: tests/test_web.py
     return tmp_path
 
 

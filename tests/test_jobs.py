@@ -25,6 +25,7 @@ from tests import engines
 from tests.conftest import SMALL_PLAN, FakeClock
 from tests.standin.telegram import BotApiStandIn
 from tests.test_outbox import make_outbox, register, sent_texts
+from web.signin import WebLinks, new_session
 
 VN = ZoneInfo("Asia/Ho_Chi_Minh")
 ANSWERS = {
@@ -400,11 +401,21 @@ async def test_housekeeping_forgets_what_no_one_needs_and_keeps_the_rest(
         kept = await tx.store_file(b"a nomination's photo", "image/jpeg", start)
         await tx.add_nomination(person.id, "Bà Lan", "thon_1", "Việc tốt", "Khác", [kept],
                                 2026, start)  # fmt: skip
+        await WebLinks("http://127.0.0.1").link(tx, person, start)  # its 10 minutes pass
+        await tx.create_web_session(new_session(person.id, start)[1])  # left idle
+        _cookie, used = new_session(person.id, start)
+        await tx.create_web_session(used)
     jobs = Jobs(small_plan, storage, clock)
     assert set((await jobs.housekeeping()).values()) == {0}  # nothing old enough yet
     clock.advance(days=91)
+    async with storage.transaction() as tx:  # used until now: kept
+        await tx.touch_web_session(used.id_hash, clock())
     done = await jobs.housekeeping()
-    assert done == {"events": 1, "messages": 1, "invite failures": 1, "files": 1}
+    assert done == {
+        "events": 1, "messages": 1, "invite failures": 1, "files": 1, "web sign-ins": 2
+    }  # fmt: skip
+    async with storage.reading() as tx:
+        assert await tx.web_session(used.id_hash) is not None
     async with storage.transaction() as tx:
         assert [event_id for event_id, _e in await tx.pending_events()] == [waiting]
         assert await tx.file(orphan) is None

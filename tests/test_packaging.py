@@ -7,6 +7,7 @@ import shutil
 import subprocess
 import sys
 import venv
+import zipfile
 from pathlib import Path
 
 import babel
@@ -54,6 +55,10 @@ def test_an_installed_wheel_speaks_english(tmp_path: Path) -> None:
         timeout=120,
     )
     [wheel] = dist.glob("thidua-*.whl")
+    with zipfile.ZipFile(wheel) as packed:  # the web page's files and migrations ship too
+        names = set(packed.namelist())
+    assert {"web/templates/base.html", "web/static/thidua.css"} <= names
+    assert {"storage/migrations/009_web.sql", "storage/migrations/postgresql/009_web.sql"} <= names
 
     env_dir = tmp_path / "venv"
     venv.create(env_dir, with_pip=False)

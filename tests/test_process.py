@@ -42,6 +42,7 @@ def thidua_env(tmp_path: Path, **extra: str) -> dict[str, str]:
         PLAN_FILE=str(plan_file(tmp_path, NO_JOBS, name="plan-no-jobs.yaml")),
         PYTHONUNBUFFERED="1",
         THIDUA_NOW=NOW.isoformat(),
+        THIDUA_WEB_PORT="off",  # a test that wants the web page gives it a free port
     )
     env.update(extra)
     return env

@@ -137,6 +137,23 @@ async def schema_6(path: Path, monkeypatch: pytest.MonkeyPatch) -> SqliteStorage
         return await SqliteStorage.open(path)
 
 
+async def revoke_at_schema_6(tx: SqliteTransaction, person_id: int, now: datetime) -> None:
+    """``revoke_person`` as it was while the schema was at 6 (no web sign-ins yet)."""
+    await tx._run("UPDATE people SET revoked_at = ? WHERE id = ?", (now, person_id))
+    await tx._run("DELETE FROM identities WHERE person_id = ?", (person_id,))
+    await tx._run("DELETE FROM drafts WHERE person_id = ?", (person_id,))
+    await tx._run(
+        "UPDATE outbox SET failed_at = ?, last_error = 'revoked', owner = NULL,"
+        " lease_until = NULL WHERE person_id = ? AND sent_at IS NULL AND failed_at IS NULL",
+        (now, person_id),
+    )
+    await tx._run(
+        "UPDATE invites SET voided_at = ? WHERE person_id = ? AND used_at IS NULL"
+        " AND voided_at IS NULL",
+        (now, person_id),
+    )
+
+
 async def test_migration_keeps_an_existing_database_whole(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -160,7 +177,7 @@ async def test_migration_keeps_an_existing_database_whole(
             "digest:x", secretary.id, Identity("zalo", "z9", "z9"), "vi", [Reply("Tổng hợp")],
             at(10, 3),
         )  # fmt: skip
-        await tx.revoke_person(secretary.id, at(10, 30))
+        await revoke_at_schema_6(tx, secretary.id, at(10, 30))
     await old.close()
     before = dump(path)
     assert before["people"] and before["identities"] and before["reports"]
@@ -172,7 +189,7 @@ async def test_migration_keeps_an_existing_database_whole(
             assert after[table] == rows, table
         with sqlite3.connect(path) as conn:
             assert list(conn.execute("PRAGMA foreign_key_check")) == []
-            assert max(v for (v,) in conn.execute("SELECT version FROM schema_version")) == 8
+            assert max(v for (v,) in conn.execute("SELECT version FROM schema_version")) == 9
         async with migrated.transaction() as tx:
             found = await tx.person(head.id)
             assert found is not None and found.identities[0].user_id == "1001"

@@ -84,7 +84,7 @@ async def test_the_command_menu_lists_every_command_in_both_languages(
     vietnamese = {c["command"]: c["description"] for c in menus[""]}
     assert list(vietnamese) == [
         "baocao", "detcu", "detcu_ds", "traloi", "tucham", "tucham_ds", "bangdiem", "huy",
-        "tonghop", "xuat", "bantin", "huongdan", "ngonngu",
+        "tonghop", "xuat", "bantin", "web", "huongdan", "ngonngu",
     ]  # fmt: skip
     assert vietnamese["tucham"] == "Tự chấm điểm thi đua của thôn"
     assert vietnamese["tucham_ds"] == "Các đề nghị chấm lại (của thôn, hoặc đang chờ xét)"
@@ -92,7 +92,7 @@ async def test_the_command_menu_lists_every_command_in_both_languages(
     english = [c["command"] for c in menus["en"]]
     assert english == [
         "report", "nominate", "nominations", "answer", "assess", "assessments", "scoreboard",
-        "cancel", "digest", "export", "bulletin", "help", "language",
+        "cancel", "digest", "export", "bulletin", "web", "help", "language",
     ]  # fmt: skip
     assert menus["en"][0]["description"] == "Send your village's report"
 

@@ -703,3 +703,31 @@ async def test_english_chosen_mid_form_goes_on_in_english_with_numbered_menus(
     assert "1. Send   2. Edit   3. Cancel" in summary
     receipt = text_of(await head.say("1"))
     assert "Thôn 1" in receipt and "11/2026" in receipt
+
+
+async def test_web_on_zalo_sends_the_link_and_the_files_note_points_to_the_web_page(
+    zalo_api: ZaloApiStandIn,
+    zalo: ZaloChannel,
+    storage: SqliteStorage,
+    clock: FakeClock,
+    conversations: Conversations,
+    inbox: Inbox,
+) -> None:
+    from bot.domain import Identity
+    from bot.messages import OutgoingFile, Reply
+    from web.signin import WebLinks
+
+    async with storage.transaction() as tx:
+        clerk = await tx.create_person("Chị Thư", "secretariat", None, "vi", clock())
+        await tx.add_identity(clerk.id, Identity("zalo", z(8101), z(8101)), clock())
+    chat = zalo_api.user(z(8101), "Chị Thư")
+    assert "chưa được bật" in text_of(await chat.say("/web"))
+    conversations.web = WebLinks("https://thidua.example.vn")
+    said = text_of(await chat.say("/web"))
+    assert "https://thidua.example.vn/vao/" in said and "10 phút" in said
+    digest = text_of(await chat.say("/tonghop", replies=2))
+    assert "https://thidua.example.vn/vao/" in digest
+    with_files = Reply("Bản tổng hợp", files=(OutgoingFile("thidua.xlsx", b"PK"),))
+    served = ZaloChannel(ZaloOptions(token=zalo_api.token, web_page=True), inbox)
+    assert "trang web của thidua (gõ /web)" in served.parts([with_files])[-1]
+    assert "thidua export" in zalo.parts([with_files])[-1]  # no web page: the old advice

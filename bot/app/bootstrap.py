@@ -11,7 +11,7 @@ import signal
 from collections.abc import Coroutine
 from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import asyncpg
 
@@ -29,6 +29,10 @@ from scheduler.outbox import Outbox
 from storage.postgres import PostgresStorage, is_postgres_url
 from storage.repository import Lead, SchemaTooNew, Storage
 from storage.sqlite import SqliteStorage, sqlite_path
+from web.signin import WebLinks
+
+if TYPE_CHECKING:
+    from web.server import WebPage
 
 log = logging.getLogger("thidua")
 
@@ -130,7 +134,32 @@ class App:
     beating: asyncio.Task[None] | None = None  # this sender's heartbeat
     connecting: list[asyncio.Task[None]] = field(default_factory=list)
     fatal: str | None = None  # a configuration error a channel met while connecting
+    web: WebPage | None = None  # the web page, once served
     stopping: asyncio.Event = field(default_factory=asyncio.Event)
+
+    @property
+    def web_links(self) -> WebLinks | None:
+        address = self.settings.web_address
+        return WebLinks(address) if address is not None else None
+
+    async def start_web(self) -> None:
+        """Serve the web page on THIDUA_WEB_PORT (unless it is off); the links ``/web`` and
+        the digests send point to THIDUA_WEB_URL."""
+        links = self.web_links
+        if links is None or self.settings.web_port is None:
+            return
+        from web.server import WebPage
+
+        self.conversations.web = links
+        page = WebPage(self.plan, self.storage, self.clock, links, self.conversations.desk)
+        await page.start(self.settings.web_listen, self.settings.web_port)
+        self.web = page
+        if self.settings.web_url is None:
+            log.warning(
+                "THIDUA_WEB_URL is not set: the web page's links point to %s, which only "
+                "this machine opens",
+                links.base,
+            )
 
     def add_channel(self, channel: Channel) -> None:
         """Send through ``channel`` (once it is connected) and fetch its attachments."""
@@ -169,7 +198,8 @@ class App:
 
     async def _start_jobs(self) -> None:
         log.info("this instance runs the scheduled jobs")
-        self.scheduler = Scheduler(Jobs(self.plan, self.storage, self.clock, self.outbox.wake))
+        jobs = Jobs(self.plan, self.storage, self.clock, self.outbox.wake, self.web_links)
+        self.scheduler = Scheduler(jobs)
         await self.scheduler.start()
 
     async def _keep_the_lead(self) -> None:
@@ -255,6 +285,8 @@ class App:
             self.scheduler.stop()
         if self.lead is not None:
             await self.lead.release()
+        if self.web is not None:
+            await self.web.stop()
         await self.inbox.stop()
         await self.outbox.flush()
         if self.sender is not None:
@@ -314,6 +346,7 @@ def zalo_channel(app: App) -> Channel:
         webhook_port=s.zalo_webhook_port,
         webhook_listen=s.zalo_webhook_listen,
         rate_limit=s.zalo_rate_limit,
+        web_page=s.web_address is not None,
     )
     return ZaloChannel(options, app.inbox)
 
@@ -366,6 +399,7 @@ async def _serving(app: App) -> None:
     if not await _until_stopped(app, app.storage.serve_alone(app.outbox.owner, _on_standby)):
         return  # stopped while on standby
     await Jobs(app.plan, app.storage, app.clock).housekeeping()
+    await app.start_web()
     for channel in channels:
         app.add_channel(channel)
     await app.inbox.start()  # what arrived before a crash is applied first

@@ -242,6 +242,10 @@ async def _console(settings: Settings, village_key: str | None) -> int:
                     "Bạn đang dùng thidua trong terminal, chưa đăng ký.\n"
                     'Gửi mã mời (tạo bằng: thidua invite --village "Thôn 1"), /thoat để thoát.'
                 )
+        try:
+            await app.start_web()
+        except ConfigError as error:  # trying the bot out: it goes on without the web page
+            print(error, file=sys.stderr)
         channel = ConsoleChannel(app.conversations, user_id, exports=settings.exports)
         await channel.serve(greeting)
     finally:
@@ -716,7 +720,8 @@ async def _digest(
         async with app.storage.transaction() as tx:
             text = await digest_in(app.plan, tx, now, period)
             png = await chart_png(app.plan, tx, now, period) if chart else None
-        recipients = await Jobs(app.plan, app.storage, app.clock).digest_now(period) if send else []
+        jobs = Jobs(app.plan, app.storage, app.clock, web=app.web_links)
+        recipients = await jobs.digest_now(period) if send else []
     finally:
         await app.close()
     print(text)

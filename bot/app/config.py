@@ -85,6 +85,9 @@ class Settings:
     zalo_webhook_listen: str = "0.0.0.0"
     now: datetime | None = None  # THIDUA_NOW: the moment the bot's clock starts at
     exports: Path = Path("exports")  # THIDUA_EXPORTS: where the console saves files sent to it
+    web_port: int | None = 8080  # THIDUA_WEB_PORT: the web page's port; None: "off", none
+    web_listen: str = "0.0.0.0"  # THIDUA_WEB_LISTEN
+    web_url: str | None = None  # THIDUA_WEB_URL: the web page's public address, for links
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None, dotenv: Path | None = None) -> Settings:
@@ -123,6 +126,34 @@ class Settings:
                 )
             return parsed
 
+        def web_port() -> int | None:
+            value = get("THIDUA_WEB_PORT")
+            if value is not None and value.lower() in ("off", "0", "no", "khong", "không"):
+                return None
+            port = int(number("THIDUA_WEB_PORT", cls.web_port or 8080))
+            if not 0 < port < 65536:
+                raise ConfigError(
+                    _(
+                        "THIDUA_WEB_PORT phải là một cổng từ 1 đến 65535, hoặc “off” để tắt "
+                        "trang web, không phải “{value}”."
+                    ).format(value=value)
+                )
+            return port
+
+        def web_url() -> str | None:
+            value = get("THIDUA_WEB_URL")
+            if value is None:
+                return None
+            parts = urlsplit(value)
+            if parts.scheme not in ("http", "https") or not parts.netloc:
+                raise ConfigError(
+                    _(
+                        "THIDUA_WEB_URL phải là địa chỉ đầy đủ của trang web, ví dụ "
+                        "https://thidua.namdong.gov.vn, không phải “{value}”."
+                    ).format(value=value)
+                )
+            return value.rstrip("/")
+
         return cls(
             telegram_token=get("TELEGRAM_BOT_TOKEN"),
             telegram_api_url=telegram_base_url(get("TELEGRAM_API_URL") or cls.telegram_api_url),
@@ -146,11 +177,22 @@ class Settings:
             zalo_webhook_listen=get("ZALO_WEBHOOK_LISTEN") or cls.zalo_webhook_listen,
             now=moment("THIDUA_NOW"),
             exports=Path(get("THIDUA_EXPORTS") or cls.exports),
+            web_port=web_port(),
+            web_listen=get("THIDUA_WEB_LISTEN") or cls.web_listen,
+            web_url=web_url(),
         )
 
     def clock(self) -> Clock:
         """The machine's clock, or one that starts at ``THIDUA_NOW`` and runs on from there."""
         return clock_from(self.now) if self.now is not None else system_clock
+
+    @property
+    def web_address(self) -> str | None:
+        """Where the web page's links point: THIDUA_WEB_URL, else this machine on
+        THIDUA_WEB_PORT; None when the web page is off."""
+        if self.web_port is None:
+            return None
+        return self.web_url or f"http://localhost:{self.web_port}"
 
     def secrets(self) -> list[str]:
         """Values that must never reach a log line."""

@@ -53,6 +53,7 @@ COMMANDS = [
     ("tonghop", N_("Tổng hợp (thường trực, Chủ tịch)")),
     ("xuat", N_("Bảng tính XLSX (thường trực, Chủ tịch)")),
     ("bantin", N_("Bản tin cho đài truyền thanh (thường trực, Chủ tịch)")),
+    ("web", N_("Đường dẫn vào trang web của thidua")),
     ("huongdan", N_("Hướng dẫn")),
     ("ngonngu", N_("Đổi ngôn ngữ")),
 ]

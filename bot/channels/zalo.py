@@ -176,6 +176,7 @@ class ZaloOptions:
     rate_limit: float = 10.0  # messages per second in all (Zalo publishes none)
     limits: Limits | None = None
     poll_timeout: int = 30
+    web_page: bool = False  # the web page is served: a file's note points there
 
 
 def incoming_from_event(body: Any) -> Incoming | None:
@@ -382,13 +383,19 @@ class ZaloChannel:
         for reply in replies:
             found.extend(split_text(numbered_menu(reply), TEXT_LIMIT, utf16_length))
             if reply.files:
-                found.append(
-                    _(
+                if self.options.web_page:
+                    note = _(
+                        "(Tin này có kèm {count} tệp (ảnh, bảng tính hoặc biểu đồ). Zalo không "
+                        "nhận tệp: bảng tính và biểu đồ có trên trang web của thidua (gõ /web); "
+                        "ảnh thì xem trên Telegram nếu bạn có dùng.)"
+                    )
+                else:
+                    note = _(
                         "(Tin này có kèm {count} tệp (ảnh, bảng tính hoặc biểu đồ). Zalo không "
                         "nhận tệp: xem chúng trên Telegram nếu bạn có dùng, hoặc nhờ cán bộ xã "
                         "xuất bằng lệnh thidua export.)"
-                    ).format(count=len(reply.files))
-                )
+                    )
+                found.append(note.format(count=len(reply.files)))
         return found
 
     async def send_part(self, chat_id: str, part: Any) -> None:

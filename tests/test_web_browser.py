@@ -1,0 +1,153 @@
+"""The web page in a real Chromium, at a phone's width, against a real ``thidua run``
+process whose chat is the Telegram stand-in: the secretariat signs in through the link the
+bot sent, finds the numbers a head just reported, opens the village's history, reviews the
+head's nomination (and the head is told in the chat), downloads the workbook; the head is
+refused another village's page. Screenshots are kept in ``screenshots/``."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import re
+from pathlib import Path
+from typing import Any
+
+import openpyxl
+import pytest
+
+from tests import browser
+from tests.standin.telegram import BotApiStandIn, SimUser
+from tests.test_process import start_bot, thidua
+from tests.test_process_channels import free_port, texts
+
+
+@pytest.fixture(autouse=True)
+def _chromium() -> None:
+    browser.chromium()  # skipped (or failed, in CI) before any process starts
+
+
+def link_in(messages: list[dict[str, Any]], base: str) -> str:
+    found = re.search(re.escape(base) + r"/vao/\S+", texts(messages))
+    assert found is not None, texts(messages)
+    return found[0]
+
+
+async def web_link(person: SimUser, base: str) -> str:
+    """What a person gets for ``/web``: the link in the bot's answer."""
+    return link_in(await person.say("/web", timeout=10), base)
+
+
+async def sign_in(page: Any, link: str, name: str) -> None:
+    await page.goto(link)
+    await browser.screenshot(page, f"{name}-dang-nhap")
+    await page.get_by_role("button", name="Đăng nhập").click()
+    await page.wait_for_load_state()
+
+
+async def test_the_secretariats_day_in_a_browser(tmp_path: Path, standin: BotApiStandIn) -> None:
+    head_code = thidua(tmp_path, "invite", "--village", "Thôn 2").strip().splitlines()[-1]
+    secretariat_code = thidua(tmp_path, "invite", "--role", "secretariat").strip().splitlines()[-1]
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    standin.mark = len(standin.requests)
+    bot = await start_bot(
+        tmp_path, standin, THIDUA_WEB_PORT=str(port), THIDUA_WEB_URL=base, THIDUA_LOG_LEVEL="INFO"
+    )
+    head = standin.user(901, "Chín")
+    secretariat = standin.user(902, "Mười")
+    try:
+        assert "Thôn 2" in texts(await head.say(f"/start {head_code}", timeout=10))
+        await secretariat.say(f"/start {secretariat_code}", timeout=10)
+        # The head reports, numbers typed the Vietnamese way.
+        await head.say("/baocao")
+        await head.press(head.last_buttons()[1][1])  # the current period
+        await head.say("1.234")
+        await head.say("1.200")
+        await head.press(head.button("Có"))
+        await head.say("12,5")
+        await head.say("chua dat")
+        await head.say("Không có gì thêm")
+        assert "Đã nhận" in texts(await head.press(head.button("Gửi")))
+        # … and nominates a good deed.
+        await head.say("/detcu")
+        await head.say("Bà Y Lan")
+        await head.press(head.button("Thôn 2"))
+        await head.say("Bà dạy chữ miễn phí cho trẻ em trong thôn.")
+        await head.press(head.button("Từ thiện nhân đạo"))
+        await head.press(head.button("Bỏ qua"))  # no photo
+        receipt = texts(await head.press(head.button("Gửi")))
+        number = re.search(r"ĐC-\d{4}-\d{4}", receipt)
+        assert number is not None, receipt
+
+        async with browser.phone_browser() as context:
+            desk = await context()
+            page = await desk.new_page()
+            await sign_in(page, await web_link(secretariat, base), "thuong-truc")
+            # The period × village table: the head's numbers, in Vietnamese form.
+            row = page.locator("table.values tr", has_text="Thôn 2")
+            await row.wait_for()
+            assert "1.234" in await row.inner_text() and "1.200" in await row.inner_text()
+            status = page.locator("table.status tr", has_text="Thôn 2")
+            assert "Đúng hạn" in await status.inner_text()
+            missing = page.locator("table.status tr", has_text="Thôn 1")
+            assert "Chưa gửi" in await missing.inner_text() or "Chưa đến hạn" in (
+                await missing.inner_text()
+            )
+            await browser.screenshot(page, "thuong-truc-tong-quan")
+
+            await page.get_by_role("link", name="Chỉ tiêu").click()
+            assert await page.locator("svg.trend").count() >= 1
+            await browser.screenshot(page, "thuong-truc-chi-tieu")
+
+            # The village's history.
+            await page.get_by_role("link", name="Thôn", exact=True).click()
+            await page.get_by_role("link", name="Thôn 2").click()
+            history = await page.locator("main").inner_text()
+            assert "Lần 1" in history and "Tổng số hộ" in history and "1.234" in history
+            await browser.screenshot(page, "thuong-truc-thon")
+
+            # Review the nomination: the head is told in the chat.
+            await page.get_by_role("link", name="Đề cử").first.click()
+            await page.get_by_role("link", name=re.compile(number[0])).click()
+            told_before = len(head.messages)
+            await page.get_by_role("button", name="Ghi nhận").click()
+            await page.locator(".said.ok").wait_for()
+            assert "Phát hiện" in await page.locator("h1").inner_text()
+            await browser.screenshot(page, "thuong-truc-de-cu")
+            told = await standin.wait_messages(901, 1, told_before, timeout=10)
+            assert number[0] in texts(told) and "Phát hiện" in texts(told)
+
+            # Download the workbook of the month.
+            await page.get_by_role("link", name="Tải về").click()
+            await browser.screenshot(page, "thuong-truc-tai-ve")
+            async with page.expect_download() as waiting:
+                await page.get_by_role("link", name="Bảng tính XLSX").first.click()
+            download = await waiting.value
+            saved = tmp_path / download.suggested_filename
+            await download.save_as(saved)
+            book = openpyxl.load_workbook(io.BytesIO(saved.read_bytes()))
+            values = {c.value for sheet in book for row in sheet.iter_rows() for c in row}
+            assert 1234 in values and "Thôn 2" in values
+
+            # The head: their own village, and refused another's page.
+            own = await context()
+            mine = await own.new_page()
+            head_link = await web_link(head, base)
+            await sign_in(mine, head_link, "truong-thon")
+            overview = await mine.locator("main").inner_text()
+            assert "Thôn 2" in overview and "Thôn 1" not in overview
+            await browser.screenshot(mine, "truong-thon-tong-quan")
+            refused = await mine.goto(f"{base}/thon/thon_1")
+            assert refused is not None and refused.status == 403
+            assert "thôn khác" in await mine.locator("main").inner_text()
+            await browser.screenshot(mine, "truong-thon-bi-tu-choi")
+            # The link they used is spent: opened again in a new browser, it says so.
+            await own.clear_cookies()
+            spent = await mine.goto(head_link)
+            assert spent is not None and spent.status == 410
+            assert "đã được dùng" in await mine.locator("main").inner_text()
+    finally:
+        bot.terminate()
+        await asyncio.wait_for(bot.wait(), 20)
+    assert bot.returncode == 0
+    assert not standin.violations
