@@ -577,7 +577,12 @@ class Conversations:
         if refused is not None:
             return refused
         made = Reply(_("Bản tổng hợp đang được lập."), recipe=Recipe("digest", c.now))
-        return self._with_draft([made, *await self._digest_link(c)], c.saved)
+        link = await self._page_link(
+            c,
+            digest_target(c.now),
+            _("Bảng tính và biểu đồ của bản tổng hợp trên trang web: {url}"),
+        )
+        return self._with_draft([made, *link], c.saved)
 
     async def _cmd_export(self, c: Command) -> list[Reply]:
         refused = self._officers_only(
@@ -586,7 +591,10 @@ class Conversations:
         if refused is not None:
             return refused
         made = Reply(_("Bảng tính đang được lập."), recipe=Recipe("workbook", c.now))
-        return self._with_draft([made], c.saved)
+        link = await self._page_link(
+            c, "/tai-ve", _("Bảng tính của mọi kỳ, tải về từ trang web: {url}")
+        )
+        return self._with_draft([made, *link], c.saved)
 
     async def _cmd_bulletin(self, c: Command) -> list[Reply]:
         refused = self._officers_only(
@@ -612,17 +620,13 @@ class Conversations:
         ).format(minutes=minutes, url=url)
         return self._with_draft([Reply(text)], c.saved)
 
-    async def _digest_link(self, c: Command) -> list[Reply]:
-        """The digest's page (its workbook and chart), by a link of its own, when the web
-        page is served."""
+    async def _page_link(self, c: Command, target: str, text: str) -> list[Reply]:
+        """A link of its own to one page of the web page (``text`` says what it opens, with
+        ``{url}``), when the web page is served; none otherwise."""
         if self.web is None:
             return []
-        url = await self.web.link(
-            c.tx, c.person, c.now, digest_target(c.now), valid=DIGEST_LINK_VALID
-        )
-        return [
-            Reply(_("Bảng tính và biểu đồ của bản tổng hợp trên trang web: {url}").format(url=url))
-        ]
+        url = await self.web.link(c.tx, c.person, c.now, target, valid=DIGEST_LINK_VALID)
+        return [Reply(text.format(url=url))]
 
     async def _cmd_help(self, c: Command) -> list[Reply]:
         return self._with_draft([Reply(self._help(c.person))], c.saved)

@@ -21,6 +21,7 @@ SCREENSHOTS = Path(
     os.environ.get("THIDUA_SCREENSHOTS", Path(__file__).resolve().parent.parent / "screenshots")
 )
 PHONE = {"width": 390, "height": 844}  # a common phone's screen, in CSS pixels
+DESKTOP = {"width": 1280, "height": 800}
 # The flags a closed network needs: no call home, no component updates, no sync.
 ARGS = [
     "--no-sandbox",
@@ -55,8 +56,8 @@ def chromium() -> str:
 
 @asynccontextmanager
 async def phone_browser() -> AsyncIterator[Any]:
-    """A headless Chromium; yields a function making a new phone-sized context (a new
-    browser profile: no cookie, downloads accepted), in Vietnamese."""
+    """A headless Chromium; yields a function making a new context (a new browser profile:
+    no cookie, downloads accepted), phone-sized unless ``phone=False``, in Vietnamese."""
     executable = chromium()
     from playwright.async_api import async_playwright
 
@@ -64,14 +65,15 @@ async def phone_browser() -> AsyncIterator[Any]:
         browser = await driver.chromium.launch(executable_path=executable, args=ARGS)
         try:
 
-            async def context(locale: str = "vi-VN") -> Any:
+            async def context(locale: str = "vi-VN", phone: bool = True, **more: Any) -> Any:
                 return await browser.new_context(
-                    viewport=PHONE,
-                    device_scale_factor=2,
-                    is_mobile=True,
-                    has_touch=True,
+                    viewport=PHONE if phone else DESKTOP,
+                    device_scale_factor=2 if phone else 1,
+                    is_mobile=phone,
+                    has_touch=phone,
                     locale=locale,
                     accept_downloads=True,
+                    **more,
                 )
 
             yield context

@@ -8,10 +8,15 @@ from __future__ import annotations
 import csv
 import io
 import re
+import socket
+import sqlite3
+import subprocess
+import sys
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, replace
 from datetime import timedelta
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import openpyxl
@@ -34,7 +39,11 @@ from handlers.conversation import Conversations
 from handlers.nominations import NominationDesk
 from scheduler.jobs import Jobs
 from storage.repository import Storage
+from tests import engines
 from tests.conftest import FakeClock
+from tests.test_process import thidua, thidua_env
+from tests.test_process_channels import free_port
+from web import pages
 from web.server import HEADERS, SESSION_COOKIE, WebPage
 from web.signin import WebLinks, token_hash
 
@@ -381,7 +390,7 @@ async def test_a_villages_page_shows_every_version_with_what_changed(site: Site)
     await site.as_("chair")
     page = await (await site.client.get("/thon/thon_1")).text()
     assert "Lần 2" in page and "Lần 1" in page
-    assert re.search(r"Hộ có điện: <del>117</del> → <ins>119</ins>", page)
+    assert re.search(r"Hộ có điện: <del>117 hộ</del> → <ins>119 hộ</ins>", page)
 
 
 # -- reviewing a nomination ----------------------------------------------------------------
@@ -512,3 +521,124 @@ async def test_a_person_reads_the_pages_in_their_language(site: Site) -> None:
     assert "4.321" not in page and "4,321" in page  # numbers the English way too
     refused = await site.client.get("/vao/forged-link-xyz", headers={"Accept-Language": "en"})
     assert "Invalid link" in await refused.text()
+
+
+async def test_a_session_started_on_one_instance_holds_on_another(
+    plan: Plan, site: Site, database_url: str
+) -> None:
+    """Two instances on one database (their own storage, their own web server): the link
+    sent by one signs in on the other, and the session it starts holds on both."""
+    other = await engines.open_url(database_url)
+    page = WebPage(plan, other, site.clock, site.links, NominationDesk(plan))
+    second: TestClient[Any, Any] = TestClient(TestServer(page.application()))
+    await second.start_server()
+    try:
+        path = await site.link("secretariat")
+        shown = await second.get(path)
+        nonce = re.search(r'name="nonce" value="([^"]+)"', await shown.text())
+        assert nonce is not None
+        pressed = await second.post(path, data={"nonce": nonce[1]}, allow_redirects=False)
+        assert pressed.status == 303
+        cookie = pressed.cookies[SESSION_COOKIE].value
+        site.client.session.cookie_jar.clear()
+        first = await site.client.get("/", cookies={SESSION_COOKIE: cookie})
+        assert first.status == 200 and "Cán bộ Thường trực" in await first.text()
+        again = await site.client.post(path, data={"nonce": nonce[1]})
+        assert again.status in (403, 410)  # spent on the other instance
+    finally:
+        await second.close()
+        await other.close()
+
+
+def test_a_port_already_taken_stops_the_bot_with_a_clear_message(tmp_path: Path) -> None:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        done = subprocess.run(
+            [sys.executable, "-m", "bot", "run"],
+            env=thidua_env(
+                tmp_path,
+                TELEGRAM_BOT_TOKEN="1:x",
+                TELEGRAM_API_URL="http://127.0.0.1:9/bot",
+                THIDUA_WEB_PORT=str(port),
+                THIDUA_WEB_LISTEN="127.0.0.1",
+            ),
+            cwd=tmp_path,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+    assert done.returncode == 2, done.stderr
+    assert f"Không mở được trang web trên cổng {port}" in done.stderr
+    assert "THIDUA_WEB_PORT=off" in done.stderr
+
+
+def test_the_console_gives_a_link_to_its_web_page(tmp_path: Path) -> None:
+    port = free_port()
+    out = thidua(tmp_path, "console", "--as", "thon 1", stdin="/web\n", THIDUA_WEB_PORT=str(port))
+    link = re.search(rf"http://localhost:{port}/vao/(\S+)", out)
+    assert link is not None, out
+    db = sqlite3.connect(tmp_path / "thidua.db")
+    try:
+        [(stored,)] = db.execute("SELECT token_hash FROM web_links").fetchall()
+    finally:
+        db.close()
+    assert stored == token_hash(link[1])
+
+
+async def test_a_failing_page_says_so_in_vietnamese_and_logs_no_token(
+    site: Site, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    await site.as_("secretariat")
+
+    async def broken(*args: object) -> None:
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr("web.pages.overview", broken)
+    failed = await site.client.get("/")
+    assert failed.status == 500 and "đã được ghi lại" in await failed.text()
+    assert "the web page's / failed" in caplog.text and "a bug" in caplog.text
+
+    def refusal(*args: object) -> None:
+        raise RuntimeError("another bug")
+
+    monkeypatch.setattr("web.server.link_refusal", refusal)
+    path = await site.link("chair")
+    assert (await site.client.get(path)).status == 500
+    # (the test server's own access log is aiohttp's; `thidua run` serves without one)
+    ours = "\n".join(
+        f"{r.getMessage()} {r.exc_text or ''}" for r in caplog.records if r.name == "web.server"
+    )
+    assert "/vao/{token}" in ours and path.removeprefix("/vao/") not in ours
+
+
+async def test_an_indicators_trend_follows_its_periods_over_the_viewers_villages(
+    site: Site, plan: Plan
+) -> None:
+    async with site.storage.transaction() as tx:
+        await tx.add_report(
+            "thon_1",
+            "thang",
+            "2026-10",
+            {"tong_ho": 100, "ho_co_dien": 90, "thu_gom_rac": False, "loai": "Chưa đạt"},
+            site.people["head"].id,
+            site.clock() - timedelta(days=30),
+        )
+
+    def rounded(value: Decimal | None) -> Decimal | None:
+        return None if value is None else value.quantize(Decimal("0.1"))
+
+    for who, october, november in (
+        ("secretariat", Decimal("90.0"), Decimal("92.7")),  # 4.117 of 4.441 households
+        ("head", Decimal("90.0"), Decimal("97.5")),  # their village alone: 117 of 120
+    ):
+        async with site.storage.reading() as tx:
+            figures = await pages.indicators(tx, plan, pages.Viewer(site.people[who]), site.clock())
+        power = next(f for f in figures if f.indicator.id == "ty_le_dien")
+        assert power.trend.labels[-2:] == ["tháng 10/2026", "tháng 11/2026"]
+        assert [rounded(v) for v in power.trend.values[-2:]] == [october, november], who
+        assert power.trend.values[:-2] == [None] * 4  # no report before October
+        # the commune's 2 of 3 villages are too few for a verdict; the head's one is whole
+        assert power.met is (None if who == "secretariat" else False)

@@ -16,8 +16,9 @@ import openpyxl
 import pytest
 
 from tests import browser
+from tests.conftest import SMALL_PLAN
 from tests.standin.telegram import BotApiStandIn, SimUser
-from tests.test_process import start_bot, thidua
+from tests.test_process import NO_JOBS, plan_file, start_bot, thidua
 from tests.test_process_channels import free_port, texts
 
 
@@ -44,14 +45,34 @@ async def sign_in(page: Any, link: str, name: str) -> None:
     await page.wait_for_load_state()
 
 
+SCORING = """
+scoring:
+  criteria:
+    - {id: dien, title: Hộ dùng điện lưới, indicator: ty_le_dien, points: 10, zero_at: 80}
+    - {id: dung_han, title: Báo cáo đúng hạn, measure: on_time, points: 10}
+  grades:
+    - {name: Tốt, at_least: 80}
+    - {name: Chưa hoàn thành}
+"""
+
+
 async def test_the_secretariats_day_in_a_browser(tmp_path: Path, standin: BotApiStandIn) -> None:
-    head_code = thidua(tmp_path, "invite", "--village", "Thôn 2").strip().splitlines()[-1]
-    secretariat_code = thidua(tmp_path, "invite", "--role", "secretariat").strip().splitlines()[-1]
+    text = SMALL_PLAN.read_text(encoding="utf-8") + SCORING
+    plan = str(plan_file(tmp_path, NO_JOBS, text=text, name="plan-scored.yaml"))
+    head_code = thidua(tmp_path, "invite", "--village", "Thôn 2", PLAN_FILE=plan)
+    head_code = head_code.strip().splitlines()[-1]
+    secretariat_code = thidua(tmp_path, "invite", "--role", "secretariat", PLAN_FILE=plan)
+    secretariat_code = secretariat_code.strip().splitlines()[-1]
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     standin.mark = len(standin.requests)
     bot = await start_bot(
-        tmp_path, standin, THIDUA_WEB_PORT=str(port), THIDUA_WEB_URL=base, THIDUA_LOG_LEVEL="INFO"
+        tmp_path,
+        standin,
+        PLAN_FILE=plan,
+        THIDUA_WEB_PORT=str(port),
+        THIDUA_WEB_URL=base,
+        THIDUA_LOG_LEVEL="INFO",
     )
     head = standin.user(901, "Chín")
     secretariat = standin.user(902, "Mười")
@@ -94,6 +115,12 @@ async def test_the_secretariats_day_in_a_browser(tmp_path: Path, standin: BotApi
                 await missing.inner_text()
             )
             await browser.screenshot(page, "thuong-truc-tong-quan")
+            wide = await context(phone=False, storage_state=await desk.storage_state())
+            desktop = await wide.new_page()  # the same session, on a desktop's screen
+            await desktop.goto(base + "/")
+            assert "1.234" in await desktop.locator("table.values").inner_text()
+            await browser.screenshot(desktop, "thuong-truc-tong-quan-may-tinh")
+            await wide.close()
 
             await page.get_by_role("link", name="Chỉ tiêu").click()
             assert await page.locator("svg.trend").count() >= 1
@@ -105,6 +132,12 @@ async def test_the_secretariats_day_in_a_browser(tmp_path: Path, standin: BotApi
             history = await page.locator("main").inner_text()
             assert "Lần 1" in history and "Tổng số hộ" in history and "1.234" in history
             await browser.screenshot(page, "thuong-truc-thon")
+
+            # The year's board, each criterion with the data behind it.
+            await page.get_by_role("link", name="Thi đua").click()
+            scored = page.locator("section.village-score", has_text="Thôn 2")
+            assert "1.200/1.234" in await scored.inner_text()
+            await browser.screenshot(page, "thuong-truc-thi-dua")
 
             # Review the nomination: the head is told in the chat.
             await page.get_by_role("link", name="Đề cử").first.click()
@@ -151,3 +184,7 @@ async def test_the_secretariats_day_in_a_browser(tmp_path: Path, standin: BotApi
         await asyncio.wait_for(bot.wait(), 20)
     assert bot.returncode == 0
     assert not standin.violations
+    assert bot.stderr is not None
+    log = (await bot.stderr.read()).decode()
+    assert f"the web page is served on 0.0.0.0:{port}" in log
+    assert head_link.rsplit("/", 1)[1] not in log  # no access log: a link's path is its token

@@ -727,6 +727,8 @@ async def test_web_on_zalo_sends_the_link_and_the_files_note_points_to_the_web_p
     assert "https://thidua.example.vn/vao/" in said and "10 phút" in said
     digest = text_of(await chat.say("/tonghop", replies=2))
     assert "https://thidua.example.vn/vao/" in digest
+    workbook = text_of(await chat.say("/xuat", replies=3))
+    assert "https://thidua.example.vn/vao/" in workbook and "trang web" in workbook
     with_files = Reply("Bản tổng hợp", files=(OutgoingFile("thidua.xlsx", b"PK"),))
     served = ZaloChannel(ZaloOptions(token=zalo_api.token, web_page=True), inbox)
     assert "trang web của thidua (gõ /web)" in served.parts([with_files])[-1]

@@ -12,7 +12,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 
 from bot.domain import (
     NEEDS_INFO,
@@ -40,7 +40,7 @@ from bot.outputs.export import spreadsheet_csv
 from bot.outputs.scoreboard import evidence_text
 from bot.outputs.workbook import build_workbook
 from bot.plan.model import COMMUNE_ID, Form, Indicator, Plan, Question, Target
-from bot.plan.periods import Period, current_period, parse_period
+from bot.plan.periods import Period, PeriodKind, current_period, parse_period
 from bot.scoring.board import PENDING, Board, Claim, VillageScore
 from bot.scoring.views import points_text, shown_year
 from handlers.digest import change_baselines, periods_for
@@ -113,6 +113,14 @@ def value_text(question: Question | None, value: Any) -> str:
     return str(value)
 
 
+def amount(question: Question | None, value: Any) -> str:
+    """An answer with its unit (``1.240 hộ``, ``12,5 ha``), as a report's history shows it."""
+    text = value_text(question, value)
+    if text and question is not None and question.numeric and question.unit:
+        return f"{text} {question.unit}"
+    return text
+
+
 def _today(plan: Plan, now: datetime) -> date:
     return now.astimezone(plan.tz).date()
 
@@ -164,7 +172,9 @@ async def overview(tx: Transaction, plan: Plan, viewer: Viewer, now: datetime) -
         if form.baseline:
             continue
         villages = shown_villages(plan, viewer, form)
-        this = current_period(form.period, now, plan.tz)  # type: ignore[arg-type]
+        if not villages:
+            continue  # a form the viewer has no row of (a head and the commune's forms)
+        this = current_period(cast(PeriodKind, form.period), now, plan.tz)
         periods = [this.previous(), this]
         statuses = []
         for period in periods:
@@ -242,8 +252,10 @@ async def indicators(tx: Transaction, plan: Plan, viewer: Viewer, now: datetime)
         if form.baseline or not plan.form_indicators(form.id):
             continue
         villages = shown_villages(plan, viewer, form)
+        if not villages:
+            continue
         among = None if viewer.scope is None else villages
-        this = current_period(form.period, now, plan.tz)  # type: ignore[arg-type]
+        this = current_period(cast(PeriodKind, form.period), now, plan.tz)
         periods = [this]
         while len(periods) < TREND_PERIODS:
             periods.insert(0, periods[0].previous())
@@ -254,27 +266,20 @@ async def indicators(tx: Transaction, plan: Plan, viewer: Viewer, now: datetime)
         for period in [periods[0].previous(), *periods]:
             read = await tx.period_answers(form.id, period.key, needed)
             answers[period.key] = {v: a for v, a in read.items() if viewer.sees(v)}
-        current = indicator_figures(
-            plan,
-            form.id,
-            answers[this.key],
-            answers[this.previous().key],
-            villages=among,
-            baselines=baselines,
-        )
-        for figure in current:
-            series = []
-            for period in periods:
-                each = indicator_figures(
-                    plan,
-                    form.id,
-                    answers[period.key],
-                    answers[period.previous().key],
-                    villages=among,
-                    baselines=baselines,
-                )
-                value = next((f.value for f in each if f.indicator.id == figure.indicator.id), None)
-                series.append(value)
+        figures = {
+            period.key: indicator_figures(
+                plan,
+                form.id,
+                answers[period.key],
+                answers[period.previous().key],
+                villages=among,
+                baselines=baselines,
+            )
+            for period in periods
+        }
+        values = {key: {f.indicator.id: f.value for f in each} for key, each in figures.items()}
+        for figure in figures[this.key]:
+            series = [values[p.key].get(figure.indicator.id) for p in periods]
             found.append(
                 Figure(
                     figure.indicator,
@@ -349,8 +354,8 @@ def _versions(
             changes = [
                 (
                     questions[k].label if k in questions else k,
-                    value_text(questions.get(k), before.get(k)),
-                    value_text(questions.get(k), report.answers.get(k)),
+                    amount(questions.get(k), before.get(k)),
+                    amount(questions.get(k), report.answers.get(k)),
                 )
                 for k in keys
                 if before.get(k) != report.answers.get(k)
@@ -468,17 +473,18 @@ async def board_page(tx: Transaction, plan: Plan, viewer: Viewer, now: datetime)
                 for c in score.criteria
             ],
         )
-        for score in board.villages
+        for score in sorted(board.villages, key=lambda v: v.rank)  # stable: plan order in a tie
         if viewer.sees(score.village.id)
     ]
     names = {p.id: p.name for p in await tx.people(include_revoked=True)}
     claims = []
-    if not board.final:
+    scoring = plan.scoring
+    if not board.final and scoring is not None:
         for claim in await tx.claims(
             board.year, PENDING, None if viewer.scope is None else viewer.scope
         ):
             criterion = next(
-                (c.title for c in plan.scoring.criteria if c.id == claim.criterion_id),  # type: ignore[union-attr]
+                (c.title for c in scoring.criteria if c.id == claim.criterion_id),
                 claim.criterion_id,
             )
             claims.append(
@@ -698,5 +704,7 @@ def navigation(viewer: Viewer, plan: Plan) -> list[tuple[str, str]]:
     if plan.scoring is not None:
         items.append(("/thi-dua", _("Thi đua")))
     items.append(("/de-cu", _("Đề cử")))
+    if viewer.officer:
+        items.append(("/tong-hop", _("Tổng hợp")))
     items.append(("/tai-ve", _("Tải về")))
     return items

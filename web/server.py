@@ -41,7 +41,13 @@ from bot.plan.model import Plan
 from bot.plan.periods import Period, parse_period
 from bot.reports.engine import token_number
 from bot.scoring.views import points_text
-from handlers.digest import digest_chart, digest_text, digest_workbook, read_digest
+from handlers.digest import (
+    DigestData,
+    digest_chart,
+    digest_text,
+    digest_workbook,
+    read_digest,
+)
 from handlers.nominations import NominationDesk
 from storage.repository import Storage, StorageBusy, Transaction
 from web import pages
@@ -161,6 +167,7 @@ class WebPage:
 
     async def start(self, listen: str, port: int) -> None:
         """Serve on ``listen``:``port``; a port already taken is a ``ConfigError``."""
+        # No access log: a sign-in link's path is its token.
         self._runner = web.AppRunner(self.application(), access_log=None)
         await self._runner.setup()
         site = web.TCPSite(self._runner, listen, port)
@@ -215,6 +222,21 @@ class WebPage:
                     _("Máy chủ đang bận"),
                     _("Cơ sở dữ liệu đang bận; xin thử lại sau ít phút. Không có gì bị mất."),
                     503,
+                )
+        except web.HTTPException:
+            raise  # a redirect
+        except Exception:
+            # the route's pattern, never its path: a sign-in link's path is its token
+            resource = request.match_info.route.resource
+            log.exception("the web page's %s failed", resource.canonical if resource else "?")
+            with use_locale(self._browser_locale(request)):
+                return self._message(
+                    _("Có lỗi"),
+                    _(
+                        "Trang này gặp lỗi và đã được ghi lại cho cán bộ kỹ thuật; không có gì "
+                        "thay đổi. Xin thử lại sau."
+                    ),
+                    500,
                 )
 
     # -- rendering ------------------------------------------------------------------------
@@ -590,51 +612,45 @@ class WebPage:
                 return min(moment, self.clock())
         return self.clock()
 
-    def _officers_only(self, signed: Signed) -> web.Response | None:
-        if signed.viewer.officer:
-            return None
-        return self._message(
-            _("Không xem được"),
-            _("Bản tổng hợp dành cho thường trực và Chủ tịch Hội đồng Thi đua."),
-            403,
-            signed,
-        )
-
-    async def digest(self, request: web.Request, signed: Signed) -> web.StreamResponse:
-        refused = self._officers_only(signed)
-        if refused is not None:
-            return refused
+    async def _digest_data(
+        self, request: web.Request, signed: Signed, text_only: bool = False
+    ) -> tuple[datetime, DigestData] | web.Response:
+        """The digest ``?luc=`` names (its moment, and what it shows), or the refusal a
+        viewer who is not an officer gets."""
+        if not signed.viewer.officer:
+            return self._message(
+                _("Không xem được"),
+                _("Bản tổng hợp dành cho thường trực và Chủ tịch Hội đồng Thi đua."),
+                403,
+                signed,
+            )
         at = self._digest_moment(request)
         async with self.storage.reading() as tx:
-            data = await read_digest(self.plan, tx, at, text_only=True)
+            return at, await read_digest(self.plan, tx, at, text_only=text_only)
+
+    async def digest(self, request: web.Request, signed: Signed) -> web.StreamResponse:
+        found = await self._digest_data(request, signed, text_only=True)
+        if isinstance(found, web.Response):
+            return found
+        at, data = found
         text = await asyncio.to_thread(digest_text, self.plan, data)
         query = "?luc=" + quote(at.isoformat())
         return self._render(
-            "digest.html",
-            signed=signed,
-            text=text,
-            at=at,
-            query=query,
-            here="/tong-hop",
+            "digest.html", signed=signed, text=text, at=at, query=query, here="/tong-hop"
         )
 
     async def digest_chart(self, request: web.Request, signed: Signed) -> web.StreamResponse:
-        refused = self._officers_only(signed)
-        if refused is not None:
-            return refused
-        at = self._digest_moment(request)
-        async with self.storage.reading() as tx:
-            data = await read_digest(self.plan, tx, at)
-        png = await asyncio.to_thread(digest_chart, self.plan, data)
+        found = await self._digest_data(request, signed)
+        if isinstance(found, web.Response):
+            return found
+        png = await asyncio.to_thread(digest_chart, self.plan, found[1])
         return web.Response(body=png, content_type="image/png")
 
     async def digest_workbook(self, request: web.Request, signed: Signed) -> web.StreamResponse:
-        refused = self._officers_only(signed)
-        if refused is not None:
-            return refused
-        at = self._digest_moment(request)
-        async with self.storage.reading() as tx:
-            data = await read_digest(self.plan, tx, at)
+        found = await self._digest_data(request, signed)
+        if isinstance(found, web.Response):
+            return found
+        at, data = found
         book = await asyncio.to_thread(digest_workbook, self.plan, data)
         name = f"thidua-{at.astimezone(self.plan.tz):%Y-%m-%d}.xlsx"
         return self._file(book, XLSX, name)
