@@ -642,3 +642,29 @@ async def test_an_indicators_trend_follows_its_periods_over_the_viewers_villages
         assert power.trend.values[:-2] == [None] * 4  # no report before October
         # the commune's 2 of 3 villages are too few for a verdict; the head's one is whole
         assert power.met is (None if who == "secretariat" else False)
+
+
+async def test_a_nominations_photos_show_to_those_who_may_open_it(site: Site) -> None:
+    photo = b"\xff\xd8\xff\xe0" + b"a road mended" * 30
+    async with site.storage.transaction() as tx:
+        kept = await tx.store_file(photo, "image/jpeg", site.clock())
+        odd = await tx.store_file(b"<script>x</script>", "text/html", site.clock())
+        with_photos = await tx.add_nomination(
+            site.people["head2"].id, SECRET_NOMINEE, "thon_2", "Sửa cầu", "Cá nhân",
+            [kept, odd], 2026, site.clock(), captions=["Cây cầu đã sửa", ""],
+        )  # fmt: skip
+    path = f"/de-cu/{with_photos.id}"
+    await site.as_("secretariat")
+    page = await (await site.client.get(path)).text()
+    assert f'src="{path}/anh/1"' in page and "Cây cầu đã sửa" in page
+    first = await site.client.get(f"{path}/anh/1")
+    assert first.status == 200 and await first.read() == photo
+    assert first.content_type == "image/jpeg"
+    second = await site.client.get(f"{path}/anh/2")  # never served as what it claims
+    assert second.status == 200 and second.content_type == "image/jpeg"
+    for missing in ("/anh/3", "/anh/0", "/anh/x"):
+        assert (await site.client.get(path + missing)).status == 404
+    await site.as_("head2")  # the nominator
+    assert (await site.client.get(f"{path}/anh/1")).status == 200
+    await site.as_("head")  # another head: as unknown as a missing one
+    assert (await site.client.get(f"{path}/anh/1")).status == 404

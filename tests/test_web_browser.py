@@ -9,11 +9,14 @@ from __future__ import annotations
 import asyncio
 import io
 import re
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
 import openpyxl
 import pytest
+from aiohttp import web
 
 from tests import browser
 from tests.conftest import SMALL_PLAN
@@ -25,6 +28,27 @@ from tests.test_process_channels import free_port, texts
 @pytest.fixture(autouse=True)
 def _chromium() -> None:
     browser.chromium()  # skipped (or failed, in CI) before any process starts
+
+
+@asynccontextmanager
+async def chat_web_client(link: str) -> AsyncIterator[str]:
+    """A page on another site (``localhost``, where the bot's page is on ``127.0.0.1``)
+    showing the link the way a chat's web client does: it opens in a new tab."""
+
+    async def chat(request: web.Request) -> web.Response:
+        html = f'<!doctype html><a href="{link}" target="_blank" rel="noopener">Mở trang thidua</a>'
+        return web.Response(text=html, content_type="text/html")
+
+    app = web.Application()
+    app.router.add_get("/", chat)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    port = free_port()
+    await web.TCPSite(runner, "127.0.0.1", port).start()
+    try:
+        yield f"http://localhost:{port}/"
+    finally:
+        await runner.cleanup()
 
 
 def link_in(messages: list[dict[str, Any]], base: str) -> str:
@@ -150,6 +174,14 @@ async def test_the_secretariats_day_in_a_browser(tmp_path: Path, standin: BotApi
             told = await standin.wait_messages(901, 1, told_before, timeout=10)
             assert number[0] in texts(told) and "Phát hiện" in texts(told)
 
+            # The digest's page: its text, and its chart drawn in the page.
+            await page.get_by_role("link", name="Tổng hợp").click()
+            await page.wait_for_load_state("load")  # the images too
+            chart = page.locator("figure img")
+            assert await chart.evaluate("img => img.complete && img.naturalWidth > 0")
+            assert "Thôn 2" in await page.locator(".digest").inner_text()
+            await browser.screenshot(page, "thuong-truc-tong-hop")
+
             # Download the workbook of the month.
             await page.get_by_role("link", name="Tải về").click()
             await browser.screenshot(page, "thuong-truc-tai-ve")
@@ -166,7 +198,19 @@ async def test_the_secretariats_day_in_a_browser(tmp_path: Path, standin: BotApi
             own = await context()
             mine = await own.new_page()
             head_link = await web_link(head, base)
-            await sign_in(mine, head_link, "truong-thon")
+            # … tapped in a chat's web client, another site: a cross-site navigation, then
+            # the same-site press that signs in.
+            async with chat_web_client(head_link) as chat:
+                await mine.goto(chat)
+                async with own.expect_page() as opened:
+                    await mine.get_by_role("link", name="Mở trang thidua").click()
+                tab = await opened.value
+                await tab.wait_for_load_state()
+                await browser.screenshot(tab, "truong-thon-dang-nhap")
+                await tab.get_by_role("button", name="Đăng nhập").click()
+                await tab.wait_for_load_state()
+            await mine.close()
+            mine = tab
             overview = await mine.locator("main").inner_text()
             assert "Thôn 2" in overview and "Thôn 1" not in overview
             await browser.screenshot(mine, "truong-thon-tong-quan")

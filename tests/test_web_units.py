@@ -11,7 +11,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from bot.domain import Person, WebLink, WebSession
-from bot.plan.model import Target
+from bot.i18n import use_locale
+from bot.plan.model import Question, Target
+from bot.reports.answers import answer_text
 from web.pages import Trend
 from web.signin import (
     LINK_VALID,
@@ -107,3 +109,19 @@ def test_the_trend_chart_escapes_what_it_is_given() -> None:
     root = parse(svg)
     assert root.get("aria-label") == 'Tên "lạ" <script>'
     assert not re.search(r"NaN|inf", svg)
+
+
+def test_an_answer_as_a_person_reads_it() -> None:
+    households = Question("tong_ho", "Bao nhiêu hộ?", "integer", "Tổng số hộ", unit="hộ")
+    rice = Question("lua", "Diện tích lúa?", "decimal", "Diện tích lúa", unit="ha")
+    note = Question("ghi_chu", "Ghi chú?", "text", "Ghi chú")
+    assert answer_text(households, "1240") == "1.240 hộ"
+    assert answer_text(households, "1240", unit=False) == "1.240"
+    assert answer_text(rice, "12.5") == "12,5 ha"
+    assert answer_text(households, None) == ""
+    assert answer_text(None, True) == "Có" and answer_text(None, False) == "Không"
+    assert answer_text(None, {"file_id": "x"}) == "(ảnh)"
+    assert answer_text(note, "12.5") == "12.5"  # a text stays as typed
+    assert answer_text(households, "NaN") == "NaN"  # whatever was stored, never raises
+    with use_locale("en"):
+        assert answer_text(households, "1240") == "1,240 hộ"

@@ -9,7 +9,7 @@ rows only, and never from anyone else's nominations.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, cast
@@ -41,6 +41,7 @@ from bot.outputs.scoreboard import evidence_text
 from bot.outputs.workbook import build_workbook
 from bot.plan.model import COMMUNE_ID, Form, Indicator, Plan, Question, Target
 from bot.plan.periods import Period, PeriodKind, current_period, parse_period
+from bot.reports.answers import answer_text
 from bot.scoring.board import PENDING, Board, Claim, VillageScore
 from bot.scoring.views import points_text, shown_year
 from handlers.digest import change_baselines, periods_for
@@ -95,30 +96,6 @@ def shown_villages(plan: Plan, viewer: Viewer, form: Form) -> list[str]:
     else:
         ids = [v.id for v in plan.villages]
     return [v for v in ids if viewer.sees(v)]
-
-
-def value_text(question: Question | None, value: Any) -> str:
-    """An answer as a person reads it: ``1.240``, ``12,5``, ``Có``, a text as typed."""
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return _("Có") if value else _("Không")
-    if isinstance(value, dict):
-        return _("(ảnh)")
-    if question is not None and question.numeric:
-        try:
-            return format_number(Decimal(str(value)))
-        except ArithmeticError:
-            return str(value)
-    return str(value)
-
-
-def amount(question: Question | None, value: Any) -> str:
-    """An answer with its unit (``1.240 hộ``, ``12,5 ha``), as a report's history shows it."""
-    text = value_text(question, value)
-    if text and question is not None and question.numeric and question.unit:
-        return f"{text} {question.unit}"
-    return text
 
 
 def _today(plan: Plan, now: datetime) -> date:
@@ -201,7 +178,11 @@ async def overview(tx: Transaction, plan: Plan, viewer: Viewer, now: datetime) -
         answers = await tx.period_answers(form.id, this.key)
         questions = [q for q in form.questions if q.numeric or q.type == "yes_no"]
         values = [
-            (v, village_name(plan, v), [value_text(q, answers[v].get(q.id)) for q in questions])
+            (
+                v,
+                village_name(plan, v),
+                [answer_text(q, answers[v].get(q.id), unit=False) for q in questions],
+            )
             for v in villages
             if v in answers
         ]
@@ -354,8 +335,8 @@ def _versions(
             changes = [
                 (
                     questions[k].label if k in questions else k,
-                    amount(questions.get(k), before.get(k)),
-                    amount(questions.get(k), report.answers.get(k)),
+                    answer_text(questions.get(k), before.get(k)),
+                    answer_text(questions.get(k), report.answers.get(k)),
                 )
                 for k in keys
                 if before.get(k) != report.answers.get(k)
@@ -535,7 +516,7 @@ class NominationPage:
     history: list[HistoryLine]
     actions: list[ReviewAction]
     question: str | None = None  # the secretariat's question waiting for an answer
-    photos: int = 0
+    photos: list[tuple[int, str]] = field(default_factory=list)  # (number from 1, caption)
 
 
 EVENT_WORDS = {
@@ -611,7 +592,10 @@ async def nomination_page(
         list(reversed(history)),
         actions,
         question,
-        len(nomination.photos),
+        [
+            (n, nomination.captions[n - 1] if n <= len(nomination.captions) else "")
+            for n in range(1, len(nomination.photos) + 1)
+        ],
     )
 
 

@@ -157,6 +157,7 @@ class WebPage:
         app.router.add_get("/de-cu", self._page(self.nominations))
         app.router.add_get("/de-cu/{id}", self._page(self.nomination))
         app.router.add_post("/de-cu/{id}", self._page(self.review))
+        app.router.add_get("/de-cu/{id}/anh/{photo}", self._page(self.photo))
         app.router.add_get("/tai-ve", self._page(self.downloads))
         app.router.add_get("/tai-ve/{period}.xlsx", self._page(self.workbook))
         app.router.add_get("/tai-ve/{period}.csv", self._page(self.csv))
@@ -490,7 +491,7 @@ class WebPage:
             raise web.HTTPNotFound()
         async with self.storage.reading() as tx:
             page = await pages.village_page(tx, self.plan, village_id, self.clock())
-        return self._render("village.html", signed=signed, page=page, here="/thon")
+        return self._render("village.html", signed=signed, page=page, here=f"/thon/{village_id}")
 
     async def board(self, request: web.Request, signed: Signed) -> web.StreamResponse:
         if self.plan.scoring is None:
@@ -550,6 +551,26 @@ class WebPage:
             said=said,
             done=done,
         )
+
+    async def photo(self, request: web.Request, signed: Signed) -> web.StreamResponse:
+        """A nomination's photo, for whoever may open the nomination (the officers, and the
+        nominator): how a reviewer on Zalo, which carries no photos, sees them."""
+        number = token_number(request.match_info["id"])
+        index = token_number(request.match_info["photo"])
+        async with self.storage.reading() as tx:
+            nomination = await tx.nomination(number) if number is not None else None
+            if nomination is None or not pages.may_open(signed.viewer, nomination):
+                raise web.HTTPNotFound()
+            if index is None or not 1 <= index <= len(nomination.photos):
+                raise web.HTTPNotFound()
+            stored = await tx.file(nomination.photos[index - 1])
+        if stored is None:  # forgotten (it never is while a nomination refers to it)
+            raise web.HTTPNotFound()
+        data, mime = stored
+        shown = mime if mime in ("image/jpeg", "image/png", "image/webp") else "image/jpeg"
+        response = web.Response(body=data, content_type=shown)
+        response.headers["Cache-Control"] = "private, max-age=3600"
+        return response
 
     async def downloads(self, request: web.Request, signed: Signed) -> web.StreamResponse:
         async with self.storage.reading() as tx:

@@ -386,8 +386,8 @@ class ZaloChannel:
                 if self.options.web_page:
                     note = _(
                         "(Tin này có kèm {count} tệp (ảnh, bảng tính hoặc biểu đồ). Zalo không "
-                        "nhận tệp: bảng tính và biểu đồ có trên trang web của thidua (gõ /web); "
-                        "ảnh thì xem trên Telegram nếu bạn có dùng.)"
+                        "nhận tệp: bảng tính, biểu đồ và ảnh của đề cử có trên trang web của "
+                        "thidua (gõ /web); ảnh khác thì xem trên Telegram nếu bạn có dùng.)"
                     )
                 else:
                     note = _(

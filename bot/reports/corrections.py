@@ -14,10 +14,10 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from bot.domain import Report
-from bot.i18n import DAY, _, format_date, format_number
+from bot.i18n import DAY, _, format_date
 from bot.plan.model import Form, Plan, Question
 from bot.plan.periods import Period, parse_period
-from bot.reports.numbers import stored_number
+from bot.reports.answers import answer_number, answer_text
 from bot.text import shortened
 
 SHOWN_CHANGES = 4  # the changes a digest line names; the others are counted
@@ -133,15 +133,6 @@ def _value(question: Question | None, value: Any) -> str:
     """An answer as a digest line shows it; never raises, whatever was stored."""
     if value is None:
         return _("(bỏ qua)")
-    if isinstance(value, bool):
-        return _("Có") if value else _("Không")
-    if isinstance(value, dict):
-        return _("(ảnh)")
-    number = stored_number(value) if question is None or question.numeric else None
-    if number is not None and number.is_finite():
-        try:
-            text = format_number(number)
-        except ArithmeticError:
-            text = str(value)
-        return f"{text} {question.unit}" if question is not None and question.unit else text
+    if isinstance(value, bool | dict) or answer_number(question, value) is not None:
+        return answer_text(question, value)
     return "“" + shortened(str(value), 40) + "”"
