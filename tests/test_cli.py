@@ -279,6 +279,9 @@ def test_the_console_saves_files_into_the_exports_folder(
         ("THIDUA_INVITE_DAYS", "bảy", "phải là một số"),
         ("THIDUA_NOW", "2026-11-24 10:00", "kèm múi giờ"),
         ("THIDUA_NOW", "hôm nay", "kèm múi giờ"),
+        ("THIDUA_WEB_PORT", "99999", "cổng từ 1 đến 65535"),
+        ("THIDUA_WEB_PORT", "tám nghìn", "phải là một số"),
+        ("THIDUA_WEB_URL", "thidua.namdong.gov.vn", "địa chỉ đầy đủ của trang web"),
     ],
 )
 def test_unusable_settings_get_a_clear_message(
@@ -294,6 +297,19 @@ def test_unusable_settings_get_a_clear_message(
     assert code == 2
     assert message in err
     assert "pw" not in err and "Traceback" not in err
+
+
+def test_the_web_pages_settings(tmp_path: Path) -> None:
+    none = tmp_path / ".env"  # no .env file
+
+    def settings(**env: str) -> Settings:
+        return Settings.from_env(env, dotenv=none)
+
+    assert settings().web_address == "http://localhost:8080"
+    assert settings(THIDUA_WEB_PORT="off").web_address is None
+    assert settings(THIDUA_WEB_PORT="Off").web_port is None
+    chosen = settings(THIDUA_WEB_PORT="8090", THIDUA_WEB_URL="https://thidua.namdong.gov.vn/")
+    assert (chosen.web_port, chosen.web_address) == (8090, "https://thidua.namdong.gov.vn")
 
 
 def test_settings_read_dotenv_and_hide_the_token(
