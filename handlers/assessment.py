@@ -35,7 +35,7 @@ from bot.text import clean_text
 from handlers import scoreboard
 from handlers.notify import queue_to
 from handlers.scoreboard import ScoreError
-from storage.repository import Transaction, keep_draft
+from storage.repository import Transaction, keep_draft, people_names
 
 FLOW = assessment.FLOW
 REVIEW_FLOW = "assessment_review"  # a reviewer typing why a claim is refused
@@ -239,7 +239,7 @@ class AssessmentDesk:
         if len(shown) < len(waiting):
             head += " " + _("({shown} cũ nhất dưới đây)").format(shown=len(shown))
         replies = [Reply(head + ":")]
-        names = {p.id: p.name for p in await tx.people(include_revoked=True)}
+        names = await people_names(tx)
         boards: dict[int, tuple[Board, int]] = {}
         photos: list[OutgoingFile] = []
         for claim in shown:

@@ -4,9 +4,9 @@ the people the bot cannot reach, and the workbook and chart that go with it."""
 from __future__ import annotations
 
 import asyncio
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 from bot.domain import REVIEW, Nomination, NominationEvent
 from bot.i18n import _
@@ -31,8 +31,9 @@ from bot.scoring.board import Board
 from bot.scoring.views import digest_section, shown_year
 from handlers.nominations import NominationDesk
 from handlers.scoreboard import load_board
-from storage.repository import Storage, Transaction
+from storage.repository import Storage, Transaction, people_names
 
+T = TypeVar("T")
 CHART_PERIODS = 6
 # The digest lists the reports corrected after sending in the week before it (the weekly
 # digest's week, so each correction reaches the secretariat in one weekly digest).
@@ -60,31 +61,44 @@ async def digest_sections(
     period: str | None = None,
     periods: list[DigestPeriod] | None = None,
     every_answer: bool = True,
+    village: str | None = None,
 ) -> list[FormSection]:
     """One section per form's period: ``periods``, else each form's current period (or
     ``period``, for the forms of its kind). ``every_answer=False`` reads only the answers
     the indicators need (the text digest), not all a workbook shows. A baseline form has
-    no section (it is never due); its answers give the baselines of change targets."""
+    no section (it is never due); its answers give the baselines of change targets. With
+    ``village``, the sections of that village alone: its answers, its reporting, its figures
+    (a head's workbook on the web page)."""
+
+    def mine(by_village: dict[str, T]) -> dict[str, T]:
+        """Every village's entry, or only ``village``'s when one is asked for."""
+        if village is None:
+            return by_village
+        return {v: entry for v, entry in by_village.items() if v == village}
+
     sections = []
     baselines = await change_baselines(plan, tx)
     for each in periods if periods is not None else periods_for(plan, now, period):
         if plan.form(each.form_id).baseline:
             continue
         needed = plan.indicator_questions(each.form_id)
-        current = await tx.period_answers(
-            each.form_id, each.period.key, None if every_answer else needed
+        current = mine(
+            await tx.period_answers(each.form_id, each.period.key, None if every_answer else needed)
         )
-        previous = await tx.period_answers(each.form_id, each.period.previous().key, needed)
-        first = await tx.first_sent(each.form_id, each.period.key)
-        sections.append(
-            FormSection(
-                each.form_id,
-                reporting(plan, each.form_id, each.period, first),
-                indicator_figures(plan, each.form_id, current, previous, baselines=baselines),
-                current,
-                final=each.final,
-            )
+        previous = mine(await tx.period_answers(each.form_id, each.period.previous().key, needed))
+        first = mine(await tx.first_sent(each.form_id, each.period.key))
+        status = reporting(plan, each.form_id, each.period, first)
+        if village is not None:
+            status = replace(status, expected=tuple(v for v in status.expected if v == village))
+        figures = indicator_figures(
+            plan,
+            each.form_id,
+            current,
+            previous,
+            villages=None if village is None else [village],
+            baselines=baselines,
         )
+        sections.append(FormSection(each.form_id, status, figures, current, final=each.final))
     return sections
 
 
@@ -184,7 +198,7 @@ async def read_digest(
     if not text_only:
         every = await tx.nominations()
         if every:
-            names = {p.id: p.name for p in await tx.people(include_revoked=True)}
+            names = await people_names(tx)
             events: dict[int, list[NominationEvent]] = {}
             for event in await tx.nomination_events():
                 events.setdefault(event.nomination_id, []).append(event)

@@ -22,7 +22,7 @@ from bot.plan.periods import Period, current_period
 from bot.reports.engine import Input, token_number
 from bot.text import clean_text
 from handlers.notify import queue_to
-from storage.repository import Transaction, keep_draft
+from storage.repository import Transaction, keep_draft, people_names
 
 REVIEW_FLOW, ANSWER_FLOW = "review", "answer"
 LISTED = 20  # open nominations shown by /detcu_ds, most recent first
@@ -131,7 +131,7 @@ class NominationDesk:
                 )
             )
         ]
-        names = {p.id: p.name for p in await tx.people(include_revoked=True)}
+        names = await people_names(tx)
         for nomination in reversed(shown):
             text = rules.card(self.plan, nomination, names.get(nomination.nominator_id, "?"))
             events = await tx.nomination_events(nomination.id)
@@ -231,12 +231,11 @@ class NominationDesk:
             return False, _("Đề cử này đã thay đổi trong lúc đó; không có gì thay đổi thêm.")
         comment = ""
         if rules.ACTIONS[action].needs_text:
-            comment = clean_text(words)
-            if not comment:
-                return False, _("Xin gõ nội dung (câu hỏi hoặc lý do) rồi gửi lại.")
-            if len(comment) > WORDS_LIMIT:
-                limit = format_number(WORDS_LIMIT)
-                return False, _("Dài quá: tối đa {limit} ký tự.").format(limit=limit)
+            comment, problem = self._checked_words(words)
+            if not comment:  # a form left empty: say what it wants
+                problem = _("Xin gõ nội dung (câu hỏi hoặc lý do) rồi gửi lại.")
+            if problem is not None:
+                return False, problem
         before = nomination.status
         said = await self._change(tx, person, nomination, action, comment, now)
         changed = await tx.nomination(nomination.id)
@@ -315,15 +314,21 @@ class NominationDesk:
         ]
 
     def _words(self, text: str, saved: dict[str, Any]) -> tuple[str, list[Reply] | None]:
-        """A question, an answer or a reason as typed (less control characters: ``clean_text``),
-        or what to say when it cannot be."""
+        """A question, an answer or a reason as typed, or what to say (and the open screen
+        again) when it cannot be."""
+        words, problem = self._checked_words(text)
+        return words, None if problem is None else [Reply(problem), self.prompt(saved)]
+
+    @staticmethod
+    def _checked_words(text: str) -> tuple[str, str | None]:
+        """The words as typed (less control characters: ``clean_text``), and why they cannot
+        be taken (none, or longer than WORDS_LIMIT), or None."""
         words = clean_text(text)
         if not words:
-            return words, [Reply(_("Xin gõ bằng chữ.")), self.prompt(saved)]
+            return words, _("Xin gõ bằng chữ.")
         if len(words) > WORDS_LIMIT:
             limit = format_number(WORDS_LIMIT)
-            problem = _("Dài quá: tối đa {limit} ký tự.").format(limit=limit)
-            return words, [Reply(problem), self.prompt(saved)]
+            return words, _("Dài quá: tối đa {limit} ký tự.").format(limit=limit)
         return words, None
 
     # -- to the secretariat -------------------------------------------------------------

@@ -508,3 +508,8 @@ async def keep_draft(
         await tx.delete_draft(person_id)
     else:
         await tx.save_draft(person_id, state, now)
+
+
+async def people_names(tx: Transaction) -> dict[int, str]:
+    """person id -> name, everyone's (the revoked too: what they did keeps their name)."""
+    return {p.id: p.name for p in await tx.people(include_revoked=True)}

@@ -364,7 +364,10 @@ async def test_the_secretariat_sees_the_commune(site: Site) -> None:
     overview = await (await site.client.get("/")).text()
     assert "Thôn 1" in overview and "Thôn 2" in overview and "Thôn 3" in overview
     assert "4.321" in overview and "117" in overview
-    assert "Chưa gửi" in overview  # Thôn 3: missing, by word as well as colour
+    # Thôn 3: October missing, November not yet due; by symbol and words as well as colour
+    assert "✗</span> Chưa gửi, đã quá hạn" in overview
+    assert "…</span> Chưa gửi, chưa đến hạn" in overview
+    assert "Chưa gửi, đã quá hạn: 3" in overview and "Đúng hạn: 2" in overview
     listing = await (await site.client.get("/de-cu")).text()
     assert SECRET_NOMINEE in listing and "Ông Ba Tốt" in listing
     indicators = await (await site.client.get("/chi-tieu")).text()
@@ -412,6 +415,11 @@ async def test_the_secretariat_reviews_with_the_chats_rules_and_the_nominator_is
         f"/de-cu/{number}", data={"action": "ask", "status": "review", "csrf": csrf[1]}
     )
     assert no_words.status == 409 and "Xin gõ nội dung" in await no_words.text()
+    too_long = await site.client.post(
+        f"/de-cu/{number}",
+        data={"action": "ask", "status": "review", "csrf": csrf[1], "words": "x" * 1001},
+    )
+    assert too_long.status == 409 and "tối đa 1.000 ký tự" in await too_long.text()
     done = await site.client.post(
         f"/de-cu/{number}", data={"action": "accept", "status": "review", "csrf": csrf[1]}
     )
@@ -517,7 +525,7 @@ async def test_a_person_reads_the_pages_in_their_language(site: Site) -> None:
         await tx.set_locale(site.people["chair"].id, "en")
     await site.as_("chair")
     page = await (await site.client.get("/")).text()
-    assert 'lang="en"' in page and "Overview" in page and "Missing" in page
+    assert 'lang="en"' in page and "Overview" in page and "Not sent, past due" in page
     assert "4.321" not in page and "4,321" in page  # numbers the English way too
     refused = await site.client.get("/vao/forged-link-xyz", headers={"Accept-Language": "en"})
     assert "Invalid link" in await refused.text()

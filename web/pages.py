@@ -2,14 +2,15 @@
 
 Each function takes a unit of work (a read-only one serves), the plan, the viewer and the
 moment, and returns plain data the templates lay out; none of it knows HTTP. The viewer's
-role decides what is read at all: a village head's pages are built from their village's
-rows only, and never from anyone else's nominations.
+role decides what a page is built from: for a village head, their village's rows (the
+commune-wide reads are filtered to it as they are read; the CSV and the report history
+query that village alone) and their own nominations, never anyone else's.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, cast
@@ -24,7 +25,15 @@ from bot.domain import (
 )
 from bot.i18n import N_, _, format_number
 from bot.nominations import rules
-from bot.outputs.chart import LATE, MISSING, NOT_DUE, NOT_EXPECTED, ON_TIME, cell_state
+from bot.outputs.chart import (
+    LATE,
+    MISSING,
+    NOT_DUE,
+    NOT_EXPECTED,
+    ON_TIME,
+    STATE_LABELS,
+    cell_state,
+)
 from bot.outputs.digest import (
     FormSection,
     IndicatorFigure,
@@ -44,18 +53,40 @@ from bot.plan.periods import Period, PeriodKind, current_period, parse_period
 from bot.reports.answers import answer_text
 from bot.scoring.board import PENDING, Board, Claim, VillageScore
 from bot.scoring.views import points_text, shown_year
-from handlers.digest import change_baselines, periods_for
+from handlers.digest import change_baselines, digest_sections, read_digest
 from handlers.scoreboard import load_board
-from storage.repository import Transaction
+from storage.repository import Transaction, people_names
 
 TREND_PERIODS = 6  # the periods an indicator's trend shows
-STATE_NAMES = {
-    ON_TIME: ("on-time", "✓", N_("Đúng hạn")),
-    LATE: ("late", "!", N_("Trễ hạn")),
-    NOT_DUE: ("not-due", "…", N_("Chưa đến hạn")),
-    MISSING: ("missing", "✗", N_("Chưa gửi")),
-    NOT_EXPECTED: ("not-expected", "–", N_("Không phải gửi")),
+# Each reporting state's CSS class and the symbol that says it without colour; its words
+# are the chart's (``STATE_LABELS``).
+STATE_MARKS = {
+    ON_TIME: ("on-time", "✓"),
+    LATE: ("late", "!"),
+    NOT_DUE: ("not-due", "…"),
+    MISSING: ("missing", "✗"),
+    NOT_EXPECTED: ("not-expected", "–"),
 }
+COUNTED = (ON_TIME, LATE, NOT_DUE, MISSING)  # the states a period's counts name
+
+
+@dataclass(frozen=True)
+class State:
+    """A reporting state as a page shows it: its CSS class, symbol and words."""
+
+    css: str
+    mark: str
+    word: str
+
+
+def state(value: int) -> State:
+    css, mark = STATE_MARKS[value]
+    return State(css, mark, _(STATE_LABELS[value]))
+
+
+def legend() -> list[State]:
+    """The states a table's cells take, in the legend's order."""
+    return [state(s) for s in COUNTED]
 
 
 @dataclass(frozen=True)
@@ -107,16 +138,14 @@ def _today(plan: Plan, now: datetime) -> date:
 
 @dataclass(frozen=True)
 class Cell:
-    state: str  # a CSS class: on-time, late, not-due, missing, not-expected
-    mark: str  # a symbol that says it without colour
-    word: str
+    state: int  # ON_TIME, LATE… (``bot.outputs.chart``)
+    shown: State
     sent: datetime | None = None
 
 
 @dataclass(frozen=True)
 class Count:
-    word: str
-    state: str
+    shown: State
     count: int
 
 
@@ -135,9 +164,16 @@ class StatusTable:
 
 
 def _cell(village_id: str, status: Reporting, today: date) -> Cell:
-    state = cell_state(village_id, status, today)
-    css, mark, word = STATE_NAMES[state]
-    return Cell(css, mark, _(word), status.first_sent.get(village_id))
+    value = cell_state(village_id, status, today)
+    return Cell(value, state(value), status.first_sent.get(village_id))
+
+
+def _counts(cells: list[Cell]) -> list[Count]:
+    """How many of a period's cells are in each state (on time and missing always said)."""
+    found = [cell.state for cell in cells]
+    return [
+        Count(state(s), found.count(s)) for s in COUNTED if s in found or s in (ON_TIME, MISSING)
+    ]
 
 
 async def overview(tx: Transaction, plan: Plan, viewer: Viewer, now: datetime) -> list[StatusTable]:
@@ -153,28 +189,15 @@ async def overview(tx: Transaction, plan: Plan, viewer: Viewer, now: datetime) -
             continue  # a form the viewer has no row of (a head and the commune's forms)
         this = current_period(cast(PeriodKind, form.period), now, plan.tz)
         periods = [this.previous(), this]
-        statuses = []
-        for period in periods:
-            first = await tx.first_sent(form.id, period.key)
-            shown = {v: at for v, at in first.items() if viewer.sees(v)}
-            status = reporting(plan, form.id, period, shown)
-            statuses.append(
-                replace(status, expected=tuple(v for v in status.expected if viewer.sees(v)))
-            )
+        statuses = [
+            reporting(plan, form.id, period, await tx.first_sent(form.id, period.key))
+            for period in periods
+        ]
         rows = [
             (v, village_name(plan, v), [_cell(v, status, today) for status in statuses])
             for v in villages
         ]
-        counts = []
-        for status in statuses:
-            states = [cell_state(v, status, today) for v in status.expected]
-            counts.append(
-                [
-                    Count(_(STATE_NAMES[s][2]), STATE_NAMES[s][0], states.count(s))
-                    for s in (ON_TIME, LATE, NOT_DUE, MISSING)
-                    if states.count(s) or s in (ON_TIME, MISSING)
-                ]
-            )
+        counts = [_counts([cells[i] for _v, _name, cells in rows]) for i in range(len(periods))]
         answers = await tx.period_answers(form.id, this.key)
         questions = [q for q in form.questions if q.numeric or q.type == "yes_no"]
         values = [
@@ -376,7 +399,7 @@ async def village_page(tx: Transaction, plan: Plan, village_id: str, now: dateti
     """One village's reports with every version (who sent each, when, what changed) and
     its score; the caller has checked the viewer may see it."""
     reports = await tx.reports(history=True, village_id=village_id)
-    names = {p.id: p.name for p in await tx.people(include_revoked=True)}
+    names = await people_names(tx)
     board = await read_board(tx, plan, now) if village_id != COMMUNE_ID else None
     score = next((v for v in board.villages if v.village.id == village_id), None) if board else None
     return VillagePage(
@@ -457,7 +480,7 @@ async def board_page(tx: Transaction, plan: Plan, viewer: Viewer, now: datetime)
         for score in sorted(board.villages, key=lambda v: v.rank)  # stable: plan order in a tie
         if viewer.sees(score.village.id)
     ]
-    names = {p.id: p.name for p in await tx.people(include_revoked=True)}
+    names = await people_names(tx)
     claims = []
     scoring = plan.scoring
     if not board.final and scoring is not None:
@@ -537,7 +560,7 @@ async def nomination_list(tx: Transaction, plan: Plan, viewer: Viewer) -> list[N
         found = await tx.nominations()
     else:
         found = await tx.nominations(nominator_id=viewer.person.id)
-    names = {p.id: p.name for p in await tx.people(include_revoked=True)} if viewer.officer else {}
+    names = await people_names(tx) if viewer.officer else {}
     return [
         NominationRow(
             n,
@@ -560,7 +583,7 @@ async def nomination_page(
     """A nomination with its history and what the viewer may do with it now (the rules of
     ``bot.nominations.rules``, as in the chat); the caller checked ``may_open``."""
     events: list[NominationEvent] = await tx.nomination_events(nomination.id)
-    names = {p.id: p.name for p in await tx.people(include_revoked=True)}
+    names = await people_names(tx)
     history = [
         HistoryLine(
             e.at,
@@ -635,33 +658,10 @@ async def period_workbook(
     """What the workbook of ``period`` is built from: for the officers what ``thidua export
     --format xlsx --period`` writes (with the nominations and the board); for a head, the
     sections of their village alone (its answers, its figures), nothing else."""
-    from handlers.digest import read_digest
-
     if viewer.scope is None:
         data = await read_digest(plan, tx, now, period.key)
         return data.sections, data.nominations, data.board
-    village = viewer.scope
-    baselines = await change_baselines(plan, tx)
-    sections = []
-    for each in periods_for(plan, now, period.key):
-        form = plan.form(each.form_id)
-        if form.baseline:
-            continue
-        current = await tx.period_answers(form.id, each.period.key)
-        previous = await tx.period_answers(form.id, each.period.previous().key)
-        first = await tx.first_sent(form.id, each.period.key)
-        status = reporting(plan, form.id, each.period, {})
-        status = replace(
-            status,
-            expected=tuple(v for v in status.expected if v == village),
-            first_sent={v: at for v, at in first.items() if v == village},
-        )
-        mine = {v: a for v, a in current.items() if v == village}
-        before = {v: a for v, a in previous.items() if v == village}
-        figures = indicator_figures(
-            plan, form.id, mine, before, villages=[village], baselines=baselines
-        )
-        sections.append(FormSection(form.id, status, figures, mine, final=each.final))
+    sections = await digest_sections(plan, tx, now, period.key, village=viewer.scope)
     return sections, [], None
 
 

@@ -26,7 +26,7 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 
 from bot.app.config import ConfigError
 from bot.clock import Clock
-from bot.domain import WebSession
+from bot.domain import Nomination, Person, WebLink, WebSession
 from bot.i18n import (
     DAY,
     _,
@@ -148,7 +148,7 @@ class WebPage:
         app.router.add_static("/static", static, append_version=False)
         app.router.add_get("/vao/{token}", self.sign_in_page)
         app.router.add_post("/vao/{token}", self.sign_in)
-        app.router.add_post("/dang-xuat", self.sign_out)
+        app.router.add_post("/dang-xuat", self._page(self.sign_out))
         app.router.add_get("/", self._page(self.overview))
         app.router.add_get("/chi-tieu", self._page(self.indicators))
         app.router.add_get("/thon", self._page(self.villages))
@@ -375,15 +375,19 @@ class WebPage:
         title, text, status = texts[why]
         return self._message(title, text, status)
 
+    @staticmethod
+    async def _link(tx: Transaction, request: web.Request) -> tuple[WebLink | None, Person | None]:
+        """The link the request's path names, and the person it signs in."""
+        link = await tx.web_link(token_hash(request.match_info["token"]))
+        return link, await tx.person(link.person_id) if link is not None else None
+
     async def sign_in_page(self, request: web.Request) -> web.StreamResponse:
         """A link opened: one button (a link preview that fetches the page uses nothing up),
         or why the link cannot sign in; a browser already signed in as the link's person
         goes straight to the page."""
-        token = request.match_info["token"]
         now = self.clock()
         async with self.storage.reading() as tx:
-            link = await tx.web_link(token_hash(token))
-            person = await tx.person(link.person_id) if link is not None else None
+            link, person = await self._link(tx, request)
         signed = await self._signed(request)
         if link is not None and signed is not None and signed.viewer.person.id == link.person_id:
             raise web.HTTPSeeOther(safe_target(link.target))
@@ -407,13 +411,11 @@ class WebPage:
 
     async def sign_in(self, request: web.Request) -> web.StreamResponse:
         """The button pressed: the link taken (once), a session started, its page opened."""
-        token = request.match_info["token"]
         form = await request.post()
         nonce = request.cookies.get(NONCE_COOKIE, "")
         now = self.clock()
         async with self.storage.transaction() as tx:
-            link = await tx.web_link(token_hash(token))
-            person = await tx.person(link.person_id) if link is not None else None
+            link, person = await self._link(tx, request)
             with use_locale(person.locale if person else self._browser_locale(request)):
                 why = link_refusal(link, person, now)
                 if why is not None:
@@ -436,33 +438,25 @@ class WebPage:
         response.del_cookie(NONCE_COOKIE, path="/vao")
         return response
 
-    async def sign_out(self, request: web.Request) -> web.StreamResponse:
-        signed = await self._signed(request)
-        if signed is None:
-            with use_locale(self._browser_locale(request)):
-                return self._signed_out()
-        with use_locale(signed.viewer.person.locale):
-            form = await request.post()
-            if not self._same_site(request) or not same(
-                str(form.get("csrf", "")), signed.session.csrf
-            ):
-                return self._forged(signed)
-            async with self.storage.transaction() as tx:
-                await tx.end_web_session(signed.session.id_hash, self.clock())
-            response = self._message(
-                _("Đã đăng xuất"),
-                _("Bạn đã đăng xuất. Gõ /web trong khung chat với bot để đăng nhập lại."),
-                200,
-            )
-            response.del_cookie(SESSION_COOKIE, path="/")
-            return response
+    async def sign_out(self, request: web.Request, signed: Signed) -> web.StreamResponse:
+        async with self.storage.transaction() as tx:
+            await tx.end_web_session(signed.session.id_hash, self.clock())
+        response = self._message(
+            _("Đã đăng xuất"),
+            _("Bạn đã đăng xuất. Gõ /web trong khung chat với bot để đăng nhập lại."),
+            200,
+        )
+        response.del_cookie(SESSION_COOKIE, path="/")
+        return response
 
     # -- pages ----------------------------------------------------------------------------
 
     async def overview(self, request: web.Request, signed: Signed) -> web.StreamResponse:
         async with self.storage.reading() as tx:
             tables = await pages.overview(tx, self.plan, signed.viewer, self.clock())
-        return self._render("overview.html", signed=signed, tables=tables, here="/")
+        return self._render(
+            "overview.html", signed=signed, tables=tables, legend=pages.legend(), here="/"
+        )
 
     async def indicators(self, request: web.Request, signed: Signed) -> web.StreamResponse:
         async with self.storage.reading() as tx:
@@ -505,43 +499,40 @@ class WebPage:
             rows = await pages.nomination_list(tx, self.plan, signed.viewer)
         return self._render("nominations.html", signed=signed, rows=rows, here="/de-cu")
 
-    async def _nomination_view(
-        self, tx: Transaction, signed: Signed, number: int | None
-    ) -> pages.NominationPage | None:
+    @staticmethod
+    async def _openable(tx: Transaction, request: web.Request, signed: Signed) -> Nomination:
+        """The nomination the path names, when the viewer may open it; else not found
+        (another's nomination is as unknown as a missing one)."""
+        number = token_number(request.match_info["id"])
         nomination = await tx.nomination(number) if number is not None else None
         if nomination is None or not pages.may_open(signed.viewer, nomination):
-            return None  # another's nomination is as unknown as a missing one
-        return await pages.nomination_page(tx, self.plan, signed.viewer, nomination)
+            raise web.HTTPNotFound()
+        return nomination
 
     async def nomination(self, request: web.Request, signed: Signed) -> web.StreamResponse:
-        number = token_number(request.match_info["id"])
         async with self.storage.reading() as tx:
-            page = await self._nomination_view(tx, signed, number)
-        if page is None:
-            raise web.HTTPNotFound()
+            nomination = await self._openable(tx, request, signed)
+            page = await pages.nomination_page(tx, self.plan, signed.viewer, nomination)
         return self._render("nomination.html", signed=signed, page=page, here="/de-cu")
 
     async def review(self, request: web.Request, signed: Signed) -> web.StreamResponse:
         """A review form sent: applied by ``NominationDesk.review_words`` (the chat's rules,
         events and notices), then the nomination shown again with what happened."""
-        number = token_number(request.match_info["id"])
         form = await request.post()
         now = self.clock()
         async with self.storage.transaction() as tx:
-            page = await self._nomination_view(tx, signed, number)
-            if page is None:
-                raise web.HTTPNotFound()
+            nomination = await self._openable(tx, request, signed)
             done, said = await self.desk.review_words(
                 tx,
                 signed.viewer.person,
-                page.nomination.id,
+                nomination.id,
                 str(form.get("action", "")),
                 str(form.get("words", "")),
                 str(form.get("status", "")),
                 now,
             )
-            page = await self._nomination_view(tx, signed, number)
-        assert page is not None
+            changed = await self._openable(tx, request, signed)
+            page = await pages.nomination_page(tx, self.plan, signed.viewer, changed)
         return self._render(
             "nomination.html",
             status=200 if done else 409,
@@ -555,12 +546,9 @@ class WebPage:
     async def photo(self, request: web.Request, signed: Signed) -> web.StreamResponse:
         """A nomination's photo, for whoever may open the nomination (the officers, and the
         nominator): how a reviewer on Zalo, which carries no photos, sees them."""
-        number = token_number(request.match_info["id"])
         index = token_number(request.match_info["photo"])
         async with self.storage.reading() as tx:
-            nomination = await tx.nomination(number) if number is not None else None
-            if nomination is None or not pages.may_open(signed.viewer, nomination):
-                raise web.HTTPNotFound()
+            nomination = await self._openable(tx, request, signed)
             if index is None or not 1 <= index <= len(nomination.photos):
                 raise web.HTTPNotFound()
             stored = await tx.file(nomination.photos[index - 1])

@@ -24,7 +24,7 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
-from bot.i18n import _
+from bot.i18n import N_, _
 from bot.outputs.digest import (
     IndicatorFigure,
     Reporting,
@@ -37,6 +37,14 @@ from bot.plan.model import Plan
 
 # A village's report for one period, as the grid paints it.
 MISSING, LATE, ON_TIME, NOT_DUE, NOT_EXPECTED = 0, 1, 2, 3, 4
+# What each state is called, in the chart's legend and on the web page alike.
+STATE_LABELS = {
+    ON_TIME: N_("Đúng hạn"),
+    LATE: N_("Gửi muộn"),
+    MISSING: N_("Chưa gửi, đã quá hạn"),
+    NOT_DUE: N_("Chưa gửi, chưa đến hạn"),
+    NOT_EXPECTED: N_("Ngoài thời gian kế hoạch"),
+}
 STATE_COLOURS = ("#d9534f", "#f0ad4e", "#5cb85c", "#e3e3e3", "#ffffff")
 COLOURS = ListedColormap(list(STATE_COLOURS))
 # An indicator's bar: its target met, not met, or too few villages to say.
@@ -231,16 +239,9 @@ def chart_data(
             shown=len(villages), total=total
         )
     present = {state for row in states for state in row}
-    labels = {
-        ON_TIME: _("Đúng hạn"),
-        LATE: _("Gửi muộn"),
-        MISSING: _("Chưa gửi, đã quá hạn"),
-        NOT_DUE: _("Chưa gửi, chưa đến hạn"),
-        NOT_EXPECTED: _("Ngoài thời gian kế hoạch"),
-    }
     always = (ON_TIME, LATE, MISSING, NOT_DUE)
     grid_legend = tuple(
-        (labels[state], STATE_COLOURS[state])
+        (_(STATE_LABELS[state]), STATE_COLOURS[state])
         for state in (*always, NOT_EXPECTED)
         if state in always or state in present
     )
